@@ -1,0 +1,52 @@
+namespace Meridian.Core.Validation;
+
+/// <summary>
+/// One problem found in user input. <paramref name="Field"/> names the input field as the user wrote it
+/// (for intentions: Consul's field names, e.g. <c>SourceName</c>); <paramref name="Code"/> is a stable
+/// snake_case code callers may branch on; <paramref name="Message"/> is the human text (Consul's where one exists).
+/// </summary>
+public sealed record ValidationProblem(string Field, string Code, string Message)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Field}: {Message}";
+}
+
+/// <summary>Stable snake_case codes used in <see cref="ValidationProblem.Code"/>.</summary>
+public static class ValidationCodes
+{
+    public const string Required = "required";
+    public const string PartialWildcard = "partial_wildcard";
+    public const string ExactAfterWildcard = "exact_after_wildcard";
+    public const string TooLong = "too_long";
+    public const string TooMany = "too_many";
+    public const string InvalidValue = "invalid_value";
+    public const string InvalidFormat = "invalid_format";
+    public const string DuplicatePair = "duplicate_pair";
+    public const string Forbidden = "forbidden";
+    public const string OutOfRange = "out_of_range";
+}
+
+/// <summary>
+/// Thrown by Core factories when input is invalid. Carries every problem found, never just the first.
+/// </summary>
+public sealed class DomainValidationException : Exception
+{
+    public DomainValidationException(IReadOnlyList<ValidationProblem> problems)
+        : base("Invalid request: " + string.Join("; ", problems.Select(p => p.ToString())))
+    {
+        if (problems.Count == 0) throw new ArgumentException("At least one problem is required.", nameof(problems));
+        Problems = problems;
+    }
+
+    public DomainValidationException(string field, string code, string message)
+        : this([new ValidationProblem(field, code, message)]) { }
+
+    /// <summary>All problems found, in the order they were detected.</summary>
+    public IReadOnlyList<ValidationProblem> Problems { get; }
+
+    /// <summary>Throws when <paramref name="problems"/> is non-empty.</summary>
+    public static void ThrowIfAny(IReadOnlyList<ValidationProblem> problems)
+    {
+        if (problems.Count > 0) throw new DomainValidationException(problems);
+    }
+}
