@@ -24,6 +24,12 @@ public static class ValidationCodes
     public const string DuplicatePair = "duplicate_pair";
     public const string Forbidden = "forbidden";
     public const string OutOfRange = "out_of_range";
+    /// <summary>A wildcard where none is allowed (partition, for example).</summary>
+    public const string WildcardNotAllowed = "wildcard_not_allowed";
+    /// <summary>Two fields that may not be set together (or more than one of a set of alternatives).</summary>
+    public const string MutuallyExclusive = "mutually_exclusive";
+    /// <summary>The same value listed more than once.</summary>
+    public const string Duplicate = "duplicate";
 }
 
 /// <summary>

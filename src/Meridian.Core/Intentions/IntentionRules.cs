@@ -1,0 +1,408 @@
+using System.Collections.Immutable;
+using System.Text;
+using Meridian.Core.Identity;
+using Meridian.Core.Validation;
+
+namespace Meridian.Core.Intentions;
+
+/// <summary>
+/// Normalisation and validation of intentions (SPEC §1.2) with Consul's exact message texts. Unlike Consul, every
+/// problem is reported at once, and config-entry problems name <c>Sources[i]</c> by the caller's input position
+/// (Consul sorts first, so its indices can point at a different source than the one written).
+/// </summary>
+public static class IntentionRules
+{
+    /// <summary>Maximum Meta pairs.</summary>
+    public const int MetaMaxKeyPairs = 64;
+
+    /// <summary>Maximum Meta key length in UTF-8 bytes.</summary>
+    public const int MetaKeyMaxLength = 128;
+
+    /// <summary>Maximum Meta value (and Description) length in UTF-8 bytes.</summary>
+    public const int MetaValueMaxLength = 512;
+
+    /// <summary>HTTP methods accepted in L7 permissions.</summary>
+    public static ImmutableArray<string> HttpMethods { get; } =
+        ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"];
+
+    // ---------------------------------------------------------------------------------------------
+    // Config entries
+    // ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Normalises, validates and returns the entry; throws <see cref="DomainValidationException"/> with every problem.
+    /// </summary>
+    public static ServiceIntentionsEntry CreateEntry(ServiceIntentionsEntry spec)
+    {
+        DomainValidationException.ThrowIfAny(Validate(spec));
+        return Normalize(spec);
+    }
+
+    /// <summary>
+    /// Consul's deterministic normalisation: destination namespace/partition default to <c>default</c>; each source
+    /// gets Type <c>consul</c> when empty, inherits the destination namespace/partition when unset (a wildcard
+    /// destination namespace is not inherited), upper-cased HTTP methods and a computed precedence; sources are
+    /// stable-sorted by descending precedence, then descending datacenter specificity.
+    /// </summary>
+    public static ServiceIntentionsEntry Normalize(ServiceIntentionsEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var sources = ApplySourceDefaults(entry);
+        // OrderBy is stable: equal keys keep input order (Raft followers must converge on the same order).
+        var sorted = sources
+            .OrderByDescending(s => s.Precedence)
+            .ThenByDescending(s => IntentionPrecedence.DatacenterSpecificity(s.SourceDatacenter, s.DestinationDatacenter))
+            .ToImmutableArray();
+        return entry with
+        {
+            Namespace = IntentionConstants.OrDefault(entry.Namespace),
+            Partition = IntentionConstants.OrDefault(entry.Partition),
+            Sources = sorted,
+            Meta = entry.Meta ?? IntentionConstants.EmptyMeta,
+        };
+    }
+
+    /// <summary>Every problem with the entry (after source defaults, before sorting). Empty when valid.</summary>
+    public static IReadOnlyList<ValidationProblem> Validate(ServiceIntentionsEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var problems = new List<ValidationProblem>();
+        var dstNs = IntentionConstants.OrDefault(entry.Namespace);
+        var dstPartition = IntentionConstants.OrDefault(entry.Partition);
+
+        if (string.IsNullOrEmpty(entry.Name))
+            problems.Add(new("Name", ValidationCodes.Required, "Name is required"));
+        else
+            CheckWildcards(problems, "", "Namespace", dstNs, "Name", entry.Name);
+        CheckPartition(problems, "", "Partition", dstPartition);
+        CheckMeta(problems, "Meta", entry.Meta);
+
+        var sources = ApplySourceDefaults(entry);
+        if (sources.Length == 0)
+            problems.Add(new("Sources", ValidationCodes.Required, "At least one source is required"));
+
+        var destIsWild = entry.Name == IntentionConstants.Wildcard || dstNs == IntentionConstants.Wildcard;
+        var seen = new HashSet<(string, string, string, string, string)>();
+        for (var i = 0; i < sources.Length; i++)
+        {
+            var src = sources[i];
+            var p = $"Sources[{i}]";
+            if (src is null)
+            {
+                problems.Add(new(p, ValidationCodes.Required, $"{p} is required"));
+                continue;
+            }
+            if (string.IsNullOrEmpty(src.Name))
+                problems.Add(new($"{p}.Name", ValidationCodes.Required, $"{p}.Name is required"));
+            else
+                CheckWildcards(problems, p + ".", "Namespace", src.Namespace, "Name", src.Name);
+            CheckPartition(problems, p + ".", "Partition", src.Partition);
+            CheckDatacenter(problems, $"{p}.SourceDatacenter", src.SourceDatacenter);
+            CheckDatacenter(problems, $"{p}.DestinationDatacenter", src.DestinationDatacenter);
+            if (Utf8Length(src.Description) > MetaValueMaxLength)
+                problems.Add(new($"{p}.Description", ValidationCodes.TooLong,
+                    $"{p}.Description exceeds maximum length {MetaValueMaxLength}"));
+
+            if (!src.HasPermissions && !IsAction(src.Action))
+                problems.Add(new($"{p}.Action", ValidationCodes.InvalidValue, $"{p}.Action must be set to 'allow' or 'deny'"));
+            if (src.HasPermissions && src.Action != IntentionAction.Unset)
+                problems.Add(new($"{p}.Action", ValidationCodes.Forbidden, $"{p}.Action must be omitted if Permissions are specified"));
+            if (destIsWild && src.HasPermissions)
+                problems.Add(new($"{p}.Permissions", ValidationCodes.Forbidden,
+                    $"{p}.Permissions cannot be specified on intentions with wildcarded destinations"));
+            if (src.Type != IntentionConstants.SourceTypeConsul)
+                problems.Add(new($"{p}.Type", ValidationCodes.InvalidValue, $"{p}.Type must be set to 'consul'"));
+
+            if (src.HasPermissions)
+                for (var j = 0; j < src.Permissions.Length; j++)
+                    CheckPermission(problems, $"{p}.Permissions[{j}]", src.Permissions[j]);
+
+            if (!string.IsNullOrEmpty(src.Name)
+                && !seen.Add((src.Partition, src.Namespace, src.Name, src.SourceDatacenter, src.DestinationDatacenter)))
+            {
+                problems.Add(new(p, ValidationCodes.DuplicatePair, $"{p} defines {DescribeSource(src)} more than once"));
+            }
+        }
+        return problems;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Flat (legacy write) intentions
+    // ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Normalises (SourceType default, precedence, HTTP methods), validates and returns a flat intention written
+    /// through the legacy API; throws <see cref="DomainValidationException"/> with every problem.
+    /// </summary>
+    public static Intention CreateIntention(Intention spec)
+    {
+        var normalized = Normalize(spec);
+        DomainValidationException.ThrowIfAny(Validate(normalized));
+        return normalized;
+    }
+
+    /// <summary>Defaults SourceType to <c>consul</c>, upper-cases HTTP methods and recomputes the precedence.</summary>
+    public static Intention Normalize(Intention intention)
+    {
+        ArgumentNullException.ThrowIfNull(intention);
+        var n = intention with
+        {
+            SourceType = string.IsNullOrEmpty(intention.SourceType) ? IntentionConstants.SourceTypeConsul : intention.SourceType,
+            Permissions = UpperCaseMethods(intention.Permissions),
+            Meta = intention.Meta ?? IntentionConstants.EmptyMeta,
+        };
+        return n with { Precedence = IntentionPrecedence.Compute(n) };
+    }
+
+    /// <summary>
+    /// Every problem with a flat intention written through the legacy API (Consul's <c>Intention.Validate</c>, in its
+    /// order), plus partition wildcards and Meridian's datacenter names. Empty when valid.
+    /// </summary>
+    public static IReadOnlyList<ValidationProblem> Validate(Intention intention)
+    {
+        ArgumentNullException.ThrowIfNull(intention);
+        var problems = new List<ValidationProblem>();
+        RequireSet(problems, "SourceNS", intention.SourceNS);
+        RequireSet(problems, "SourceName", intention.SourceName);
+        RequireSet(problems, "DestinationNS", intention.DestinationNS);
+        RequireSet(problems, "DestinationName", intention.DestinationName);
+        CheckWildcards(problems, "", "SourceNS", intention.SourceNS, "SourceName", intention.SourceName);
+        CheckWildcards(problems, "", "DestinationNS", intention.DestinationNS, "DestinationName", intention.DestinationName);
+        CheckPartition(problems, "", "SourcePartition", intention.SourcePartition);
+        CheckPartition(problems, "", "DestinationPartition", intention.DestinationPartition);
+        CheckDatacenter(problems, "SourceDatacenter", intention.SourceDatacenter);
+        CheckDatacenter(problems, "DestinationDatacenter", intention.DestinationDatacenter);
+        if (Utf8Length(intention.Description) > MetaValueMaxLength)
+            problems.Add(new("Description", ValidationCodes.TooLong, $"Description exceeds maximum length {MetaValueMaxLength}"));
+        CheckMeta(problems, "Meta", intention.Meta);
+        if (!IsAction(intention.Action))
+            problems.Add(new("Action", ValidationCodes.InvalidValue, "Action must be set to 'allow' or 'deny'"));
+        if (intention.HasPermissions)
+            problems.Add(new("Permissions", ValidationCodes.Forbidden, "Permissions must not be set when using the legacy APIs"));
+        if (intention.SourceType != IntentionConstants.SourceTypeConsul)
+            problems.Add(new("SourceType", ValidationCodes.InvalidValue, "SourceType must be set to 'consul'"));
+        return problems;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Helpers
+    // ---------------------------------------------------------------------------------------------
+
+    private static ImmutableArray<SourceIntention> ApplySourceDefaults(ServiceIntentionsEntry entry)
+    {
+        if (entry.Sources.IsDefaultOrEmpty) return [];
+        var dstNs = IntentionConstants.OrDefault(entry.Namespace);
+        var dstPartition = IntentionConstants.OrDefault(entry.Partition);
+        // Consul's MergeNoWildcard: a wildcard destination namespace is not inherited (the source gets `default`).
+        var inheritedNs = dstNs == IntentionConstants.Wildcard ? IntentionConstants.Default : dstNs;
+        var inheritedPartition = dstPartition == IntentionConstants.Wildcard ? IntentionConstants.Default : dstPartition;
+        var builder = ImmutableArray.CreateBuilder<SourceIntention>(entry.Sources.Length);
+        foreach (var src in entry.Sources)
+        {
+            if (src is null)
+            {
+                builder.Add(null!);
+                continue;
+            }
+            var ns = string.IsNullOrEmpty(src.Namespace) ? inheritedNs : src.Namespace;
+            var name = src.Name ?? "";
+            builder.Add(src with
+            {
+                Name = name,
+                Namespace = ns,
+                Partition = string.IsNullOrEmpty(src.Partition) ? inheritedPartition : src.Partition,
+                SourceDatacenter = src.SourceDatacenter ?? "",
+                DestinationDatacenter = src.DestinationDatacenter ?? "",
+                Type = string.IsNullOrEmpty(src.Type) ? IntentionConstants.SourceTypeConsul : src.Type,
+                Description = src.Description ?? "",
+                Permissions = UpperCaseMethods(src.Permissions),
+                Precedence = IntentionPrecedence.Compute(ns, name, dstNs, entry.Name),
+            });
+        }
+        return builder.MoveToImmutable();
+    }
+
+    private static ImmutableArray<IntentionPermission> UpperCaseMethods(ImmutableArray<IntentionPermission> permissions)
+    {
+        if (permissions.IsDefaultOrEmpty) return [];
+        var changed = false;
+        var builder = ImmutableArray.CreateBuilder<IntentionPermission>(permissions.Length);
+        foreach (var perm in permissions)
+        {
+            if (perm?.HTTP is { Methods.IsDefaultOrEmpty: false } http
+                && http.Methods.Any(m => m is not null && m != m.ToUpperInvariant()))
+            {
+                changed = true;
+                builder.Add(perm with { HTTP = http with { Methods = [.. http.Methods.Select(m => m?.ToUpperInvariant()!)] } });
+            }
+            else
+            {
+                builder.Add(perm!);
+            }
+        }
+        return changed ? builder.MoveToImmutable() : permissions;
+    }
+
+    private static void CheckPermission(List<ValidationProblem> problems, string pp, IntentionPermission? perm)
+    {
+        if (perm is null)
+        {
+            problems.Add(new(pp, ValidationCodes.Required, $"{pp} is required"));
+            return;
+        }
+        if (!IsAction(perm.Action))
+            problems.Add(new($"{pp}.Action", ValidationCodes.InvalidValue, $"{pp}.Action must be set to 'allow' or 'deny'"));
+        var hp = pp + ".HTTP";
+        if (perm.HTTP is not { } http)
+        {
+            problems.Add(new(hp, ValidationCodes.Required, $"{hp} is required"));
+            return;
+        }
+
+        var pathParts = 0;
+        if (!string.IsNullOrEmpty(http.PathExact))
+        {
+            pathParts++;
+            if (!http.PathExact.StartsWith('/'))
+                problems.Add(new($"{hp}.PathExact", ValidationCodes.InvalidFormat,
+                    $"{hp}.PathExact doesn't start with '/': {Quote(http.PathExact)}"));
+        }
+        if (!string.IsNullOrEmpty(http.PathPrefix))
+        {
+            pathParts++;
+            if (!http.PathPrefix.StartsWith('/'))
+                problems.Add(new($"{hp}.PathPrefix", ValidationCodes.InvalidFormat,
+                    $"{hp}.PathPrefix doesn't start with '/': {Quote(http.PathPrefix)}"));
+        }
+        if (!string.IsNullOrEmpty(http.PathRegex)) pathParts++;
+        if (pathParts > 1)
+            problems.Add(new(hp, ValidationCodes.MutuallyExclusive,
+                $"{hp} should only contain at most one of PathExact, PathPrefix, or PathRegex"));
+
+        var permParts = pathParts;
+        if (!http.Header.IsDefaultOrEmpty)
+        {
+            for (var k = 0; k < http.Header.Length; k++)
+            {
+                var hdr = http.Header[k];
+                var hf = $"{hp}.Header[{k}]";
+                if (hdr is null || string.IsNullOrEmpty(hdr.Name))
+                    problems.Add(new($"{hf}.Name", ValidationCodes.Required, $"{hf} missing required Name field"));
+                if (hdr is null) continue;
+                var parts = (hdr.Present ? 1 : 0) + Set(hdr.Exact) + Set(hdr.Regex) + Set(hdr.Prefix) + Set(hdr.Suffix) + Set(hdr.Contains);
+                if (parts != 1)
+                    problems.Add(new(hf, ValidationCodes.MutuallyExclusive,
+                        $"{hf} should only contain one of Present, Exact, Prefix, Suffix, Contains, or Regex"));
+                if (hdr.IgnoreCase && (hdr.Present || Set(hdr.Regex) == 1))
+                    problems.Add(new($"{hf}.IgnoreCase", ValidationCodes.Forbidden,
+                        $"{hf} should set one of Exact, Prefix, Suffix, or Contains when using IgnoreCase"));
+                permParts++;
+            }
+        }
+
+        if (!http.Methods.IsDefaultOrEmpty)
+        {
+            var found = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var m in http.Methods)
+            {
+                var method = m ?? "";
+                if (!HttpMethods.Contains(method))
+                    problems.Add(new($"{hp}.Methods", ValidationCodes.InvalidValue, $"{hp}.Methods contains an invalid method {Quote(method)}"));
+                else if (!found.Add(method))
+                    problems.Add(new($"{hp}.Methods", ValidationCodes.Duplicate, $"{hp}.Methods contains {Quote(method)} more than once"));
+            }
+            permParts++;
+        }
+
+        if (permParts == 0)
+            problems.Add(new(hp, ValidationCodes.Required, $"{hp} should not be empty"));
+    }
+
+    private static void RequireSet(List<ValidationProblem> problems, string field, string? value)
+    {
+        if (string.IsNullOrEmpty(value)) problems.Add(new(field, ValidationCodes.Required, $"{field} must be set"));
+    }
+
+    // Consul's validateIntentionWildcards / Intention.Validate wildcard rules. An empty namespace is `default`.
+    private static void CheckWildcards(List<ValidationProblem> problems, string prefix, string nsField, string? ns, string nameField, string? name)
+    {
+        ns ??= "";
+        name ??= "";
+        if (ns != IntentionConstants.Wildcard && ns.Contains('*', StringComparison.Ordinal))
+            problems.Add(new(prefix + nsField, ValidationCodes.PartialWildcard,
+                $"{prefix}{nsField}: wildcard character '*' cannot be used with partial values"));
+        if (name.Length > 0 && name != IntentionConstants.Wildcard)
+        {
+            if (name.Contains('*', StringComparison.Ordinal))
+                problems.Add(new(prefix + nameField, ValidationCodes.PartialWildcard,
+                    $"{prefix}{nameField}: wildcard character '*' cannot be used with partial values"));
+            if (ns == IntentionConstants.Wildcard)
+                problems.Add(new(prefix + nameField, ValidationCodes.ExactAfterWildcard,
+                    $"{prefix}{nameField}: exact value cannot follow wildcard namespace"));
+        }
+    }
+
+    private static void CheckPartition(List<ValidationProblem> problems, string prefix, string field, string? partition)
+    {
+        if (partition is not null && partition.Contains('*', StringComparison.Ordinal))
+            problems.Add(new(prefix + field, ValidationCodes.WildcardNotAllowed, $"{prefix}{field}: cannot use wildcard '*' in partition"));
+    }
+
+    private static void CheckDatacenter(List<ValidationProblem> problems, string field, string? datacenter)
+    {
+        if (!string.IsNullOrEmpty(datacenter) && DatacenterName.Check(field, datacenter) is { } problem) problems.Add(problem);
+    }
+
+    private static void CheckMeta(List<ValidationProblem> problems, string field, IReadOnlyDictionary<string, string>? meta)
+    {
+        if (meta is null || meta.Count == 0) return;
+        if (meta.Count > MetaMaxKeyPairs)
+            problems.Add(new(field, ValidationCodes.TooMany, $"{field} exceeds maximum element count {MetaMaxKeyPairs}"));
+        // Sorted so that the problem list is deterministic whatever the dictionary's enumeration order.
+        foreach (var (k, v) in meta.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (Utf8Length(k) > MetaKeyMaxLength)
+                problems.Add(new(field, ValidationCodes.TooLong, $"{field} key {Quote(k)} exceeds maximum length {MetaKeyMaxLength}"));
+            if (Utf8Length(v) > MetaValueMaxLength)
+                problems.Add(new(field, ValidationCodes.TooLong, $"{field} value for key {Quote(k)} exceeds maximum length {MetaValueMaxLength}"));
+        }
+    }
+
+    // Consul's ServiceName.String(): the bare name in the default namespace/partition, otherwise qualified.
+    private static string DescribeSource(SourceIntention src)
+    {
+        var name = src.Partition != IntentionConstants.Default ? $"{src.Partition}/{src.Namespace}/{src.Name}"
+            : src.Namespace != IntentionConstants.Default ? $"{src.Namespace}/{src.Name}"
+            : src.Name;
+        var text = Quote(name);
+        if (src.SourceDatacenter.Length > 0) text += $" from datacenter {Quote(src.SourceDatacenter)}";
+        if (src.DestinationDatacenter.Length > 0) text += $" in datacenter {Quote(src.DestinationDatacenter)}";
+        return text;
+    }
+
+    private static bool IsAction(IntentionAction action) => action is IntentionAction.Allow or IntentionAction.Deny;
+
+    private static int Set(string? value) => string.IsNullOrEmpty(value) ? 0 : 1;
+
+    // Go measures lengths in bytes; so do we, so that limits agree with Consul for non-ASCII text.
+    private static int Utf8Length(string? value) => value is null ? 0 : Encoding.UTF8.GetByteCount(value);
+
+    // Go's %q for the printable texts that occur here: quotes and backslashes escaped.
+    internal static string Quote(string value)
+    {
+        var sb = new StringBuilder(value.Length + 2).Append('"');
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\r': sb.Append("\\r"); break;
+                default: sb.Append(c); break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+}
