@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Meridian.Core.Validation;
 
 namespace Meridian.Core.Identity;
@@ -8,6 +9,7 @@ namespace Meridian.Core.Identity;
 /// </summary>
 public readonly record struct DatacenterName
 {
+    /// <summary>Maximum length in characters.</summary>
     public const int MaxLength = 64;
 
     private DatacenterName(string value) => Value = value;
@@ -17,19 +19,7 @@ public readonly record struct DatacenterName
 
     /// <summary>Returns the problem with <paramref name="value"/>, or null when it is a valid datacenter name.</summary>
     public static ValidationProblem? Check(string field, string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-            return new(field, ValidationCodes.Required, $"{field} must be set");
-        if (value.Length > MaxLength)
-            return new(field, ValidationCodes.TooLong, $"{field} exceeds maximum length {MaxLength}");
-        foreach (var c in value)
-        {
-            if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_'))
-                return new(field, ValidationCodes.InvalidFormat,
-                    $"{field} \"{value}\" may contain only lower-case letters, digits, '-' and '_' (1-{MaxLength} characters)");
-        }
-        return null;
-    }
+        => IdentityText.Check(field, value, MaxLength);
 
     /// <summary>Parses a datacenter name, throwing <see cref="DomainValidationException"/> naming <paramref name="field"/>.</summary>
     public static DatacenterName Parse(string? value, string field = "Datacenter")
@@ -38,7 +28,8 @@ public readonly record struct DatacenterName
         return new DatacenterName(value!);
     }
 
-    public static bool TryParse(string? value, out DatacenterName name)
+    /// <summary>Parses a datacenter name; false when it is not valid.</summary>
+    public static bool TryParse([NotNullWhen(true)] string? value, out DatacenterName name)
     {
         name = Check("Datacenter", value) is null ? new DatacenterName(value!) : default;
         return name.Value is not null;
@@ -46,4 +37,23 @@ public readonly record struct DatacenterName
 
     /// <inheritdoc />
     public override string ToString() => Value ?? "";
+}
+
+/// <summary>Shared character rules of datacenter and service names.</summary>
+internal static class IdentityText
+{
+    internal static ValidationProblem? Check(string field, string? value, int maxLength)
+    {
+        if (string.IsNullOrEmpty(value))
+            return new(field, ValidationCodes.Required, $"{field} must be set");
+        if (value.Length > maxLength)
+            return new(field, ValidationCodes.TooLong, $"{field} exceeds maximum length {maxLength}");
+        foreach (var c in value)
+        {
+            if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_'))
+                return new(field, ValidationCodes.InvalidFormat,
+                    $"{field} \"{value}\" may contain only lower-case letters, digits, '-' and '_' (1-{maxLength} characters)");
+        }
+        return null;
+    }
 }

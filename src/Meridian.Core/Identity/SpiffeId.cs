@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Meridian.Core.Identity;
@@ -6,6 +8,16 @@ namespace Meridian.Core.Identity;
 /// A Connect SPIFFE identity (SPEC §3.2). Build one of the concrete records, or <see cref="Parse"/> a URI.
 /// Formats and error texts are Consul's (<c>agent/connect/uri*.go</c>).
 /// </summary>
+/// <remarks>
+/// Differences from Consul, all stricter or round-trip fixes:
+/// <list type="bullet">
+/// <item>Building escapes <c>/</c> inside a segment (<c>web/api</c> becomes <c>web%2Fapi</c>); Consul wrote it raw, producing a
+/// URI that no longer parses. Other characters are escaped as Go's URL path encoding does, so ordinary names give the
+/// same text as Consul.</item>
+/// <item>Parsing rejects an empty host, user info, a query, a fragment, control characters and malformed
+/// percent-escapes with the format error instead of ignoring them.</item>
+/// </list>
+/// </remarks>
 public abstract partial record SpiffeId
 {
     /// <summary>Partition used when none is given.</summary>
@@ -31,100 +43,266 @@ public abstract partial record SpiffeId
         => TryParse(input, out var id, out var error) ? id : throw new FormatException(error);
 
     /// <summary>Parses a SPIFFE URI. On failure <paramref name="error"/> holds Consul's message.</summary>
-    public static bool TryParse(string? input, out SpiffeId id, out string error)
+    public static bool TryParse(string? input, [MaybeNullWhen(false)] out SpiffeId id, out string error)
     {
-        id = null!;
+        id = null;
         error = "";
-        if (input is null || !TrySplit(input, out var scheme, out var host, out var rawPath))
+        var formatError = $"SPIFFE ID is not in the expected format: {input}";
+        if (input is null || HasControlCharacter(input))
         {
-            error = $"SPIFFE ID is not in the expected format: {input}";
+            error = formatError;
             return false;
         }
-        if (!string.Equals(scheme, "spiffe", StringComparison.OrdinalIgnoreCase))
+
+        var schemeEnd = SchemeLength(input);
+        if (schemeEnd < 0)
+        {
+            error = formatError;             // ":foo" - Go's url.Parse fails with "missing protocol scheme"
+            return false;
+        }
+        // Go lower-cases the scheme while parsing, so SPIFFE:// is accepted (as Consul does).
+        if (!input.AsSpan(0, schemeEnd).Equals("spiffe", StringComparison.OrdinalIgnoreCase))
         {
             error = "SPIFFE ID must have 'spiffe' scheme";
             return false;
         }
+        if (!TrySplit(input.AsSpan(schemeEnd + 1), out var host, out var rawPath))
+        {
+            error = formatError;
+            return false;
+        }
 
         // Match on the raw (still escaped) path, then decode each captured segment, as Consul does.
+        try
+        {
+            id = Match(host, rawPath);
+        }
+        catch (FormatException)
+        {
+            id = null;                       // a malformed %-escape or bytes that are not UTF-8
+        }
+        if (id is null) error = formatError;
+        return id is not null;
+    }
+
+    private static SpiffeId? Match(string host, string rawPath)
+    {
         Match m;
         if ((m = ServiceRegex().Match(rawPath)).Success)
         {
-            id = new ServiceSpiffeId(host, Decode(m.Groups[2]), Decode(m.Groups[3]), Decode(m.Groups[4]),
+            return new ServiceSpiffeId(host, Decode(m.Groups[2]), Decode(m.Groups[3]), Decode(m.Groups[4]),
                 m.Groups[1].Success ? Decode(m.Groups[1]) : DefaultPartition);
-            return true;
         }
         if ((m = AgentRegex().Match(rawPath)).Success)
         {
-            id = new AgentSpiffeId(host, Decode(m.Groups[2]), Decode(m.Groups[3]),
+            return new AgentSpiffeId(host, Decode(m.Groups[2]), Decode(m.Groups[3]),
                 m.Groups[1].Success ? Decode(m.Groups[1]) : DefaultPartition);
-            return true;
         }
         if ((m = ServerRegex().Match(rawPath)).Success)
-        {
-            id = new ServerSpiffeId(host, Decode(m.Groups[1]));
-            return true;
-        }
+            return new ServerSpiffeId(host, Decode(m.Groups[1]));
         if ((m = MeshGatewayRegex().Match(rawPath)).Success)
         {
-            id = new MeshGatewaySpiffeId(host, Decode(m.Groups[2]),
+            return new MeshGatewaySpiffeId(host, Decode(m.Groups[2]),
                 m.Groups[1].Success ? Decode(m.Groups[1]) : DefaultPartition);
-            return true;
         }
-        if (rawPath.Length == 0)
+        // A signing ID has no path and a '.' after at least one character: clusterID.domain.
+        var dot = host.IndexOf('.');
+        return rawPath.Length == 0 && dot > 0 ? new SigningSpiffeId(host[..dot], host[(dot + 1)..]) : null;
+    }
+
+    // Go's getScheme: [A-Za-z][A-Za-z0-9+.-]* before the first ':'. Returns the index of that ':',
+    // 0 when there is no scheme at all (a relative reference: Consul reports the scheme error), -1 for ":...".
+    private static int SchemeLength(string input)
+    {
+        for (var i = 0; i < input.Length; i++)
         {
-            var dot = host.IndexOf('.');
-            if (dot > 0)
+            var c = input[i];
+            if (char.IsAsciiLetter(c)) continue;
+            if (char.IsAsciiDigit(c) || c is '+' or '-' or '.')
             {
-                id = new SigningSpiffeId(host[..dot], host[(dot + 1)..]);
-                return true;
+                if (i == 0) return 0;
+                continue;
             }
+            if (c == ':') return i == 0 ? -1 : i;
+            return 0;
         }
-        error = $"SPIFFE ID is not in the expected format: {input}";
+        return 0;
+    }
+
+    // After "spiffe:": "//host[/path]". User info, query and fragment make the ID malformed.
+    private static bool TrySplit(ReadOnlySpan<char> rest, out string host, out string rawPath)
+    {
+        host = rawPath = "";
+        if (!rest.StartsWith("//")) return false;
+        rest = rest[2..];
+        if (rest.IndexOfAny('?', '#') >= 0) return false;
+        var slash = rest.IndexOf('/');
+        var authority = slash < 0 ? rest : rest[..slash];
+        if (!IsValidHost(authority)) return false;
+        host = authority.ToString();
+        rawPath = slash < 0 ? "" : rest[slash..].ToString();
+        return true;
+    }
+
+    /// <summary>True when <paramref name="host"/> can be the host of a SPIFFE URI (non-empty, no delimiters or spaces).</summary>
+    internal static bool IsValidHost(ReadOnlySpan<char> host)
+    {
+        if (host.IsEmpty) return false;
+        foreach (var c in host)
+        {
+            if (c is '/' or '?' or '#' or '@' or '%' or ' ' || char.IsControl(c) || char.IsWhiteSpace(c)) return false;
+        }
+        return true;
+    }
+
+    private static bool HasControlCharacter(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsControl(c)) return true;
+        }
         return false;
     }
 
-    // Minimal URL split (scheme://host/path). Query and fragment make the ID malformed.
-    private static bool TrySplit(string input, out string scheme, out string host, out string rawPath)
+    private static string Decode(Group g) => Unescape(g.Value);
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    // Go's url.PathUnescape: every '%' must start a two-digit hex escape; the result must be UTF-8.
+    private static string Unescape(string segment)
     {
-        scheme = host = rawPath = "";
-        var sep = input.IndexOf("://", StringComparison.Ordinal);
-        if (sep <= 0) return false;
-        scheme = input[..sep];
-        var rest = input[(sep + 3)..];
-        if (rest.IndexOfAny(['?', '#']) >= 0) return false;
-        var slash = rest.IndexOf('/');
-        host = slash < 0 ? rest : rest[..slash];
-        rawPath = slash < 0 ? "" : rest[slash..];
-        return host.Length > 0;
+        if (!segment.Contains('%')) return segment;
+        var bytes = new List<byte>(segment.Length);
+        Span<byte> buffer = stackalloc byte[4];
+        for (var i = 0; i < segment.Length; i++)
+        {
+            var c = segment[i];
+            if (c == '%')
+            {
+                if (i + 2 >= segment.Length || !char.IsAsciiHexDigit(segment[i + 1]) || !char.IsAsciiHexDigit(segment[i + 2]))
+                    throw new FormatException("invalid URL escape");
+                bytes.Add((byte)Convert.ToInt32(segment.Substring(i + 1, 2), 16));
+                i += 2;
+                continue;
+            }
+            if (char.IsSurrogate(c))
+            {
+                if (i + 1 >= segment.Length) throw new FormatException("invalid UTF-16");
+                bytes.AddRange(Encoding.UTF8.GetBytes(segment.Substring(i, 2)));
+                i++;
+                continue;
+            }
+            var n = Encoding.UTF8.GetBytes([c], buffer);
+            for (var k = 0; k < n; k++) bytes.Add(buffer[k]);
+        }
+        try
+        {
+            return StrictUtf8.GetString([.. bytes]);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException("escaped bytes are not UTF-8", e);
+        }
     }
 
-    private static string Decode(Group g) => System.Uri.UnescapeDataString(g.Value);
+    /// <summary>
+    /// Percent-escapes one path segment like Go's URL path encoding (letters, digits, <c>-_.~$&amp;+,:;=@</c> stay as
+    /// they are), except that <c>/</c> is escaped too so the segment survives a round trip.
+    /// </summary>
+    protected static string Escape(string segment)
+    {
+        StringBuilder? sb = null;
+        for (var i = 0; i < segment.Length; i++)
+        {
+            var c = segment[i];
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~' or '$' or '&' or '+' or ',' or ':' or ';' or '=' or '@')
+            {
+                sb?.Append(c);
+                continue;
+            }
+            sb ??= new StringBuilder(segment.Length + 8).Append(segment, 0, i);
+            var len = char.IsHighSurrogate(c) && i + 1 < segment.Length ? 2 : 1;
+            foreach (var b in Encoding.UTF8.GetBytes(segment.Substring(i, len)))
+                sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            i += len - 1;
+        }
+        return sb?.ToString() ?? segment;
+    }
 
-    /// <summary>Percent-escapes one path segment (RFC 3986 unreserved characters stay as they are).</summary>
-    protected static string Escape(string segment) => System.Uri.EscapeDataString(segment);
-
-    [GeneratedRegex("^(?:/ap/([^/]+))?/ns/([^/]+)/dc/([^/]+)/svc/([^/]+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:/ap/([^/]+))?/ns/([^/]+)/dc/([^/]+)/svc/([^/]+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex ServiceRegex();
 
-    [GeneratedRegex("^(?:/ap/([^/]+))?/agent/client/dc/([^/]+)/id/([^/]+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:/ap/([^/]+))?/agent/client/dc/([^/]+)/id/([^/]+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex AgentRegex();
 
-    [GeneratedRegex("^/agent/server/dc/([^/]+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^/agent/server/dc/([^/]+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex ServerRegex();
 
-    [GeneratedRegex("^(?:/ap/([^/]+))?/gateway/mesh/dc/([^/]+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:/ap/([^/]+))?/gateway/mesh/dc/([^/]+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex MeshGatewayRegex();
 
     /// <summary>The <c>/ap/&lt;partition&gt;</c> prefix, empty for the default partition.</summary>
     protected static string PartitionPrefix(string partition)
         => string.IsNullOrEmpty(partition) || partition == DefaultPartition ? "" : $"/ap/{Escape(partition)}";
+
+    /// <summary>Lower-cases ASCII letters only: hosts compare under ASCII case folding, never culture rules.</summary>
+    internal static string AsciiLower(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsAsciiLetterUpper(c))
+                return string.Create(s.Length, s, static (span, src) =>
+                {
+                    for (var i = 0; i < src.Length; i++) span[i] = char.IsAsciiLetterUpper(src[i]) ? (char)(src[i] | 0x20) : src[i];
+                });
+        }
+        return s;
+    }
+
+    /// <summary>Validates a host for a constructor, throwing <see cref="ArgumentException"/>.</summary>
+    protected static string RequireHost(string? value, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value, paramName);
+        if (!IsValidHost(value))
+            throw new ArgumentException($"\"{value}\" is not a valid SPIFFE host (no '/', '?', '#', '@', '%' or whitespace).", paramName);
+        return value;
+    }
+
+    /// <summary>Validates a required path segment value (any text, escaped when built), throwing <see cref="ArgumentException"/>.</summary>
+    protected static string RequireSegment(string? value, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value, paramName);
+        return value;
+    }
+
+    /// <summary>Normalises a missing partition to <see cref="DefaultPartition"/> so built and parsed IDs compare equal.</summary>
+    protected static string NormalizePartition(string? value) => string.IsNullOrEmpty(value) ? DefaultPartition : value;
 }
 
 /// <summary>A service identity: <c>spiffe://&lt;td&gt;[/ap/&lt;ap&gt;]/ns/&lt;ns&gt;/dc/&lt;dc&gt;/svc/&lt;service&gt;</c>.</summary>
+/// <param name="TrustDomainHost">The trust domain host, e.g. <c>11111111-2222-3333-4444-555555555555.consul</c>.</param>
+/// <param name="Namespace">Namespace (unescaped text).</param>
+/// <param name="Datacenter">Datacenter (unescaped text).</param>
+/// <param name="Service">Service name (unescaped text; <c>/</c> is escaped when built).</param>
+/// <param name="Partition">Admin partition; empty means <see cref="SpiffeId.DefaultPartition"/>, which has no <c>/ap/</c> prefix.</param>
 public sealed record ServiceSpiffeId(string TrustDomainHost, string Namespace, string Datacenter, string Service,
     string Partition = SpiffeId.DefaultPartition) : SpiffeId
 {
+    /// <summary>The trust domain host.</summary>
+    public string TrustDomainHost { get; init => field = RequireHost(value, nameof(TrustDomainHost)); } = RequireHost(TrustDomainHost, nameof(TrustDomainHost));
+
+    /// <summary>Namespace.</summary>
+    public string Namespace { get; init => field = RequireSegment(value, nameof(Namespace)); } = RequireSegment(Namespace, nameof(Namespace));
+
+    /// <summary>Datacenter.</summary>
+    public string Datacenter { get; init => field = RequireSegment(value, nameof(Datacenter)); } = RequireSegment(Datacenter, nameof(Datacenter));
+
+    /// <summary>Service name.</summary>
+    public string Service { get; init => field = RequireSegment(value, nameof(Service)); } = RequireSegment(Service, nameof(Service));
+
+    /// <summary>Admin partition, never empty.</summary>
+    public string Partition { get; init => field = NormalizePartition(value); } = NormalizePartition(Partition);
+
     /// <inheritdoc />
     public override string Host => TrustDomainHost;
 
@@ -134,9 +312,25 @@ public sealed record ServiceSpiffeId(string TrustDomainHost, string Namespace, s
 }
 
 /// <summary>A client agent identity: <c>spiffe://&lt;td&gt;[/ap/&lt;ap&gt;]/agent/client/dc/&lt;dc&gt;/id/&lt;node&gt;</c>.</summary>
+/// <param name="TrustDomainHost">The trust domain host.</param>
+/// <param name="Datacenter">Datacenter.</param>
+/// <param name="Node">Node name.</param>
+/// <param name="Partition">Admin partition; empty means <see cref="SpiffeId.DefaultPartition"/>.</param>
 public sealed record AgentSpiffeId(string TrustDomainHost, string Datacenter, string Node,
     string Partition = SpiffeId.DefaultPartition) : SpiffeId
 {
+    /// <summary>The trust domain host.</summary>
+    public string TrustDomainHost { get; init => field = RequireHost(value, nameof(TrustDomainHost)); } = RequireHost(TrustDomainHost, nameof(TrustDomainHost));
+
+    /// <summary>Datacenter.</summary>
+    public string Datacenter { get; init => field = RequireSegment(value, nameof(Datacenter)); } = RequireSegment(Datacenter, nameof(Datacenter));
+
+    /// <summary>Node name.</summary>
+    public string Node { get; init => field = RequireSegment(value, nameof(Node)); } = RequireSegment(Node, nameof(Node));
+
+    /// <summary>Admin partition, never empty.</summary>
+    public string Partition { get; init => field = NormalizePartition(value); } = NormalizePartition(Partition);
+
     /// <inheritdoc />
     public override string Host => TrustDomainHost;
 
@@ -146,8 +340,16 @@ public sealed record AgentSpiffeId(string TrustDomainHost, string Datacenter, st
 }
 
 /// <summary>A server identity: <c>spiffe://&lt;td&gt;/agent/server/dc/&lt;dc&gt;</c>.</summary>
+/// <param name="TrustDomainHost">The trust domain host.</param>
+/// <param name="Datacenter">Datacenter.</param>
 public sealed record ServerSpiffeId(string TrustDomainHost, string Datacenter) : SpiffeId
 {
+    /// <summary>The trust domain host.</summary>
+    public string TrustDomainHost { get; init => field = RequireHost(value, nameof(TrustDomainHost)); } = RequireHost(TrustDomainHost, nameof(TrustDomainHost));
+
+    /// <summary>Datacenter.</summary>
+    public string Datacenter { get; init => field = RequireSegment(value, nameof(Datacenter)); } = RequireSegment(Datacenter, nameof(Datacenter));
+
     /// <inheritdoc />
     public override string Host => TrustDomainHost;
 
@@ -156,9 +358,21 @@ public sealed record ServerSpiffeId(string TrustDomainHost, string Datacenter) :
 }
 
 /// <summary>A mesh gateway identity: <c>spiffe://&lt;td&gt;[/ap/&lt;ap&gt;]/gateway/mesh/dc/&lt;dc&gt;</c>.</summary>
+/// <param name="TrustDomainHost">The trust domain host.</param>
+/// <param name="Datacenter">Datacenter.</param>
+/// <param name="Partition">Admin partition; empty means <see cref="SpiffeId.DefaultPartition"/>.</param>
 public sealed record MeshGatewaySpiffeId(string TrustDomainHost, string Datacenter,
     string Partition = SpiffeId.DefaultPartition) : SpiffeId
 {
+    /// <summary>The trust domain host.</summary>
+    public string TrustDomainHost { get; init => field = RequireHost(value, nameof(TrustDomainHost)); } = RequireHost(TrustDomainHost, nameof(TrustDomainHost));
+
+    /// <summary>Datacenter.</summary>
+    public string Datacenter { get; init => field = RequireSegment(value, nameof(Datacenter)); } = RequireSegment(Datacenter, nameof(Datacenter));
+
+    /// <summary>Admin partition, never empty.</summary>
+    public string Partition { get; init => field = NormalizePartition(value); } = NormalizePartition(Partition);
+
     /// <inheritdoc />
     public override string Host => TrustDomainHost;
 
@@ -167,22 +381,45 @@ public sealed record MeshGatewaySpiffeId(string TrustDomainHost, string Datacent
 }
 
 /// <summary>The CA (signing) identity: <c>spiffe://&lt;clusterID&gt;.&lt;domain&gt;</c>, no path.</summary>
+/// <param name="ClusterId">Cluster ID, the text before the first <c>.</c> of the host (may not contain <c>.</c>).</param>
+/// <param name="Domain">Domain after the first <c>.</c>, normally <c>consul</c>.</param>
 public sealed record SigningSpiffeId(string ClusterId, string Domain) : SpiffeId
 {
+    /// <summary>Cluster ID as given (case preserved; <see cref="Host"/> is lower case).</summary>
+    public string ClusterId { get; init => field = RequireClusterId(value); } = RequireClusterId(ClusterId);
+
+    /// <summary>Domain as given (case preserved).</summary>
+    public string Domain { get; init => field = RequireDomain(value); } = RequireDomain(Domain);
+
     /// <inheritdoc />
-    public override string Host => $"{ClusterId}.{Domain}".ToLowerInvariant();
+    public override string Host => AsciiLower($"{ClusterId}.{Domain}");
 
     /// <inheritdoc />
     protected override string EscapedPath => "";
 
     /// <summary>
-    /// Consul's <c>CanSign</c>: another signing ID only when the URIs are identical; service, mesh-gateway and
-    /// server IDs when their host equals this trust domain (ASCII case-insensitive). Agent IDs are not covered.
+    /// Consul's <c>CanSign</c>: another signing ID only when it is the same ID (cluster ID and domain compared exactly,
+    /// as Consul compares the structs); service, mesh-gateway and server IDs when their host equals this trust domain
+    /// under ASCII case folding. Agent IDs are never covered: the server rewrites an agent CSR's host instead.
     /// </summary>
     public bool CanSign(SpiffeId other) => other switch
     {
-        SigningSpiffeId s => s.Uri == Uri,
-        ServiceSpiffeId or MeshGatewaySpiffeId or ServerSpiffeId => other.Host.ToLowerInvariant() == Host,
+        SigningSpiffeId s => s == this,
+        ServiceSpiffeId or MeshGatewaySpiffeId or ServerSpiffeId => AsciiLower(other.Host) == Host,
         _ => false,
     };
+
+    private static string RequireClusterId(string? value)
+    {
+        var v = RequireHost(value, nameof(ClusterId));
+        if (v.Contains('.')) throw new ArgumentException($"Cluster ID \"{v}\" may not contain '.'.", nameof(ClusterId));
+        return v;
+    }
+
+    // Consul accepts "spiffe://abc." (empty domain) as a signing ID; keep that so parsing round-trips.
+    private static string RequireDomain(string? value)
+    {
+        ArgumentNullException.ThrowIfNull(value, nameof(Domain));
+        return value.Length == 0 ? value : RequireHost(value, nameof(Domain));
+    }
 }
