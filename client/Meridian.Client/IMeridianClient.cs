@@ -1,0 +1,60 @@
+using Meridian.Grains;
+
+namespace Meridian.Client;
+
+/// <summary>
+/// The Meridian SDK: every operation a user, the <c>meridian</c> CLI or (later) the HTTP API performs against a
+/// datacenter. Errors callers may branch on: <see cref="MeridianValidationException"/> (bad input; nothing written),
+/// <see cref="MeridianNotFoundException"/>, <see cref="MeridianPermissionDeniedException"/>,
+/// <see cref="NotPrimaryDatacenterException"/>, <see cref="MeridianUnreachableException"/>.
+/// </summary>
+public interface IMeridianClient
+{
+    /// <summary>The datacenter this client talks to.</summary>
+    string Datacenter { get; }
+
+    /// <summary>Creates or replaces an intention (written in the primary). Returns the commit index.</summary>
+    Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes an intention; idempotent.</summary>
+    Task<IntentionWriteResultDto> DeleteIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
+
+    /// <summary>One intention by exact source and destination.</summary>
+    Task<IntentionDto> GetIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
+
+    /// <summary>All intentions, highest precedence first.</summary>
+    Task<IntentionListDto> ListIntentionsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Consul's match by <c>source</c> or <c>destination</c>.</summary>
+    Task<IntentionMatchDto> MatchIntentionsAsync(string by, IReadOnlyList<string> names, CancellationToken cancellationToken = default);
+
+    /// <summary>Consul's intention check: whether <paramref name="source"/> may connect to <paramref name="destination"/>.</summary>
+    Task<bool> CheckIntentionAsync(string source, string destination, CancellationToken cancellationToken = default);
+
+    /// <summary>Consul's L4 authorize.</summary>
+    Task<AuthorizeResultDto> AuthorizeAsync(AuthorizeRequestDto request, CancellationToken cancellationToken = default);
+
+    /// <summary>The CA roots (public material).</summary>
+    Task<CaRootListDto> GetCaRootsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The CA configuration.</summary>
+    Task<CaConfigurationDto> GetCaConfigurationAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Changes the CA configuration (primary); key changes rotate the root.</summary>
+    Task<CaConfigurationDto> SetCaConfigurationAsync(CaConfigurationDto configuration, CancellationToken cancellationToken = default);
+
+    /// <summary>Rotates the root CA (primary), cross-signed by the old root.</summary>
+    Task<CaRootListDto> RotateCaAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The service's certificate and private key. With <paramref name="waitNewerThanSerial"/>, waits (up to
+    /// <paramref name="maxWait"/>) until a certificate with another serial exists.
+    /// </summary>
+    Task<IssuedCertificateDto> GetCertificateAsync(string service, string? waitNewerThanSerial = null, TimeSpan? maxWait = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Signs the workload's own CSR (its key never leaves the workload).</summary>
+    Task<IssuedCertificateDto> SignCertificateAsync(string service, string csrPem, CancellationToken cancellationToken = default);
+
+    /// <summary>Datacenter status.</summary>
+    Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
+}

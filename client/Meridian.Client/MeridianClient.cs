@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using Meridian.Grains;
+using Microsoft.Extensions.Options;
+
+namespace Meridian.Client;
+
+/// <summary><see cref="IMeridianClient"/> over an Orleans <see cref="IClusterClient"/> connected to one datacenter.</summary>
+public sealed class MeridianClient(IClusterClient cluster, IOptions<MeridianClientOptions> options) : IMeridianClient
+{
+    private readonly MeridianClientOptions _options = options.Value;
+
+    /// <inheritdoc />
+    public string Datacenter => _options.Datacenter;
+
+    /// <inheritdoc />
+    public Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, CancellationToken cancellationToken = default)
+        => Call(() => Registry.UpsertAsync(intention, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IntentionWriteResultDto> DeleteIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default)
+        => Call(() => Registry.DeleteAsync(intention, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IntentionDto> GetIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default)
+        => Call(() => Registry.GetAsync(intention, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IntentionListDto> ListIntentionsAsync(CancellationToken cancellationToken = default)
+        => Call(() => Registry.ListAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IntentionMatchDto> MatchIntentionsAsync(string by, IReadOnlyList<string> names, CancellationToken cancellationToken = default)
+        => Call(() => Registry.MatchAsync(by, [.. names], cancellationToken));
+
+    /// <inheritdoc />
+    public Task<bool> CheckIntentionAsync(string source, string destination, CancellationToken cancellationToken = default)
+        => Call(() => Authorizer.CheckAsync(source, destination));
+
+    /// <inheritdoc />
+    public Task<AuthorizeResultDto> AuthorizeAsync(AuthorizeRequestDto request, CancellationToken cancellationToken = default)
+        => Call(() => Authorizer.AuthorizeAsync(request));
+
+    /// <inheritdoc />
+    public Task<CaRootListDto> GetCaRootsAsync(CancellationToken cancellationToken = default)
+        => Call(() => Ca.GetRootsAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public Task<CaConfigurationDto> GetCaConfigurationAsync(CancellationToken cancellationToken = default)
+        => Call(() => Ca.GetConfigurationAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public Task<CaConfigurationDto> SetCaConfigurationAsync(CaConfigurationDto configuration, CancellationToken cancellationToken = default)
+        => Call(() => Ca.SetConfigurationAsync(configuration, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<CaRootListDto> RotateCaAsync(CancellationToken cancellationToken = default)
+        => Call(() => Ca.RotateAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public Task<IssuedCertificateDto> GetCertificateAsync(string service, string? waitNewerThanSerial = null, TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
+    {
+        var grain = cluster.GetGrain<IServiceCertificateGrain>($"{Datacenter}/{service}");
+        return string.IsNullOrEmpty(waitNewerThanSerial)
+            ? Call(() => grain.GetAsync(cancellationToken))
+            : Call(() => grain.WaitForNewerAsync(waitNewerThanSerial, maxWait ?? TimeSpan.FromMinutes(5), cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<IssuedCertificateDto> SignCertificateAsync(string service, string csrPem, CancellationToken cancellationToken = default)
+        => Call(() => cluster.GetGrain<ILeafSignerGrain>(Datacenter).SignCsrAsync(service, csrPem, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default)
+        => Call(() => cluster.GetGrain<IDatacenterGrain>(Datacenter).GetStatusAsync(cancellationToken));
+
+    private IIntentionRegistryGrain Registry => cluster.GetGrain<IIntentionRegistryGrain>(Datacenter);
+    private IAuthorizerGrain Authorizer => cluster.GetGrain<IAuthorizerGrain>(Datacenter);
+    private ICertificateAuthorityGrain Ca => cluster.GetGrain<ICertificateAuthorityGrain>(Datacenter);
+
+    // Every call carries the caller's token in the request context (read by the silo, never logged).
+    private Task<T> Call<T>(Func<Task<T>> call)
+    {
+        CallerToken.Set(_options.Token);
+        return call();
+    }
+}

@@ -1,0 +1,22 @@
+namespace Meridian.Grains;
+
+/// <summary>
+/// The caller's ACL token travels with every call in the Orleans <c>RequestContext</c> (like Consul's
+/// <c>X-Consul-Token</c>), so every request path can carry it without changing grain signatures.
+/// ACL enforcement itself is a later issue; the token is never logged.
+/// </summary>
+public static class CallerToken
+{
+    /// <summary>The RequestContext key.</summary>
+    public const string RequestContextKey = "meridian.token";
+
+    /// <summary>The token of the current call, or null when none was sent.</summary>
+    public static string? Current => Orleans.Runtime.RequestContext.Get(RequestContextKey) as string;
+
+    /// <summary>Sets the token for calls made from the current async flow.</summary>
+    public static void Set(string? token)
+    {
+        if (string.IsNullOrEmpty(token)) Orleans.Runtime.RequestContext.Remove(RequestContextKey);
+        else Orleans.Runtime.RequestContext.Set(RequestContextKey, token);
+    }
+}

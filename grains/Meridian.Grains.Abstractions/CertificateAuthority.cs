@@ -1,0 +1,196 @@
+using System.Collections.Immutable;
+using Orleans.Concurrency;
+
+namespace Meridian.Grains;
+
+/// <summary>One CA root as Consul's roots endpoint shows it. Never carries a private key.</summary>
+[GenerateSerializer, Alias("meridian.ca.Root"), Immutable]
+public sealed record CaRootDto
+{
+    [Id(0)] public string ID { get; init; } = "";
+    [Id(1)] public string Name { get; init; } = "";
+    [Id(2)] public ulong SerialNumber { get; init; }
+    [Id(3)] public string SigningKeyID { get; init; } = "";
+    [Id(4)] public string ExternalTrustDomain { get; init; } = "";
+    [Id(5)] public DateTimeOffset NotBefore { get; init; }
+    [Id(6)] public DateTimeOffset NotAfter { get; init; }
+    [Id(7)] public string RootCert { get; init; } = "";
+    [Id(8)] public ImmutableArray<string> IntermediateCerts { get; init; } = [];
+    [Id(9)] public bool Active { get; init; }
+    [Id(10)] public string PrivateKeyType { get; init; } = "";
+    [Id(11)] public int PrivateKeyBits { get; init; }
+    [Id(12)] public ulong CreateIndex { get; init; }
+    [Id(13)] public ulong ModifyIndex { get; init; }
+    /// <summary>Meridian extension: when the root stopped being active (null while active).</summary>
+    [Id(14)] public DateTimeOffset? RotatedOutAt { get; init; }
+}
+
+/// <summary>Consul's <c>/v1/connect/ca/roots</c> answer.</summary>
+[GenerateSerializer, Alias("meridian.ca.Roots"), Immutable]
+public sealed record CaRootListDto
+{
+    [Id(0)] public string ActiveRootID { get; init; } = "";
+    [Id(1)] public string TrustDomain { get; init; } = "";
+    [Id(2)] public ImmutableArray<CaRootDto> Roots { get; init; } = [];
+    /// <summary>Changes whenever the list changes; pass it to <see cref="ICertificateAuthorityGrain.WaitForRootsChangeAsync"/>.</summary>
+    [Id(3)] public ulong Index { get; init; }
+}
+
+/// <summary>The CA configuration (Consul's <c>CAConfiguration</c> for the built-in provider).</summary>
+[GenerateSerializer, Alias("meridian.ca.Configuration"), Immutable]
+public sealed record CaConfigurationDto
+{
+    [Id(0)] public string Provider { get; init; } = "consul";
+    [Id(1)] public TimeSpan LeafCertTTL { get; init; } = TimeSpan.FromHours(72);
+    [Id(2)] public TimeSpan IntermediateCertTTL { get; init; } = TimeSpan.FromHours(8760);
+    [Id(3)] public TimeSpan RootCertTTL { get; init; } = TimeSpan.FromHours(87600);
+    [Id(4)] public string PrivateKeyType { get; init; } = "ec";
+    [Id(5)] public int PrivateKeyBits { get; init; } = 256;
+    [Id(6)] public int CSRMaxPerSecond { get; init; } = 50;
+    [Id(7)] public int CSRMaxConcurrent { get; init; }
+    [Id(8)] public string ClusterID { get; init; } = "";
+    [Id(9)] public ulong ModifyIndex { get; init; }
+}
+
+/// <summary>
+/// A service certificate (Consul's <c>IssuedCert</c>). <see cref="PrivateKeyPEM"/> is set only when the
+/// key was generated for the caller (never when a CSR was signed) and is never stored.
+/// </summary>
+[GenerateSerializer, Alias("meridian.ca.IssuedCertificate"), Immutable]
+public sealed record IssuedCertificateDto
+{
+    [Id(0)] public string SerialNumber { get; init; } = "";
+    [Id(1)] public string CertPEM { get; init; } = "";
+    [Id(2)] public string PrivateKeyPEM { get; init; } = "";
+    [Id(3)] public string Service { get; init; } = "";
+    [Id(4)] public string ServiceURI { get; init; } = "";
+    [Id(5)] public DateTimeOffset ValidAfter { get; init; }
+    [Id(6)] public DateTimeOffset ValidBefore { get; init; }
+    /// <summary>The active root this certificate chains to.</summary>
+    [Id(7)] public string RootID { get; init; } = "";
+    /// <summary>Key id of the CA certificate that signed it (Consul's leaf AuthorityKeyId).</summary>
+    [Id(8)] public string SigningKeyID { get; init; } = "";
+    [Id(9)] public ulong CreateIndex { get; init; }
+    [Id(10)] public ulong ModifyIndex { get; init; }
+}
+
+/// <summary>CA status for <c>meridian status</c>.</summary>
+[GenerateSerializer, Alias("meridian.ca.Status"), Immutable]
+public sealed record CaStatusDto
+{
+    [Id(0)] public string State { get; init; } = "UNINITIALIZED";
+    [Id(1)] public string ActiveRootID { get; init; } = "";
+    [Id(2)] public string TrustDomain { get; init; } = "";
+    [Id(3)] public DateTimeOffset? ActiveRootExpiry { get; init; }
+    /// <summary>Expiry of the certificate that actually signs leaves here (Consul's <c>active-signing-ca.expiry</c>).</summary>
+    [Id(4)] public DateTimeOffset? SigningCaExpiry { get; init; }
+    [Id(5)] public string SigningKeyID { get; init; } = "";
+    /// <summary>Empty when healthy, else why the CA cannot do its job (e.g. the primary refused to sign).</summary>
+    [Id(6)] public string Degraded { get; init; } = "";
+}
+
+/// <summary>
+/// The datacenter's CA manager (key: datacenter name): Consul's state machine, the roots, the configuration and
+/// the signing key. The key never leaves the datacenter's cluster and never appears in a result shown to users.
+/// </summary>
+[Alias("meridian.ca.ICertificateAuthorityGrain")]
+public interface ICertificateAuthorityGrain : IGrainWithStringKey
+{
+    /// <summary>Initialises the CA if it is not yet (primary: trust domain + root). Idempotent.</summary>
+    [Alias("Initialize")]
+    Task<CaStatusDto> InitializeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The roots (public material only).</summary>
+    [Alias("GetRoots")]
+    Task<CaRootListDto> GetRootsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Long-poll on the roots index (at most 10 minutes).</summary>
+    [Alias("WaitForRootsChange"), AlwaysInterleave, ResponseTimeout("00:10:30")]
+    Task<CaRootListDto> WaitForRootsChangeAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>The current configuration.</summary>
+    [Alias("GetConfiguration")]
+    Task<CaConfigurationDto> GetConfigurationAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Changes the configuration with Consul's validation. A key type or size change rotates the root (cross-signed
+    /// by the old one); TTL-only changes keep it. Primary only.
+    /// </summary>
+    [Alias("SetConfiguration")]
+    Task<CaConfigurationDto> SetConfigurationAsync(CaConfigurationDto configuration, CancellationToken cancellationToken = default);
+
+    /// <summary>Rotates to a new root cross-signed by the current one. Primary only. Returns the new roots.</summary>
+    [Alias("Rotate")]
+    Task<CaRootListDto> RotateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>State, active root, signing CA expiry.</summary>
+    [Alias("GetStatus")]
+    Task<CaStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Hands a block of certificate serial numbers to a silo's signer (serials stay unique and increasing per
+    /// datacenter without a call per certificate). Internal to the cluster.
+    /// </summary>
+    [Alias("ReserveSerials")]
+    Task<SerialBlockDto> ReserveSerialsAsync(int count, CancellationToken cancellationToken = default);
+
+    /// <summary>The signing material for this datacenter's silos. Internal to the cluster; contains the key.</summary>
+    [Alias("GetSigningMaterial")]
+    Task<SigningMaterialDto> GetSigningMaterialAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>A reserved range of serial numbers, <c>[First, First + Count)</c>.</summary>
+[GenerateSerializer, Alias("meridian.ca.SerialBlock"), Immutable]
+public sealed record SerialBlockDto([property: Id(0)] ulong First, [property: Id(1)] int Count);
+
+/// <summary>
+/// What a silo needs to sign leaves: the signing certificate, chain and key. Travels only between the silos of
+/// one datacenter. <see cref="ToString"/> hides the key so it cannot leak into a log by accident.
+/// </summary>
+[GenerateSerializer, Alias("meridian.ca.SigningMaterial"), Immutable]
+public sealed record SigningMaterialDto
+{
+    [Id(0)] public string TrustDomain { get; init; } = "";
+    [Id(1)] public string Datacenter { get; init; } = "";
+    [Id(2)] public string ActiveRootID { get; init; } = "";
+    [Id(3)] public string SigningCertPem { get; init; } = "";
+    [Id(4)] public ImmutableArray<string> ChainPems { get; init; } = [];
+    [Id(5)] public string SigningKeyPem { get; init; } = "";
+    [Id(6)] public TimeSpan LeafCertTTL { get; init; }
+    [Id(7)] public int CsrMaxPerSecond { get; init; }
+    [Id(8)] public ulong RootsIndex { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"SigningMaterial {{ Datacenter = {Datacenter}, ActiveRootID = {ActiveRootID}, RootsIndex = {RootsIndex} }}";
+}
+
+/// <summary>
+/// A service's certificate in one datacenter (key: <c>dc/service</c>). Issues on first use, renews itself inside
+/// 60-90% of the lifetime and after a root change, and keeps its private key only in memory.
+/// </summary>
+[Alias("meridian.ca.IServiceCertificateGrain")]
+public interface IServiceCertificateGrain : IGrainWithStringKey
+{
+    /// <summary>The current certificate and key, issuing one first when there is none or it is stale.</summary>
+    [Alias("Get")]
+    Task<IssuedCertificateDto> GetAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Long-poll: answers once the certificate's serial differs from <paramref name="serial"/>, or with the
+    /// current certificate after <paramref name="maxWait"/> (at most 10 minutes).
+    /// </summary>
+    [Alias("WaitForNewer"), AlwaysInterleave, ResponseTimeout("00:10:30")]
+    Task<IssuedCertificateDto> WaitForNewerAsync(string serial, TimeSpan maxWait, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Signs workloads' own CSRs (their keys never leave them), with Consul's CSR checks and rate limit.
+/// Stateless worker keyed by datacenter: signing runs in parallel on every core.
+/// </summary>
+[Alias("meridian.ca.ILeafSignerGrain")]
+public interface ILeafSignerGrain : IGrainWithStringKey
+{
+    /// <summary>Signs <paramref name="csrPem"/> for <paramref name="service"/>; the CSR's URI must be that service in this datacenter.</summary>
+    [Alias("SignCsr")]
+    Task<IssuedCertificateDto> SignCsrAsync(string service, string csrPem, CancellationToken cancellationToken = default);
+}

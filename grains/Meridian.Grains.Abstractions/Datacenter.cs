@@ -1,0 +1,29 @@
+using Orleans.Concurrency;
+
+namespace Meridian.Grains;
+
+/// <summary>What <c>meridian status</c> shows for one datacenter.</summary>
+[GenerateSerializer, Alias("meridian.datacenter.Status"), Immutable]
+public sealed record DatacenterStatusDto
+{
+    [Id(0)] public string Datacenter { get; init; } = "";
+    [Id(1)] public string PrimaryDatacenter { get; init; } = "";
+    /// <summary><c>primary</c> or <c>secondary</c>.</summary>
+    [Id(2)] public string Role { get; init; } = "";
+    [Id(3)] public string TrustDomain { get; init; } = "";
+    [Id(4)] public CaStatusDto Ca { get; init; } = new();
+    [Id(5)] public ulong IntentionIndex { get; init; }
+    [Id(6)] public int IntentionCount { get; init; }
+    /// <summary>Empty when healthy, else the reason (role mismatch, CA degraded, ...).</summary>
+    [Id(7)] public string Degraded { get; init; } = "";
+    [Id(8)] public string StorageProvider { get; init; } = "";
+}
+
+/// <summary>Coordinates one datacenter (key: datacenter name): its role, trust domain and overall status.</summary>
+[Alias("meridian.datacenter.IDatacenterGrain")]
+public interface IDatacenterGrain : IGrainWithStringKey
+{
+    /// <summary>Overall status. Starts the CA's initialisation if it has not run yet.</summary>
+    [Alias("GetStatus")]
+    Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
+}

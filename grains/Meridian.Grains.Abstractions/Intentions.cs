@@ -1,0 +1,196 @@
+using System.Collections.Immutable;
+using Orleans.Concurrency;
+
+namespace Meridian.Grains;
+
+/// <summary>An L7 HTTP header match (Consul's <c>IntentionHTTPHeaderPermission</c>).</summary>
+[GenerateSerializer, Alias("meridian.intentions.HttpHeaderPermission"), Immutable]
+public sealed record IntentionHttpHeaderDto
+{
+    [Id(0)] public string Name { get; init; } = "";
+    [Id(1)] public bool Present { get; init; }
+    [Id(2)] public string? Exact { get; init; }
+    [Id(3)] public string? Prefix { get; init; }
+    [Id(4)] public string? Suffix { get; init; }
+    [Id(5)] public string? Contains { get; init; }
+    [Id(6)] public string? Regex { get; init; }
+    [Id(7)] public bool Invert { get; init; }
+    [Id(8)] public bool IgnoreCase { get; init; }
+}
+
+/// <summary>L7 HTTP criteria of a permission (Consul's <c>IntentionHTTPPermission</c>).</summary>
+[GenerateSerializer, Alias("meridian.intentions.HttpPermission"), Immutable]
+public sealed record IntentionHttpDto
+{
+    [Id(0)] public string? PathExact { get; init; }
+    [Id(1)] public string? PathPrefix { get; init; }
+    [Id(2)] public string? PathRegex { get; init; }
+    [Id(3)] public ImmutableArray<IntentionHttpHeaderDto> Header { get; init; } = [];
+    [Id(4)] public ImmutableArray<string> Methods { get; init; } = [];
+}
+
+/// <summary>One L7 permission: an action and the HTTP criteria it applies to.</summary>
+[GenerateSerializer, Alias("meridian.intentions.Permission"), Immutable]
+public sealed record IntentionPermissionDto
+{
+    [Id(0)] public string Action { get; init; } = "";
+    [Id(1)] public IntentionHttpDto? HTTP { get; init; }
+}
+
+/// <summary>
+/// The flat intention view, with Consul's field names, plus Meridian's datacenter scoping
+/// (<see cref="SourceDatacenter"/>, <see cref="DestinationDatacenter"/>; empty = any datacenter).
+/// Precedence and the indexes are read-only: values sent by callers are ignored.
+/// </summary>
+[GenerateSerializer, Alias("meridian.intentions.Intention"), Immutable]
+public sealed record IntentionDto
+{
+    [Id(0)] public string? ID { get; init; }
+    [Id(1)] public string Description { get; init; } = "";
+    [Id(2)] public string SourceNS { get; init; } = "";
+    [Id(3)] public string SourceName { get; init; } = "";
+    [Id(4)] public string DestinationNS { get; init; } = "";
+    [Id(5)] public string DestinationName { get; init; } = "";
+    [Id(6)] public string SourcePartition { get; init; } = "";
+    [Id(7)] public string DestinationPartition { get; init; } = "";
+    [Id(8)] public string SourceType { get; init; } = "";
+    [Id(9)] public string Action { get; init; } = "";
+    [Id(10)] public ImmutableArray<IntentionPermissionDto> Permissions { get; init; } = [];
+    [Id(11)] public ImmutableDictionary<string, string> Meta { get; init; } = ImmutableDictionary<string, string>.Empty;
+    [Id(12)] public int Precedence { get; init; }
+    [Id(13)] public ulong CreateIndex { get; init; }
+    [Id(14)] public ulong ModifyIndex { get; init; }
+    [Id(15)] public string SourceDatacenter { get; init; } = "";
+    [Id(16)] public string DestinationDatacenter { get; init; } = "";
+}
+
+/// <summary>Identifies one intention: its source and destination (each <c>[ns/]name</c>) and datacenter scope.</summary>
+[GenerateSerializer, Alias("meridian.intentions.IntentionRef"), Immutable]
+public sealed record IntentionRefDto
+{
+    [Id(0)] public string Source { get; init; } = "";
+    [Id(1)] public string Destination { get; init; } = "";
+    [Id(2)] public string SourceDatacenter { get; init; } = "";
+    [Id(3)] public string DestinationDatacenter { get; init; } = "";
+}
+
+/// <summary>The result of a write: the index at which it was committed in the primary.</summary>
+[GenerateSerializer, Alias("meridian.intentions.WriteResult"), Immutable]
+public sealed record IntentionWriteResultDto(
+    [property: Id(0)] ulong Index,
+    [property: Id(1)] string CommittedIn);
+
+/// <summary>A list result and the index it reflects.</summary>
+[GenerateSerializer, Alias("meridian.intentions.List"), Immutable]
+public sealed record IntentionListDto(
+    [property: Id(0)] ulong Index,
+    [property: Id(1)] ImmutableArray<IntentionDto> Intentions);
+
+/// <summary>Match results: one ordered list per requested name, in request order.</summary>
+[GenerateSerializer, Alias("meridian.intentions.Match"), Immutable]
+public sealed record IntentionMatchDto(
+    [property: Id(0)] ulong Index,
+    [property: Id(1)] ImmutableArray<IntentionMatchEntryDto> Matches);
+
+/// <summary>The intentions matching one requested name, highest precedence first.</summary>
+[GenerateSerializer, Alias("meridian.intentions.MatchEntry"), Immutable]
+public sealed record IntentionMatchEntryDto(
+    [property: Id(0)] string Name,
+    [property: Id(1)] ImmutableArray<IntentionDto> Intentions);
+
+/// <summary>L4 authorization request (Consul's <c>/v1/agent/connect/authorize</c> body).</summary>
+[GenerateSerializer, Alias("meridian.intentions.AuthorizeRequest"), Immutable]
+public sealed record AuthorizeRequestDto
+{
+    [Id(0)] public string Target { get; init; } = "";
+    [Id(1)] public string ClientCertURI { get; init; } = "";
+    [Id(2)] public string ClientCertSerial { get; init; } = "";
+    [Id(3)] public string Namespace { get; init; } = "";
+    [Id(4)] public string Partition { get; init; } = "";
+}
+
+/// <summary>L4 authorization result with Consul's <c>Reason</c> texts.</summary>
+[GenerateSerializer, Alias("meridian.intentions.AuthorizeResult"), Immutable]
+public sealed record AuthorizeResultDto(
+    [property: Id(0)] bool Authorized,
+    [property: Id(1)] string Reason);
+
+/// <summary>
+/// Everything that changed in a datacenter's intentions after an index: the entries changed since then
+/// (whole per-destination entries) and the destinations deleted. When <see cref="IsSnapshot"/> is set the
+/// answer holds every entry and the caller must drop what is not in it (the index it asked from is older
+/// than the registry's memory, or went backwards).
+/// </summary>
+[GenerateSerializer, Alias("meridian.intentions.Changes"), Immutable]
+public sealed record IntentionChangesDto
+{
+    [Id(0)] public ulong Index { get; init; }
+    [Id(1)] public bool IsSnapshot { get; init; }
+    [Id(2)] public ImmutableArray<IntentionEntryDto> Upserts { get; init; } = [];
+    [Id(3)] public ImmutableArray<string> DeletedDestinations { get; init; } = [];
+}
+
+/// <summary>
+/// All intentions of one destination (Consul's <c>service-intentions</c> config entry), as stored and replicated.
+/// <see cref="Destination"/> is <c>ns/name</c>.
+/// </summary>
+[GenerateSerializer, Alias("meridian.intentions.Entry"), Immutable]
+public sealed record IntentionEntryDto
+{
+    [Id(0)] public string Destination { get; init; } = "";
+    [Id(1)] public ImmutableArray<IntentionDto> Sources { get; init; } = [];
+    [Id(2)] public ulong CreateIndex { get; init; }
+    [Id(3)] public ulong ModifyIndex { get; init; }
+}
+
+/// <summary>
+/// The intentions of one datacenter (key: datacenter name). Single writer of the datacenter's index; serves
+/// list, match and the change feed that silos' caches and secondary datacenters pull.
+/// Writes are accepted only in the primary; a secondary forwards them (issue 5).
+/// </summary>
+[Alias("meridian.intentions.IIntentionRegistryGrain")]
+public interface IIntentionRegistryGrain : IGrainWithStringKey
+{
+    /// <summary>Creates or replaces the intention for its source/destination pair. Idempotent. Durable before it returns.</summary>
+    [Alias("Upsert")]
+    Task<IntentionWriteResultDto> UpsertAsync(IntentionDto intention, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the intention; a no-op (still answered with the current index) when absent, as Consul.</summary>
+    [Alias("Delete")]
+    Task<IntentionWriteResultDto> DeleteAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
+
+    /// <summary>The intention for an exact source/destination pair; throws <see cref="MeridianNotFoundException"/> when absent.</summary>
+    [Alias("Get")]
+    Task<IntentionDto> GetAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
+
+    /// <summary>Every intention, sorted by precedence.</summary>
+    [Alias("List")]
+    Task<IntentionListDto> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Consul's match: <paramref name="by"/> is <c>source</c> or <c>destination</c>; names are <c>[ns/]name</c>.</summary>
+    [Alias("Match")]
+    Task<IntentionMatchDto> MatchAsync(string by, ImmutableArray<string> names, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Long-poll: answers at once when the index is past <paramref name="afterIndex"/>, else waits up to
+    /// <paramref name="maxWait"/> (at most 10 minutes) for a change and answers with whatever changed (possibly nothing).
+    /// </summary>
+    [Alias("WaitForChanges"), AlwaysInterleave, ResponseTimeout("00:10:30")]
+    Task<IntentionChangesDto> WaitForChangesAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Authorization in the local datacenter, decided from the silo's in-memory intention cache
+/// (no storage read, no cross-datacenter call). Stateless worker: scales with cores. Key: datacenter name.
+/// </summary>
+[Alias("meridian.intentions.IAuthorizerGrain")]
+public interface IAuthorizerGrain : IGrainWithStringKey
+{
+    /// <summary>Consul's <c>/v1/agent/connect/authorize</c>. Bad input throws <see cref="MeridianValidationException"/>.</summary>
+    [Alias("Authorize")]
+    Task<AuthorizeResultDto> AuthorizeAsync(AuthorizeRequestDto request);
+
+    /// <summary>Consul's <c>/v1/connect/intentions/check</c>: whether <paramref name="source"/> may reach <paramref name="destination"/>.</summary>
+    [Alias("Check")]
+    Task<bool> CheckAsync(string source, string destination, string sourceType = "consul");
+}
