@@ -21,3 +21,41 @@ public readonly record struct CaKeySpec(CaKeyType Type, int Bits)
     /// <inheritdoc />
     public override string ToString() => $"{TypeName}/{Bits}";
 }
+
+/// <summary>Consul's wire text for <see cref="CaKeyType"/> and the key sizes each type allows.</summary>
+public static class CaKeyTypes
+{
+    /// <summary>EC sizes Consul accepts: the NIST P-224, P-256, P-384 and P-521 curves.</summary>
+    public static IReadOnlyList<int> EcBits { get; } = [224, 256, 384, 521];
+
+    /// <summary>RSA sizes Consul accepts.</summary>
+    public static IReadOnlyList<int> RsaBits { get; } = [2048, 4096];
+
+    /// <summary>Parses <c>ec</c> or <c>rsa</c> (exact, lower case, as Consul); false otherwise.</summary>
+    public static bool TryParse(string? text, out CaKeyType type)
+    {
+        (var ok, type) = text switch
+        {
+            "ec" => (true, CaKeyType.Ec),
+            "rsa" => (true, CaKeyType.Rsa),
+            _ => (false, default),
+        };
+        return ok;
+    }
+
+    /// <summary>The wire text, <c>ec</c> or <c>rsa</c>.</summary>
+    public static string ToWireName(this CaKeyType type) => type switch
+    {
+        CaKeyType.Ec => "ec",
+        CaKeyType.Rsa => "rsa",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown key type."),
+    };
+
+    /// <summary>True when <paramref name="bits"/> is allowed for <paramref name="type"/>.</summary>
+    public static bool IsSupportedSize(CaKeyType type, int bits) => type switch
+    {
+        CaKeyType.Ec => EcBits.Contains(bits),
+        CaKeyType.Rsa => RsaBits.Contains(bits),
+        _ => false,
+    };
+}
