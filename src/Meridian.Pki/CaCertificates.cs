@@ -57,7 +57,9 @@ public static class CaCertificates
             case 1:
                 if (!SpiffeId.TryParse(csr.Uris[0], out var id, out var error))
                     throw new PkiException(PkiErrorCode.InvalidCsr, error);
-                if (!signingId.CanSign(id))
+                // Stricter than Consul, whose CanSign would also accept a service URI here: a CA certificate may only
+                // carry our signing ID.
+                if (id is not SigningSpiffeId || !signingId.CanSign(id))
                     throw new PkiException(PkiErrorCode.InvalidCsr,
                         $"incoming CSR domain \"{id.Uri}\" is not valid for our domain \"{signingId.Uri}\"");
                 break;
