@@ -1,0 +1,76 @@
+using Meridian.Testing;
+using Npgsql;
+
+namespace Meridian.Integration.Tests;
+
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "Postgres")]
+public sealed class PostgreSqlSchemaTests(PostgresFixture fx)
+{
+    [Fact]
+    public void ScriptNames_EmbeddedInOrder()
+    {
+        Assert.Equal(
+            ["01-orleans-main.sql", "02-orleans-clustering.sql", "03-orleans-persistence.sql", "04-orleans-reminders.sql"],
+            PostgreSqlSchema.ScriptNames);
+    }
+
+    [Fact]
+    public async Task IsInstalled_EmptyDatabase_FalseThenTrueAfterApply()
+    {
+        var db = await fx.CreateEmptyDatabaseAsync();
+
+        Assert.False(await PostgreSqlSchema.IsInstalledAsync(db));
+        Assert.Equal(PostgreSqlSchema.ExpectedQueryKeys, await PostgreSqlSchema.GetMissingQueryKeysAsync(db));
+
+        await PostgreSqlSchema.ApplyAsync(db);
+
+        Assert.True(await PostgreSqlSchema.IsInstalledAsync(db));
+    }
+
+    [Fact]
+    public async Task IsInstalled_KeyMissing_FalseAndNamesIt()
+    {
+        var db = await fx.CreateDatabaseAsync();
+        await ExecuteAsync(db, "DELETE FROM OrleansQuery WHERE QueryKey = 'UpsertReminderRowKey'");
+
+        Assert.False(await PostgreSqlSchema.IsInstalledAsync(db));
+        Assert.Equal(["UpsertReminderRowKey"], await PostgreSqlSchema.GetMissingQueryKeysAsync(db));
+    }
+
+    [Fact]
+    public async Task Apply_Twice_SucceedsAndKeepsData()
+    {
+        var db = await fx.CreateDatabaseAsync();
+        await ExecuteAsync(db, "INSERT INTO OrleansMembershipVersionTable (DeploymentId) VALUES ('keep-me')");
+        await ExecuteAsync(db, "UPDATE OrleansQuery SET QueryText = 'stale' WHERE QueryKey = 'GatewaysQueryKey'");
+
+        await PostgreSqlSchema.ApplyAsync(db);
+
+        Assert.True(await PostgreSqlSchema.IsInstalledAsync(db));
+        Assert.Equal(1L, await ScalarAsync(db, "SELECT count(*) FROM OrleansMembershipVersionTable WHERE DeploymentId = 'keep-me'"));
+        // Re-running re-publishes the script's query text.
+        Assert.Contains("ProxyPort", (string)(await ScalarAsync(db, "SELECT QueryText FROM OrleansQuery WHERE QueryKey = 'GatewaysQueryKey'"))!);
+        Assert.Equal((long)PostgreSqlSchema.ExpectedQueryKeys.Count, await ScalarAsync(db, "SELECT count(*) FROM OrleansQuery"));
+    }
+
+    private static async Task ExecuteAsync(string db, string sql)
+    {
+        await using var connection = new NpgsqlConnection(db);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    internal static async Task<object?> ScalarAsync(string db, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(db);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return await command.ExecuteScalarAsync();
+    }
+}
