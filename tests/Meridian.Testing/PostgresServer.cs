@@ -10,7 +10,7 @@ namespace Meridian.Testing;
 /// <summary>
 /// A PostgreSQL server for tests: the one named by <c>MERIDIAN_TEST_PG</c> when set, otherwise a
 /// throwaway server started with initdb + pg_ctl in a temp directory (loopback only, trust auth,
-/// fsync off) and stopped when the test process exits. One server per test run via <see cref="GetSharedAsync"/>;
+/// fsync off) and stopped after its last user. One server per test run via <see cref="AcquireSharedAsync"/>;
 /// isolation comes from a fresh database per test class or cluster (<see cref="CreateDatabaseAsync"/>).
 /// </summary>
 /// <remarks>
@@ -28,11 +28,12 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>OS user that runs a throwaway server when the tests run as root. Default: postgres.</summary>
     public const string OsUserVariable = "MERIDIAN_PG_OSUSER";
 
-    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartSharedAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly SemaphoreSlim SharedLock = new(1, 1);
+    private static PostgresServer? s_shared;
+    private static int s_sharedUsers;
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(90);
 
     private readonly ThrowawayInstance? _instance;
-    private readonly List<string> _createdDatabases = [];
     private int _databaseCounter;
     private int _stopped;
 
@@ -53,10 +54,54 @@ public sealed class PostgresServer : IAsyncDisposable
         ? $"throwaway PostgreSQL in {i.RootDirectory} on 127.0.0.1:{i.Port}"
         : $"{ConnectionStringVariable} (host {new NpgsqlConnectionStringBuilder(AdminConnectionString).Host})";
 
-    /// <summary>The server shared by every test in this process; started on first use, stopped at process exit.</summary>
-    public static Task<PostgresServer> GetSharedAsync() => Shared.Value;
+    /// <summary>
+    /// The server shared by every fixture in this process: started by the first <see cref="AcquireSharedAsync"/>,
+    /// stopped when the last user calls <see cref="ReleaseSharedAsync"/> (with a process-exit backstop).
+    /// </summary>
+    /// <remarks>
+    /// NOTE: stopping inside the xunit lifecycle matters. The test host is torn down shortly after
+    /// ProcessExit starts, which proved too late to delete the data directory reliably.
+    /// </remarks>
+    public static async Task<PostgresServer> AcquireSharedAsync(CancellationToken cancellationToken = default)
+    {
+        await SharedLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (s_shared is null)
+            {
+                var server = await StartAsync(cancellationToken);
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                s_shared = server;
+            }
+            s_sharedUsers++;
+            return s_shared;
+        }
+        finally
+        {
+            SharedLock.Release();
+        }
+    }
 
-    /// <summary>Starts (or connects to) a server. Prefer <see cref="GetSharedAsync"/>: one server per run.</summary>
+    /// <summary>Releases a server from <see cref="AcquireSharedAsync"/>; the last release stops it.</summary>
+    public static async Task ReleaseSharedAsync(PostgresServer server)
+    {
+        await SharedLock.WaitAsync();
+        try
+        {
+            if (!ReferenceEquals(server, s_shared) || --s_sharedUsers > 0)
+            {
+                return;
+            }
+            s_shared = null;
+        }
+        finally
+        {
+            SharedLock.Release();
+        }
+        await server.DisposeAsync();
+    }
+
+    /// <summary>Starts (or connects to) a server. Prefer <see cref="AcquireSharedAsync"/>: one server per run.</summary>
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
     {
         var external = Environment.GetEnvironmentVariable(ConnectionStringVariable);
@@ -103,11 +148,6 @@ public sealed class PostgresServer : IAsyncDisposable
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
-        lock (_createdDatabases)
-        {
-            _createdDatabases.Add(name);
-        }
-
         var connectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
         if (applySchema)
         {
@@ -116,32 +156,33 @@ public sealed class PostgresServer : IAsyncDisposable
         return connectionString;
     }
 
-    /// <summary>Stops a throwaway server and deletes its directory, or drops the databases created on an external one.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Drops a database created by <see cref="CreateDatabaseAsync"/> (closing its connections).</summary>
+    public async Task DropDatabaseAsync(string connectionString, CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        if (name is null || !name.StartsWith("meridian_test_", StringComparison.Ordinal))
         {
-            return;
+            throw new ArgumentException($"Not a test database: '{name}'.", nameof(connectionString));
         }
-        NpgsqlConnection.ClearAllPools();
-        if (_instance is not null)
+        await using (var pooled = new NpgsqlConnection(connectionString))
         {
-            _instance.Stop();
-            return;
-        }
-
-        string[] names;
-        lock (_createdDatabases)
-        {
-            names = [.. _createdDatabases];
+            NpgsqlConnection.ClearPool(pooled);
         }
         await using var connection = new NpgsqlConnection(AdminConnectionString);
-        await connection.OpenAsync();
-        foreach (var name in names)
+        await connection.OpenAsync(cancellationToken);
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Stops a throwaway server and deletes its directory; an external server is left alone.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0)
         {
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            NpgsqlConnection.ClearAllPools();
+            _instance?.Stop();
         }
+        return ValueTask.CompletedTask;
     }
 
     private async Task PingAsync(CancellationToken cancellationToken)
@@ -150,15 +191,6 @@ public sealed class PostgresServer : IAsyncDisposable
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("SELECT 1", connection);
         await command.ExecuteScalarAsync(cancellationToken);
-    }
-
-    private static async Task<PostgresServer> StartSharedAsync()
-    {
-        var server = await StartAsync();
-        // xunit 2 has no assembly-level fixture: stop at process exit. Synchronous on purpose, the
-        // runtime does not wait for async work in ProcessExit.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        return server;
     }
 
     /// <summary>initdb + pg_ctl in a private temp directory.</summary>
