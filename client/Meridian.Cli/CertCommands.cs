@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Text;
+using Meridian.Client;
+using Meridian.Grains;
+
+namespace Meridian.Cli;
+
+/// <summary><c>meridian cert …</c>: service certificates, issued here or signed from the workload's own CSR.</summary>
+internal static class CertCommands
+{
+    /// <summary>What <c>--out</c> prints instead of the key: where everything went.</summary>
+    internal sealed record WrittenFiles(
+        string SerialNumber, string ServiceURI, DateTimeOffset ValidAfter, DateTimeOffset ValidBefore,
+        string CertFile, string? KeyFile, string CAFile);
+
+    public static Command Create(CommandRunner runner)
+    {
+        var cert = new Command("cert", "Service certificates");
+        cert.Subcommands.Add(Get(runner));
+        cert.Subcommands.Add(Sign(runner));
+        return cert;
+    }
+
+    private static Command Get(CommandRunner runner)
+    {
+        var common = new CommonOptions();
+        var waitNewerThan = new Option<string?>("--wait-newer-than")
+        {
+            Description = "Wait until the service has a certificate with another serial than this one (renewal, rotation)",
+            HelpName = "SERIAL",
+        };
+        var command = common.AddTo(new Command("get", "Get the service's certificate and private key") { waitNewerThan });
+        runner.OnClient(command, async (run, client) =>
+        {
+            var issued = await client.GetCertificateAsync(run.Required(common.Service), run.Get(waitNewerThan), cancellationToken: run.CancellationToken);
+            await WriteAsync(run, client, issued, run.Get(common.Out), withKey: true);
+        });
+        return command;
+    }
+
+    private static Command Sign(CommandRunner runner)
+    {
+        var common = new CommonOptions();
+        var csr = new Option<FileInfo>("--csr") { Description = "PEM certificate signing request made by the workload", Required = true, HelpName = "FILE" }
+            .AcceptExistingOnly();
+        var command = common.AddTo(new Command("sign", "Sign the workload's own CSR; its private key never leaves the workload") { csr });
+        runner.OnClient(command, async (run, client) =>
+        {
+            var csrPem = await File.ReadAllTextAsync(run.Required(csr).FullName, run.CancellationToken);
+            var issued = await client.SignCertificateAsync(run.Required(common.Service), csrPem, run.CancellationToken);
+            await WriteAsync(run, client, issued, run.Get(common.Out), withKey: false);
+        });
+        return command;
+    }
+
+    private static async Task WriteAsync(CommandRun run, IMeridianClient client, IssuedCertificateDto issued, DirectoryInfo? outDirectory, bool withKey)
+    {
+        if (outDirectory is null)
+        {
+            run.Output.Write(issued, (o, c) =>
+            {
+                o.Fields(("SerialNumber", c.SerialNumber), ("ServiceURI", c.ServiceURI),
+                    ("ValidAfter", Output.Time(c.ValidAfter)), ("ValidBefore", Output.Time(c.ValidBefore)));
+                o.Pem(c.CertPEM);
+                if (withKey && c.PrivateKeyPEM.Length > 0) o.Pem(c.PrivateKeyPEM);
+            });
+            return;
+        }
+        // The trust bundle is every root still listed (pruned roots are gone): peers may hold leaves of any of them.
+        var roots = await client.GetCaRootsAsync(run.CancellationToken);
+        var directory = outDirectory.FullName;
+        Directory.CreateDirectory(directory);
+        var files = new WrittenFiles(
+            issued.SerialNumber, issued.ServiceURI, issued.ValidAfter, issued.ValidBefore,
+            PemFiles.Write(directory, PemFiles.CertFile, issued.CertPEM, secret: false),
+            withKey ? PemFiles.Write(directory, PemFiles.KeyFile, issued.PrivateKeyPEM, secret: true) : null,
+            PemFiles.Write(directory, PemFiles.CaFile, PemFiles.Join(roots.Roots.Select(r => r.RootCert)), secret: false));
+        run.Output.Write(files, (o, f) => o.Fields(
+            ("SerialNumber", f.SerialNumber), ("cert", f.CertFile), ("key", f.KeyFile), ("ca", f.CAFile)));
+    }
+
+    private sealed class CommonOptions
+    {
+        public Option<string> Service { get; } = new("--service") { Description = "Service name", Required = true, HelpName = "NAME" };
+        public Option<DirectoryInfo?> Out { get; } = new("--out")
+        {
+            Description = "Write cert.pem (leaf + chain), key.pem (mode 0600) and ca.pem (trust bundle) here and print their paths",
+            HelpName = "DIR",
+        };
+
+        public Command AddTo(Command command)
+        {
+            command.Options.Add(Service);
+            command.Options.Add(Out);
+            return command;
+        }
+    }
+}
+
+/// <summary>Writes PEM files so that a reader never sees a partial file and a key is never readable by others.</summary>
+internal static class PemFiles
+{
+    public const string CertFile = "cert.pem";
+    public const string KeyFile = "key.pem";
+    public const string CaFile = "ca.pem";
+
+    /// <summary>PEM blocks, one after another, each ending with a newline.</summary>
+    public static string Join(IEnumerable<string> pems) => string.Concat(pems.Select(p => p.TrimEnd('\n', '\r') + "\n"));
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to <paramref name="directory"/>/<paramref name="name"/> and returns the path.
+    /// A secret file is created with mode 0600 (never world-readable, not even between create and chmod) under a
+    /// temporary name and renamed over the target, so an existing file with wider permissions is replaced, not reused.
+    /// </summary>
+    public static string Write(string directory, string name, string content, bool secret)
+    {
+        var path = Path.Combine(directory, name);
+        var temp = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = secret
+                ? UnixFileMode.UserRead | UnixFileMode.UserWrite
+                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        }
+        try
+        {
+            using (var writer = new StreamWriter(new FileStream(temp, options), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
+            {
+                writer.Write(content.EndsWith('\n') ? content : content + "\n");
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+        return path;
+    }
+}

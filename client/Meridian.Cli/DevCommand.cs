@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Globalization;
+using Meridian.Core.Identity;
+
+namespace Meridian.Cli;
+
+/// <summary>One datacenter's silo in <c>meridian dev</c>: datacenter k listens on base port + k.</summary>
+internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, int GatewayPort, int HttpPort, int SiloPort, string? PostgresConnectionString)
+{
+    public const string Address = "127.0.0.1";
+
+    public string Gateway => $"{Address}:{GatewayPort}";
+
+    /// <summary>The silo's whole configuration (nothing is read from files or the environment).</summary>
+    public IReadOnlyDictionary<string, string?> Configuration() => new Dictionary<string, string?>
+    {
+        ["Meridian:Datacenter"] = Datacenter,
+        ["Meridian:PrimaryDatacenter"] = PrimaryDatacenter,
+        ["Meridian:Storage:Provider"] = PostgresConnectionString is null ? "Memory" : "PostgreSql",
+        ["Meridian:Storage:ConnectionString"] = PostgresConnectionString,
+        ["Meridian:Endpoints:Address"] = Address,
+        ["Meridian:Endpoints:GatewayPort"] = GatewayPort.ToString(CultureInfo.InvariantCulture),
+        ["Meridian:Endpoints:HttpPort"] = HttpPort.ToString(CultureInfo.InvariantCulture),
+        ["Meridian:Endpoints:SiloPort"] = SiloPort.ToString(CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The silos of a <c>meridian dev</c> run, in the order the datacenters were given.</summary>
+internal sealed record DevPlan(IReadOnlyList<DevSiloPlan> Silos, bool InMemory)
+{
+    /// <summary>Checks every option (all problems at once, each naming its option) and lays out the ports.</summary>
+    public static DevPlan Create(string datacenters, string? primary, int gatewayPort, int httpPort, int siloPort, string? postgres)
+    {
+        var problems = new List<CliProblem>();
+        var names = datacenters.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0) problems.Add(new("--datacenters", "must list at least one datacenter, e.g. dc1,dc2"));
+        foreach (var name in names)
+        {
+            if (DatacenterName.Check("--datacenters", name) is { } problem) problems.Add(new(problem.Field, problem.Message));
+        }
+        foreach (var twice in names.GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            problems.Add(new("--datacenters", $"\"{twice.Key}\" is listed more than once"));
+        var primaryName = string.IsNullOrWhiteSpace(primary) ? names.FirstOrDefault() ?? "" : primary.Trim();
+        if (names.Length > 0 && !names.Contains(primaryName, StringComparer.Ordinal))
+            problems.Add(new("--primary", $"\"{primaryName}\" is not one of --datacenters ({string.Join(", ", names)})"));
+        CheckPorts(problems, "--gateway-port", gatewayPort, names.Length, allowZero: false);
+        CheckPorts(problems, "--http-port", httpPort, names.Length, allowZero: true);
+        CheckPorts(problems, "--silo-port", siloPort, names.Length, allowZero: false);
+        if (postgres is not null && string.IsNullOrWhiteSpace(postgres)) problems.Add(new("--postgres", "must be an Npgsql connection string"));
+
+        var silos = names.Select((name, k) => new DevSiloPlan(
+            name, primaryName, gatewayPort + k, httpPort == 0 ? 0 : httpPort + k, siloPort + k, postgres)).ToList();
+        var used = silos.SelectMany(s => new[] { s.GatewayPort, s.SiloPort, s.HttpPort }).Where(p => p != 0);
+        foreach (var clash in used.GroupBy(p => p).Where(g => g.Count() > 1))
+            problems.Add(new("--gateway-port", $"port {clash.Key} would be used twice; keep the gateway, HTTP and silo port ranges apart"));
+        CliUsageException.ThrowIfAny(problems);
+        return new DevPlan(silos, postgres is null);
+    }
+
+    private static void CheckPorts(List<CliProblem> problems, string option, int first, int count, bool allowZero)
+    {
+        if (allowZero && first == 0) return;
+        if (first < 1 || first + Math.Max(count, 1) - 1 > 65535)
+            problems.Add(new(option, $"{first} leaves no room for {count} datacenter(s): ports must be between 1 and 65535{(allowZero ? " (0 turns HTTP off)" : "")}"));
+    }
+
+    /// <summary>The one line scripts wait for.</summary>
+    public string ReadyLine() => "meridian dev: ready " + string.Join(' ', Silos.Select(s => $"{s.Datacenter}={s.Gateway}"));
+}
+
+/// <summary>
+/// <c>meridian dev</c>: every datacenter's silo in this process, zero setup. Prints a banner, then exactly one
+/// <see cref="DevPlan.ReadyLine"/> when all serve, and stops every silo on Ctrl-C/SIGTERM (exit 0).
+/// </summary>
+internal static class DevCommand
+{
+    /// <summary>How long Ctrl-C/SIGTERM waits for the command to finish (all silos stopped) before the process exits.</summary>
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one silo gets to stop gracefully; a few in a row still fit in <see cref="StopTimeout"/>.</summary>
+    public static readonly TimeSpan SiloStopTimeout = TimeSpan.FromSeconds(8);
+
+    // First activation of the datacenter grain initialises the CA (root key generation): allow for a slow machine.
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+
+    public static Command Create(CommandRunner runner)
+    {
+        var datacenters = new Option<string>("--datacenters") { Description = "Datacenters to run, comma-separated", HelpName = "dc1[,dc2…]", DefaultValueFactory = _ => "dc1" };
+        var primary = new Option<string?>("--primary") { Description = "The primary datacenter. Default: the first of --datacenters", HelpName = "NAME" };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of the first datacenter; datacenter k uses this + k", DefaultValueFactory = _ => 30000 };
+        var httpPort = new Option<int>("--http-port") { Description = "HTTP (dashboard, /health) port of the first datacenter, + k; 0 turns HTTP off", DefaultValueFactory = _ => 8500 };
+        var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port of the first datacenter, + k", DefaultValueFactory = _ => 11111 };
+        var postgres = new Option<string?>("--postgres") { Description = "Store state in PostgreSQL (Npgsql connection string) instead of memory", HelpName = "CONNSTR" };
+        var command = new Command("dev", "Run every datacenter's silo in this process, in memory unless --postgres (Ctrl-C stops)")
+        {
+            datacenters, primary, gatewayPort, httpPort, siloPort, postgres,
+        };
+        runner.OnRun(command, async (run, settings) =>
+        {
+            var plan = DevPlan.Create(run.Required(datacenters), run.Get(primary), run.Get(gatewayPort), run.Get(httpPort), run.Get(siloPort), run.Get(postgres));
+            await RunAsync(run, settings, plan);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task RunAsync(CommandRun run, ConnectionSettings settings, DevPlan plan)
+    {
+        var ct = run.CancellationToken;
+        WriteBanner(run.Output, plan);
+        var started = new List<IAsyncDisposable>();
+        try
+        {
+            foreach (var silo in plan.Silos) started.Add(await run.Context.Silos.StartAsync(silo, ct));
+            foreach (var silo in plan.Silos) await WaitUntilServingAsync(run, settings, silo);
+            run.Output.Line(plan.ReadyLine());
+            await run.Context.Out.FlushAsync(CancellationToken.None);
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Ctrl-C or SIGTERM: the normal way out.
+        }
+        finally
+        {
+            if (started.Count > 0) await run.Context.Error.WriteLineAsync("meridian dev: stopping");
+            for (var i = started.Count - 1; i >= 0; i--) await started[i].DisposeAsync();
+        }
+    }
+
+    private static void WriteBanner(Output o, DevPlan plan)
+    {
+        o.Line($"meridian dev: starting {plan.Silos.Count} datacenter(s) in this process (Ctrl-C stops them)");
+        o.Line(plan.InMemory
+            ? "meridian dev: data lives in memory and is lost on exit (use --postgres CONNSTR to keep it)"
+            : "meridian dev: data is stored in PostgreSQL and survives restarts");
+        foreach (var s in plan.Silos)
+        {
+            var role = s.Datacenter == s.PrimaryDatacenter ? "primary" : $"secondary of {s.PrimaryDatacenter}";
+            var http = s.HttpPort == 0 ? "HTTP off" : $"dashboard http://{DevSiloPlan.Address}:{s.HttpPort}/dashboard";
+            o.Line($"  {s.Datacenter} ({role}): gateway {s.Gateway}, {http}, silo port {s.SiloPort}");
+        }
+    }
+
+    // Ready means the datacenter answers a real call through its own gateway, not just that the host started.
+    // A silo that started but does not answer is reported and still counted: the user can see why with `status`.
+    private static async Task WaitUntilServingAsync(CommandRun run, ConnectionSettings settings, DevSiloPlan silo)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(run.CancellationToken);
+        timeout.CancelAfter(ReadyTimeout);
+        try
+        {
+            var target = settings with { Gateways = [silo.Gateway], Datacenter = silo.Datacenter, ConnectTimeout = ReadyTimeout };
+            await using var connection = await run.Context.Clients.ConnectAsync(target, timeout.Token);
+            await connection.Client.GetStatusAsync(timeout.Token);
+        }
+        catch (Exception ex) when (!run.CancellationToken.IsCancellationRequested)
+        {
+            await run.Context.Error.WriteLineAsync($"meridian dev: warning: {silo.Datacenter} started but did not answer a status call: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Meridian.Silo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Meridian.Cli;
+
+/// <summary>Starts one datacenter's silo for <c>meridian dev</c>; disposing the result stops it.</summary>
+internal interface IDevSiloLauncher
+{
+    Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken);
+}
+
+/// <summary>The real silo: the same wiring as <c>Meridian.Silo</c>'s Program, configured in memory.</summary>
+internal sealed class WebApplicationSiloLauncher : IDevSiloLauncher
+{
+    public async Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // Only the plan: a stray appsettings.json or MERIDIAN__* variable must not change what `dev` promised to start.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(plan.Configuration());
+        // Logs go to stderr so stdout carries only the banner and the ready line; Orleans and ASP.NET Core at Warning.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Meridian", LogLevel.Information);
+        builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();
+        builder.AddMeridianSilo();
+        var app = builder.Build();
+        app.MapMeridianEndpoints();
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        return new RunningSilo(app);
+    }
+
+    private sealed class RunningSilo(WebApplication app) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            using var timeout = new CancellationTokenSource(DevCommand.SiloStopTimeout);
+            try
+            {
+                await app.StopAsync(timeout.Token);
+            }
+            finally
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.CommandLine;
+
+namespace Meridian.Cli;
+
+/// <summary>Where and as whom a command connects: the resolved global options.</summary>
+internal sealed record ConnectionSettings(IReadOnlyList<string> Gateways, string Datacenter, string? Token, TimeSpan ConnectTimeout)
+{
+    /// <summary>The gateways as the user wrote them, for messages.</summary>
+    public string GatewayText => string.Join(",", Gateways);
+}
+
+/// <summary>
+/// <c>--gateway</c>, <c>--datacenter</c>, <c>--token</c>, <c>--json</c>, valid on every command. Defaults come from
+/// <c>MERIDIAN_GATEWAY</c>, <c>MERIDIAN_DATACENTER</c>, <c>MERIDIAN_TOKEN</c>; they are resolved when a command runs
+/// (not as option defaults) so the token never appears in <c>--help</c>, and an environment value is checked as
+/// strictly as a typed one.
+/// </summary>
+internal sealed class GlobalOptions
+{
+    public const string GatewayVariable = "MERIDIAN_GATEWAY";
+    public const string DatacenterVariable = "MERIDIAN_DATACENTER";
+    public const string TokenVariable = "MERIDIAN_TOKEN";
+    public const string DefaultGateway = "127.0.0.1:30000";
+    public const string DefaultDatacenter = "dc1";
+
+    public Option<string?> Gateway { get; } = new("--gateway")
+    {
+        Description = $"Gateway of the datacenter, HOST:PORT (several: comma-separated). Default: ${GatewayVariable}, else {DefaultGateway}",
+        HelpName = "HOST:PORT",
+        Recursive = true,
+    };
+
+    public Option<string?> Datacenter { get; } = new("--datacenter")
+    {
+        Description = $"Datacenter to talk to. Default: ${DatacenterVariable}, else {DefaultDatacenter}",
+        HelpName = "NAME",
+        Recursive = true,
+    };
+
+    public Option<string?> Token { get; } = new("--token")
+    {
+        Description = $"ACL token sent with every call. Default: ${TokenVariable}",
+        Recursive = true,
+    };
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Print JSON with Consul's field names",
+        Recursive = true,
+    };
+
+    public void AddTo(Command root)
+    {
+        root.Options.Add(Gateway);
+        root.Options.Add(Datacenter);
+        root.Options.Add(Token);
+        root.Options.Add(Json);
+    }
+
+    /// <summary>Resolves the options against the environment; every bad value is reported, naming its option or variable.</summary>
+    public ConnectionSettings Resolve(ParseResult parse, Func<string, string?> environment, TimeSpan connectTimeout)
+    {
+        var problems = new List<CliProblem>();
+        var (gatewayField, gatewayText) = Pick(parse, Gateway, environment, GatewayVariable, DefaultGateway);
+        var gateways = gatewayText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (gateways.Length == 0) problems.Add(new(gatewayField, "must be HOST:PORT, e.g. 127.0.0.1:30000"));
+        foreach (var gateway in gateways)
+        {
+            if (CliParsers.CheckEndpoint(gateway) is { } message) problems.Add(new(gatewayField, message));
+        }
+        var (datacenterField, datacenter) = Pick(parse, Datacenter, environment, DatacenterVariable, DefaultDatacenter);
+        if (string.IsNullOrWhiteSpace(datacenter)) problems.Add(new(datacenterField, "must not be empty"));
+        CliUsageException.ThrowIfAny(problems);
+        var token = parse.GetValue(Token) ?? environment(TokenVariable);
+        return new ConnectionSettings(gateways, datacenter.Trim(), string.IsNullOrEmpty(token) ? null : token, connectTimeout);
+    }
+
+    private static (string Field, string Value) Pick(
+        ParseResult parse, Option<string?> option, Func<string, string?> environment, string variable, string fallback)
+    {
+        if (parse.GetResult(option) is { Implicit: false }) return (option.Name, parse.GetValue(option) ?? "");
+        return environment(variable) is { Length: > 0 } fromEnvironment ? (variable, fromEnvironment) : (option.Name, fallback);
+    }
+}

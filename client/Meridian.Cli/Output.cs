@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Meridian.Core.Certificates;
+
+namespace Meridian.Cli;
+
+/// <summary>
+/// Prints results: JSON with Consul's field names (the DTO property names) under <c>--json</c>, otherwise compact
+/// text for people. Durations print as Go does (<c>72h0m0s</c>), times as RFC 3339 in UTC.
+/// </summary>
+internal sealed class Output(TextWriter writer, bool json)
+{
+    /// <summary>The serializer settings for every JSON result.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // PEM text is full of '+' and '/'; the default encoder would escape them and make the JSON hard to use by hand.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new GoDurationJsonConverter(), new Rfc3339JsonConverter() },
+    };
+
+    public bool Json => json;
+
+    /// <summary>Prints <paramref name="value"/> as JSON, or through <paramref name="human"/>.</summary>
+    public void Write<T>(T value, Action<Output, T> human)
+    {
+        if (json) WriteJson(value);
+        else human(this, value);
+    }
+
+    public void WriteJson<T>(T value) => writer.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+
+    public void Line(string text = "") => writer.WriteLine(text);
+
+    /// <summary>Writes PEM text, ending with exactly one newline.</summary>
+    public void Pem(string pem) => writer.WriteLine(pem.TrimEnd('\n', '\r'));
+
+    /// <summary>Aligned <c>Label: value</c> rows; rows whose value is null are left out.</summary>
+    public void Fields(params (string Label, string? Value)[] rows)
+    {
+        var shown = rows.Where(r => r.Value is not null).ToList();
+        var width = shown.Count == 0 ? 0 : shown.Max(r => r.Label.Length) + 1;
+        foreach (var (label, value) in shown) writer.WriteLine($"{(label + ":").PadRight(width)} {value}");
+    }
+
+    /// <summary>RFC 3339 in UTC with Go's trimmed fraction (<c>2025-01-02T03:04:05Z</c>); <c>-</c> when unknown.</summary>
+    public static string Time(DateTimeOffset? value)
+        => value is { } v ? v.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>Go's <c>Duration.String()</c>.</summary>
+    public static string Duration(TimeSpan value) => GoDuration.Format(value);
+
+    /// <summary><c>[ns/]name</c> as the API writes it.</summary>
+    public static string Service(string ns, string name) => ns.Length == 0 ? name : $"{ns}/{name}";
+
+    private sealed class GoDurationJsonConverter : JsonConverter<TimeSpan>
+    {
+        public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+            => GoDuration.TryParse(reader.GetString(), out var value, out var error) ? value : throw new JsonException(error);
+
+        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options)
+            => writer.WriteStringValue(GoDuration.Format(value));
+    }
+
+    private sealed class Rfc3339JsonConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+            => reader.GetDateTimeOffset();
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+            => writer.WriteStringValue(Time(value));
+    }
+}

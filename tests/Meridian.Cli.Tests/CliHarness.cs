@@ -1,0 +1,182 @@
+using System.Collections.Immutable;
+using Meridian.Client;
+using Meridian.Grains;
+
+namespace Meridian.Cli.Tests;
+
+/// <summary>Runs the CLI in-process with captured output, a fake client and a fake silo launcher.</summary>
+internal sealed class CliHarness
+{
+    public FakeMeridianClient Client { get; } = new();
+    public FakeClientFactory Clients { get; }
+    public FakeSiloLauncher Silos { get; } = new();
+    public Dictionary<string, string> Environment { get; } = [];
+    public SignalingWriter Out { get; } = new();
+    public StringWriter Error { get; } = new();
+
+    public CliHarness() => Clients = new FakeClientFactory(Client);
+
+    public CliContext Context => new(Out, Error, Clients, Silos, name => Environment.GetValueOrDefault(name));
+
+    public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(CancellationToken.None, args);
+
+    public async Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args)
+    {
+        var code = await MeridianCli.RunAsync(args, Context, cancellationToken);
+        return new CliResult(code, Out.ToString(), Error.ToString());
+    }
+}
+
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>A StringWriter that completes <see cref="LineWritten"/>'s task for the first line containing a text.</summary>
+internal sealed class SignalingWriter : StringWriter
+{
+    private readonly List<(string Text, TaskCompletionSource Signal)> _waits = [];
+
+    public Task WaitForLineAsync(string text)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waits) _waits.Add((text, signal));
+        return signal.Task;
+    }
+
+    public override void WriteLine(string? value)
+    {
+        base.WriteLine(value);
+        lock (_waits)
+        {
+            foreach (var (text, signal) in _waits.Where(w => value?.Contains(w.Text, StringComparison.Ordinal) == true)) signal.TrySetResult();
+        }
+    }
+}
+
+internal sealed class FakeClientFactory(FakeMeridianClient client) : IMeridianClientFactory
+{
+    public List<ConnectionSettings> Connections { get; } = [];
+    public Exception? ConnectFailure { get; set; }
+
+    public Task<MeridianConnection> ConnectAsync(ConnectionSettings settings, CancellationToken cancellationToken)
+    {
+        lock (Connections) Connections.Add(settings);
+        return ConnectFailure is { } failure ? Task.FromException<MeridianConnection>(failure) : Task.FromResult(new MeridianConnection(client));
+    }
+}
+
+internal sealed class FakeSiloLauncher : IDevSiloLauncher
+{
+    public List<DevSiloPlan> Started { get; } = [];
+    public List<DevSiloPlan> Stopped { get; } = [];
+
+    public Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken)
+    {
+        Started.Add(plan);
+        return Task.FromResult<IAsyncDisposable>(new Running(() => Stopped.Add(plan)));
+    }
+
+    private sealed class Running(Action stop) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            stop();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>Records requests and answers with canned DTOs; <see cref="Failure"/> makes every call throw.</summary>
+internal sealed class FakeMeridianClient : IMeridianClient
+{
+    public static readonly DateTimeOffset NotBefore = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    public Exception? Failure { get; set; }
+    public List<object> Requests { get; } = [];
+    public bool Allowed { get; set; } = true;
+    public CaConfigurationDto Configuration { get; set; } = new() { ClusterID = "11111111-2222" };
+
+    public CaRootListDto Roots { get; set; } = new()
+    {
+        ActiveRootID = "aa:bb",
+        TrustDomain = "11111111-2222.consul",
+        Roots =
+        [
+            new CaRootDto
+            {
+                ID = "aa:bb", Name = "Consul CA Primary Cert", SerialNumber = 7, SigningKeyID = "cc:dd", NotBefore = NotBefore,
+                NotAfter = NotBefore.AddYears(10), RootCert = "-----BEGIN CERTIFICATE-----\nROOT1\n-----END CERTIFICATE-----\n",
+                IntermediateCerts = ["-----BEGIN CERTIFICATE-----\nINTER1\n-----END CERTIFICATE-----"], Active = true,
+            },
+            new CaRootDto
+            {
+                ID = "ee:ff", Name = "Consul CA Primary Cert", SerialNumber = 3, NotBefore = NotBefore, NotAfter = NotBefore.AddYears(10),
+                RootCert = "-----BEGIN CERTIFICATE-----\nROOT0\n-----END CERTIFICATE-----\n", RotatedOutAt = NotBefore,
+            },
+        ],
+    };
+
+    public IssuedCertificateDto Certificate { get; set; } = new()
+    {
+        SerialNumber = "0e", Service = "web", ServiceURI = "spiffe://11111111-2222.consul/ns/default/dc/dc1/svc/web",
+        CertPEM = "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----\n",
+        PrivateKeyPEM = "-----BEGIN EC PRIVATE KEY-----\nSECRET\n-----END EC PRIVATE KEY-----\n",
+        ValidAfter = NotBefore, ValidBefore = NotBefore.AddHours(72),
+    };
+
+    public DatacenterStatusDto Status { get; set; } = new()
+    {
+        Datacenter = "dc1", PrimaryDatacenter = "dc1", Role = "primary", TrustDomain = "11111111-2222.consul",
+        Ca = new CaStatusDto { State = "INITIALIZED", ActiveRootID = "aa:bb", SigningCaExpiry = NotBefore.AddYears(10) },
+        StorageProvider = "Memory",
+    };
+
+    public string Datacenter => "dc1";
+
+    private Task<T> Answer<T>(object request, T result)
+    {
+        lock (Requests) Requests.Add(request);
+        return Failure is { } failure ? Task.FromException<T>(failure) : Task.FromResult(result);
+    }
+
+    public Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, CancellationToken cancellationToken = default)
+        => Answer(intention, new IntentionWriteResultDto(42, "dc1"));
+
+    public Task<IntentionWriteResultDto> DeleteIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default)
+        => Answer(intention, new IntentionWriteResultDto(43, "dc1"));
+
+    public Task<IntentionDto> GetIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default)
+        => Answer(intention, new IntentionDto { ID = "id-1", SourceName = "web", DestinationName = "db", Action = "allow", Precedence = 9 });
+
+    public Task<IntentionListDto> ListIntentionsAsync(CancellationToken cancellationToken = default)
+        => Answer("list", new IntentionListDto(5, [new IntentionDto { SourceName = "web", DestinationName = "db", Action = "deny" }]));
+
+    public Task<IntentionMatchDto> MatchIntentionsAsync(string by, IReadOnlyList<string> names, CancellationToken cancellationToken = default)
+        => Answer((by, names), new IntentionMatchDto(5, [.. names.Select(n => new IntentionMatchEntryDto(n, []))]));
+
+    public Task<bool> CheckIntentionAsync(string source, string destination, CancellationToken cancellationToken = default)
+        => Answer((source, destination), Allowed);
+
+    public Task<AuthorizeResultDto> AuthorizeAsync(AuthorizeRequestDto request, CancellationToken cancellationToken = default)
+        => Answer(request, new AuthorizeResultDto(true, "Matched L4 intention: web => db (allow)"));
+
+    public Task<CaRootListDto> GetCaRootsAsync(CancellationToken cancellationToken = default) => Answer("roots", Roots);
+
+    public Task<CaConfigurationDto> GetCaConfigurationAsync(CancellationToken cancellationToken = default) => Answer("config", Configuration);
+
+    public Task<CaConfigurationDto> SetCaConfigurationAsync(CaConfigurationDto configuration, CancellationToken cancellationToken = default)
+        => Answer(configuration, configuration);
+
+    public Task<CaRootListDto> RotateCaAsync(CancellationToken cancellationToken = default) => Answer("rotate", Roots);
+
+    public Task<IssuedCertificateDto> GetCertificateAsync(string service, string? waitNewerThanSerial = null, TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
+        => Answer((service, waitNewerThanSerial), Certificate);
+
+    public Task<IssuedCertificateDto> SignCertificateAsync(string service, string csrPem, CancellationToken cancellationToken = default)
+        => Answer((service, csrPem), Certificate with { PrivateKeyPEM = "" });
+
+    public Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default) => Answer("status", Status);
+
+    public T Last<T>() => Requests.OfType<T>().Last();
+}

@@ -1,0 +1,80 @@
+namespace Meridian.Cli.Tests;
+
+[Trait("Category", "Unit")]
+public sealed class DevCommandTests
+{
+    [Fact]
+    public void Plan_DatacenterK_UsesBasePortsPlusK_AndFirstIsPrimary()
+    {
+        var plan = DevPlan.Create("dc1,dc2", null, 30000, 8500, 11111, null);
+        Assert.Equal(
+            [new DevSiloPlan("dc1", "dc1", 30000, 8500, 11111, null), new DevSiloPlan("dc2", "dc1", 30001, 8501, 11112, null)],
+            plan.Silos);
+        Assert.True(plan.InMemory);
+        Assert.Equal("meridian dev: ready dc1=127.0.0.1:30000 dc2=127.0.0.1:30001", plan.ReadyLine());
+    }
+
+    [Fact]
+    public void Plan_Configuration_IsCompleteForTheSilo()
+    {
+        var silo = DevPlan.Create("east,west", "west", 31000, 0, 12000, "Host=db").Silos[0];
+        var config = silo.Configuration();
+        Assert.Equal("east", config["Meridian:Datacenter"]);
+        Assert.Equal("west", config["Meridian:PrimaryDatacenter"]);
+        Assert.Equal("PostgreSql", config["Meridian:Storage:Provider"]);
+        Assert.Equal("Host=db", config["Meridian:Storage:ConnectionString"]);
+        Assert.Equal(("31000", "0", "12000"), (config["Meridian:Endpoints:GatewayPort"], config["Meridian:Endpoints:HttpPort"], config["Meridian:Endpoints:SiloPort"]));
+    }
+
+    [Fact]
+    public async Task Dev_BadOptions_ExitsTwoWithEveryProblem()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("dev", "--datacenters", "dc1,dc1,DC 2", "--primary", "dc9", "--gateway-port", "65535");
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains(result.ErrorLines, l => l.StartsWith("--datacenters: \"dc1\" is listed more than once", StringComparison.Ordinal));
+        Assert.Contains(result.ErrorLines, l => l.StartsWith("--primary: ", StringComparison.Ordinal));
+        Assert.Contains(result.ErrorLines, l => l.StartsWith("--gateway-port: ", StringComparison.Ordinal));
+        Assert.Contains(result.ErrorLines, l => l.StartsWith("--datacenters: ", StringComparison.Ordinal) && l.Contains("DC 2"));
+        Assert.Empty(cli.Silos.Started);
+    }
+
+    [Fact]
+    public async Task Dev_AllServe_PrintsBannerThenOneReadyLine_AndStopsCleanlyOnCancel()
+    {
+        var cli = new CliHarness();
+        using var stop = new CancellationTokenSource();
+        var ready = cli.Out.WaitForLineAsync("meridian dev: ready");
+        var run = cli.RunAsync(stop.Token, "dev", "--datacenters", "dc1,dc2");
+        await ready.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["dc1", "dc2"], cli.Silos.Started.Select(s => s.Datacenter));
+        Assert.Equal([("127.0.0.1:30000", "dc1"), ("127.0.0.1:30001", "dc2")],
+            cli.Clients.Connections.Select(c => (c.Gateways.Single(), c.Datacenter)));
+        Assert.Equal(2, cli.Client.Requests.Count(r => r is "status"));
+
+        stop.Cancel();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Equal(["dc2", "dc1"], cli.Silos.Stopped.Select(s => s.Datacenter));
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("lost on exit", lines[1]);
+        Assert.Equal("meridian dev: ready dc1=127.0.0.1:30000 dc2=127.0.0.1:30001", Assert.Single(lines, l => l.Contains("ready")));
+        Assert.Equal(lines[^1], Assert.Single(lines, l => l.Contains("ready")));
+    }
+
+    [Fact]
+    public async Task Dev_StatusCallFails_WarnsAndStillReports()
+    {
+        var cli = new CliHarness();
+        cli.Client.Failure = new TimeoutException("slow");
+        using var stop = new CancellationTokenSource();
+        var ready = cli.Out.WaitForLineAsync("meridian dev: ready");
+        var run = cli.RunAsync(stop.Token, "dev");
+        await ready.WaitAsync(TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Contains(result.ErrorLines, l => l.Contains("dc1 started but did not answer") && l.Contains("slow"));
+        Assert.Single(cli.Silos.Stopped);
+    }
+}
