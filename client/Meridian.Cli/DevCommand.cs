@@ -156,7 +156,8 @@ internal static class DevCommand
         }
         catch (Exception ex) when (!run.CancellationToken.IsCancellationRequested)
         {
-            await run.Context.Error.WriteLineAsync($"meridian dev: warning: {silo.Datacenter} started but did not answer a status call: {ex.Message}");
+            var reason = ex is OperationCanceledException ? $"no answer within {ReadyTimeout.TotalSeconds:0} s" : ex.Message;
+            await run.Context.Error.WriteLineAsync($"meridian dev: warning: {silo.Datacenter} started but did not answer a status call through {silo.Gateway}: {reason}");
         }
     }
 }
