@@ -159,6 +159,7 @@ public sealed record SigningMaterialDto
     [Id(6)] public TimeSpan LeafCertTTL { get; init; }
     [Id(7)] public int CsrMaxPerSecond { get; init; }
     [Id(8)] public ulong RootsIndex { get; init; }
+    [Id(9)] public string RootCertPem { get; init; } = "";
 
     /// <inheritdoc />
     public override string ToString() => $"SigningMaterial {{ Datacenter = {Datacenter}, ActiveRootID = {ActiveRootID}, RootsIndex = {RootsIndex} }}";

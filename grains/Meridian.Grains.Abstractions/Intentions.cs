@@ -130,17 +130,52 @@ public sealed record IntentionChangesDto
     [Id(3)] public ImmutableArray<string> DeletedDestinations { get; init; } = [];
 }
 
+/// <summary>One source rule inside a destination's entry (Consul's <c>SourceIntention</c>).</summary>
+[GenerateSerializer, Alias("meridian.intentions.SourceRule"), Immutable]
+public sealed record SourceIntentionDto
+{
+    [Id(0)] public string Name { get; init; } = "";
+    [Id(1)] public string Namespace { get; init; } = "";
+    [Id(2)] public string Partition { get; init; } = "";
+    [Id(3)] public string SourceDatacenter { get; init; } = "";
+    [Id(4)] public string DestinationDatacenter { get; init; } = "";
+    [Id(5)] public string Action { get; init; } = "";
+    [Id(6)] public ImmutableArray<IntentionPermissionDto> Permissions { get; init; } = [];
+    [Id(7)] public int Precedence { get; init; }
+    [Id(8)] public string Type { get; init; } = "";
+    [Id(9)] public string Description { get; init; } = "";
+}
+
 /// <summary>
 /// All intentions of one destination (Consul's <c>service-intentions</c> config entry), as stored and replicated.
-/// <see cref="Destination"/> is <c>ns/name</c>.
+/// Every source shares the entry's <see cref="Meta"/> and indexes.
 /// </summary>
 [GenerateSerializer, Alias("meridian.intentions.Entry"), Immutable]
 public sealed record IntentionEntryDto
 {
-    [Id(0)] public string Destination { get; init; } = "";
-    [Id(1)] public ImmutableArray<IntentionDto> Sources { get; init; } = [];
-    [Id(2)] public ulong CreateIndex { get; init; }
-    [Id(3)] public ulong ModifyIndex { get; init; }
+    [Id(0)] public string Name { get; init; } = "";
+    [Id(1)] public string Namespace { get; init; } = "";
+    [Id(2)] public string Partition { get; init; } = "";
+    [Id(3)] public ImmutableArray<SourceIntentionDto> Sources { get; init; } = [];
+    [Id(4)] public ImmutableDictionary<string, string> Meta { get; init; } = ImmutableDictionary<string, string>.Empty;
+    [Id(5)] public ulong CreateIndex { get; init; }
+    [Id(6)] public ulong ModifyIndex { get; init; }
+}
+
+/// <summary>
+/// Durable holder of one destination's entry (key: <c>dc/ns/name</c>). Written only by the datacenter's
+/// <see cref="IIntentionRegistryGrain"/>, which owns the index; read when the registry loads.
+/// </summary>
+[Alias("meridian.intentions.IIntentionGrain")]
+public interface IIntentionGrain : IGrainWithStringKey
+{
+    /// <summary>The stored entry, or null when there is none.</summary>
+    [Alias("Get")]
+    Task<IntentionEntryDto?> GetAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="entry"/> (null deletes). Durable before it returns. Idempotent.</summary>
+    [Alias("Set")]
+    Task SetAsync(IntentionEntryDto? entry, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

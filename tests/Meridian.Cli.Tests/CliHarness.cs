@@ -32,7 +32,7 @@ internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
     public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
-/// <summary>A StringWriter that completes <see cref="LineWritten"/>'s task for the first line containing a text.</summary>
+/// <summary>A StringWriter that completes a waiter's task for the first line containing a text.</summary>
 internal sealed class SignalingWriter : StringWriter
 {
     private readonly List<(string Text, TaskCompletionSource Signal)> _waits = [];

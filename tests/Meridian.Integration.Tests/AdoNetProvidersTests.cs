@@ -1,4 +1,5 @@
 using Meridian.Testing;
+using Meridian.Silo;
 using static Meridian.Integration.Tests.PostgreSqlSchemaTests;
 
 namespace Meridian.Integration.Tests;

@@ -1,5 +1,6 @@
 using System.Net;
 using Meridian.Testing;
+using Meridian.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,5 @@
 using Meridian.Testing;
+using Meridian.Silo;
 using Npgsql;
 
 namespace Meridian.Integration.Tests;

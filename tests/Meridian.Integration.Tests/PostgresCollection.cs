@@ -1,4 +1,5 @@
 using Meridian.Testing;
+using Meridian.Silo;
 
 namespace Meridian.Integration.Tests;
 

@@ -1,3 +1,4 @@
+using Meridian.Silo;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

@@ -166,13 +166,24 @@ public static class IntentionEvaluator
         string? decidingDatacenter, IntentionDefault defaults)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var matches = IntentionMatcher.MatchByDestination(entries,
+            new ServiceSelector(request.DestinationNS, request.DestinationName, request.DestinationPartition));
+        return Check(matches.AsSpan(), request, decidingDatacenter, defaults);
+    }
+
+    /// <summary>
+    /// <c>intentions/check</c> over the destination's already-sorted matches (e.g. from a
+    /// <see cref="DestinationMatchIndex"/>). Same rules and errors as the entries overload.
+    /// </summary>
+    public static bool Check(ReadOnlySpan<Intention> destinationMatches, IntentionCheckRequest request,
+        string? decidingDatacenter, IntentionDefault defaults)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         if (!string.IsNullOrEmpty(request.SourceType) && request.SourceType != IntentionConstants.SourceTypeConsul)
             throw new DomainValidationException("SourceType", ValidationCodes.InvalidValue,
                 $"unsupported SourceType: {IntentionRules.Quote(request.SourceType)}");
-        var matches = IntentionMatcher.MatchByDestination(entries,
-            new ServiceSelector(request.DestinationNS, request.DestinationName, request.DestinationPartition));
         var source = new IntentionSource(request.SourceNS, request.SourceName, request.SourcePartition, request.SourceDatacenter);
-        return Decide(matches.AsSpan(), source, decidingDatacenter, defaults).Allowed;
+        return Decide(destinationMatches, source, decidingDatacenter, defaults).Allowed;
     }
 
     private static bool SourceMatches(Intention ixn, string partition, string ns, string name,

@@ -226,7 +226,7 @@ public sealed class IntentionEvaluatorTests
     public void Check_UnsupportedSourceType_Throws(string sourceType)
     {
         var ex = Assert.Throws<DomainValidationException>(() =>
-            IntentionEvaluator.Check([], new IntentionCheckRequest("default", "web", "default", "db", sourceType), null, AllowByAcl));
+            IntentionEvaluator.Check(Array.Empty<ServiceIntentionsEntry>(), new IntentionCheckRequest("default", "web", "default", "db", sourceType), null, AllowByAcl));
         Assert.Equal($"unsupported SourceType: \"{sourceType}\"", Assert.Single(ex.Problems).Message);
     }
 

@@ -1,14 +1,14 @@
 using Npgsql;
 
-namespace Meridian.Testing;
+namespace Meridian.Silo;
 
 /// <summary>
 /// The Orleans ADO.NET schema for PostgreSQL (<c>sql/postgresql/*.sql</c>), applied through Npgsql so
 /// no <c>psql</c> is needed at run time. The scripts are embedded in this assembly.
 /// </summary>
 /// <remarks>
-/// NOTE: lives in Meridian.Testing for now; it will move into the silo so a silo can refuse to start
-/// with a precise instruction when the schema is missing.
+/// A silo on PostgreSQL checks the schema before Orleans starts (<see cref="PostgreSqlSchemaInstaller"/>): it creates
+/// it when <c>Meridian:Storage:CreateSchema</c> is true, else it refuses to start naming <see cref="InstallCommand"/>.
 /// </remarks>
 public static class PostgreSqlSchema
 {

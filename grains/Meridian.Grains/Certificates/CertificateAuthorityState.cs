@@ -1,0 +1,56 @@
+namespace Meridian.Grains.Certificates;
+
+/// <summary>
+/// Persisted CA state of one datacenter. Holds the datacenter's CA private key (it never leaves the datacenter's own
+/// storage and is never returned to users). Type and property names are part of the stored format: never rename.
+/// </summary>
+[GenerateSerializer, Alias("meridian.ca.CertificateAuthorityState")]
+public sealed class CertificateAuthorityState
+{
+    [Id(0)] public string ClusterId { get; set; } = "";
+    [Id(1)] public string State { get; set; } = "UNINITIALIZED";
+    [Id(2)] public CaConfigState Config { get; set; } = new();
+    [Id(3)] public List<CaRootState> Roots { get; set; } = [];
+    /// <summary>Index of the roots list: bumped on every change of roots or configuration.</summary>
+    [Id(4)] public ulong Index { get; set; }
+    /// <summary>Highest serial number handed out (roots, cross-signs, and blocks reserved by silos for leaves).</summary>
+    [Id(5)] public ulong SerialHighWater { get; set; }
+}
+
+/// <summary>Persisted CA configuration.</summary>
+[GenerateSerializer, Alias("meridian.ca.CaConfigState")]
+public sealed class CaConfigState
+{
+    [Id(0)] public TimeSpan LeafCertTtl { get; set; } = TimeSpan.FromHours(72);
+    [Id(1)] public TimeSpan IntermediateCertTtl { get; set; } = TimeSpan.FromHours(8760);
+    [Id(2)] public TimeSpan RootCertTtl { get; set; } = TimeSpan.FromHours(87600);
+    [Id(3)] public string PrivateKeyType { get; set; } = "ec";
+    [Id(4)] public int PrivateKeyBits { get; set; } = 256;
+    [Id(5)] public double CsrMaxPerSecond { get; set; } = 50;
+    [Id(6)] public int CsrMaxConcurrent { get; set; }
+}
+
+/// <summary>One persisted root with its chain and, while it can still sign, its key.</summary>
+[GenerateSerializer, Alias("meridian.ca.CaRootState")]
+public sealed class CaRootState
+{
+    [Id(0)] public string Id { get; set; } = "";
+    [Id(1)] public string Name { get; set; } = "";
+    [Id(2)] public ulong SerialNumber { get; set; }
+    [Id(3)] public string RootCertPem { get; set; } = "";
+    [Id(4)] public List<string> IntermediateCertPems { get; set; } = [];
+    /// <summary>The certificate that signs leaves here: the root in the primary, the local intermediate in a secondary.</summary>
+    [Id(5)] public string SigningCertPem { get; set; } = "";
+    /// <summary>PEM of the signing key; cleared once the root is rotated out and no longer needed.</summary>
+    [Id(6)] public string? SigningKeyPem { get; set; }
+    [Id(7)] public string SigningKeyId { get; set; } = "";
+    [Id(8)] public bool Active { get; set; }
+    [Id(9)] public DateTimeOffset NotBefore { get; set; }
+    [Id(10)] public DateTimeOffset NotAfter { get; set; }
+    [Id(11)] public DateTimeOffset? RotatedOutAt { get; set; }
+    [Id(12)] public string ExternalTrustDomain { get; set; } = "";
+    [Id(13)] public string PrivateKeyType { get; set; } = "";
+    [Id(14)] public int PrivateKeyBits { get; set; }
+    [Id(15)] public ulong CreateIndex { get; set; }
+    [Id(16)] public ulong ModifyIndex { get; set; }
+}

@@ -1,0 +1,36 @@
+namespace Meridian.Grains;
+
+/// <summary>
+/// Wakes long-poll waiters when a grain's index moves. Used inside one grain activation (single-threaded, or
+/// interleaved only at awaits), so no locking is needed. Waiters always re-read state after waking, so a missed
+/// wake-up cannot lose a change: the index the caller passes is the source of truth.
+/// </summary>
+internal sealed class ChangeSignal
+{
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes every pending wait.</summary>
+    public void Notify()
+    {
+        var old = _changed;
+        _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        old.TrySetResult();
+    }
+
+    /// <summary>Waits for the next <see cref="Notify"/>, the timeout or cancellation, whichever comes first. Never throws on timeout.</summary>
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (timeout <= TimeSpan.Zero) return;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(timeout, clock, cts.Token);
+        await Task.WhenAny(_changed.Task, delay);
+        cts.Cancel();
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Caps a caller-supplied wait: Consul's blocking queries allow at most 10 minutes.</summary>
+    public static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxWait ? MaxWait : wait;
+
+    /// <summary>The longest wait a long-poll accepts (below the methods' 10.5-minute response timeout).</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(10);
+}

@@ -1,0 +1,35 @@
+using Meridian.Core.Certificates;
+using Meridian.Grains.Certificates;
+using Meridian.Grains.Intentions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Meridian.Grains.Hosting;
+
+/// <summary>Registers what Meridian grains need in a silo (caches, loops, call filters).</summary>
+public static class MeridianGrainServices
+{
+    /// <summary>
+    /// Adds Meridian's silo services. The host must also register a <see cref="DatacenterContext"/> and the
+    /// <see cref="MeridianStorage.Name"/> grain storage.
+    /// </summary>
+    public static ISiloBuilder AddMeridianGrainServices(this ISiloBuilder silo)
+    {
+        var services = silo.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IntentionCache>();
+        AddLoop<IntentionCacheSync>(services);
+        services.TryAddSingleton(CaConfiguration.Default);
+        services.AddSingleton<SerialAllocator>();
+        services.AddSingleton<LocalSigner>();
+        AddLoop<LocalSignerSync>(services);
+        silo.AddIncomingGrainCallFilter<DomainExceptionFilter>();
+        return silo;
+    }
+
+    private static void AddLoop<T>(IServiceCollection services) where T : SiloLoop
+    {
+        services.AddSingleton<T>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<T>());
+    }
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Logging;
+
+namespace Meridian.Grains.Hosting;
+
+/// <summary>
+/// A loop that runs in every silo while it is active (started at <c>ServiceLifecycleStage.Active</c>, so grains can
+/// be called) and stops with the silo. Failures back off 1 s, 2 s, 4 s … up to 2 minutes with jitter, then the loop
+/// goes on; it never takes the silo down.
+/// </summary>
+public abstract class SiloLoop(TimeProvider clock, ILogger logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task _run = Task.CompletedTask;
+
+    /// <summary>The injected clock.</summary>
+    protected TimeProvider Clock { get; } = clock;
+
+    /// <summary>Name used in logs and the lifecycle.</summary>
+    protected abstract string Name { get; }
+
+    /// <summary>One round (for example one long-poll and its apply). Throw to back off.</summary>
+    protected abstract Task RunOnceAsync(CancellationToken cancellationToken);
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle)
+        => lifecycle.Subscribe(Name, ServiceLifecycleStage.Active, OnStartAsync, OnStopAsync);
+
+    private Task OnStartAsync(CancellationToken _)
+    {
+        _run = Task.Run(() => LoopAsync(_stop.Token));
+        return Task.CompletedTask;
+    }
+
+    private async Task OnStopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAny(_run, Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken));
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(ct);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                failures++;
+                var delay = Backoff.Delay(failures, Random.Shared.NextDouble());
+                LoopLog.RoundFailed(logger, Name, failures, delay, e);
+                try { await Task.Delay(delay, Clock, ct); }
+                catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+}
+
+/// <summary>Retry delays: 1 s, 2 s, 4 s … capped at 120 s, plus up to 10 % jitter (Consul's replication back-off).</summary>
+public static class Backoff
+{
+    /// <summary>The delay before retry number <paramref name="attempt"/> (1-based); <paramref name="random01"/> in [0, 1).</summary>
+    public static TimeSpan Delay(int attempt, double random01)
+    {
+        var seconds = Math.Min(120, Math.Pow(2, Math.Max(0, attempt - 1)));
+        return TimeSpan.FromSeconds(seconds * (1 + 0.1 * random01));
+    }
+}
+
+internal static partial class LoopLog
+{
+    [LoggerMessage(EventId = MeridianEventIds.SiloLoopRoundFailed, Level = LogLevel.Warning, Message = "{Loop} round failed (attempt {Attempt}); retrying in {Delay}")]
+    public static partial void RoundFailed(ILogger logger, string loop, int attempt, TimeSpan delay, Exception exception);
+}

@@ -1,0 +1,49 @@
+using Meridian.Core.Intentions;
+using Orleans.Concurrency;
+
+namespace Meridian.Grains.Intentions;
+
+/// <summary>
+/// Authorize and check from the silo's <see cref="IntentionCache"/>: no storage read, no call to another grain on
+/// the hot path. A stateless worker, so every silo answers locally and in parallel.
+/// </summary>
+[StatelessWorker]
+public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext datacenter) : Grain, IAuthorizerGrain
+{
+    private IntentionDefault _defaults;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _defaults = IntentionDefault.Resolve(datacenter.DefaultIntentionPolicy, aclsEnabled: false, aclDefaultAllow: true);
+        // Never decide from an empty cache that has simply not loaded yet: that would allow by default.
+        if (!cache.IsLoaded)
+        {
+            var registry = GrainFactory.GetGrain<IIntentionRegistryGrain>(datacenter.Datacenter);
+            cache.Apply(await registry.WaitForChangesAsync(0, TimeSpan.Zero, cancellationToken));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<AuthorizeResultDto> AuthorizeAsync(AuthorizeRequestDto request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var matches = string.IsNullOrEmpty(request.Target)
+            ? default
+            : cache.Current.ForDestination(request.Namespace, request.Target, request.Partition);
+        var decision = IntentionEvaluator.Authorize(
+            new AuthorizeRequest(request.Target ?? "", request.ClientCertURI ?? "", request.Namespace, request.Partition),
+            matches.IsDefault ? [] : matches.AsSpan(), datacenter.Datacenter, _defaults);
+        return Task.FromResult(new AuthorizeResultDto(decision.Allowed, decision.Reason));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> CheckAsync(string source, string destination, string sourceType = "consul")
+    {
+        var (src, dst) = IntentionRefs.Parse(source, destination);
+        var request = new IntentionCheckRequest(src.Namespace, src.Name, dst.Namespace, dst.Name, sourceType,
+            src.Partition, dst.Partition);
+        var matches = cache.Current.ForDestination(dst.Namespace, dst.Name, dst.Partition);
+        return Task.FromResult(IntentionEvaluator.Check(matches.AsSpan(), request, datacenter.Datacenter, _defaults));
+    }
+}

@@ -1,0 +1,29 @@
+namespace Meridian.Grains;
+
+/// <summary>
+/// Central log event ids. Ranges: 1xxx CA, 2xxx leaf certificates, 3xxx intentions, 4xxx replication, 5xxx hosting.
+/// Never reuse or renumber an id.
+/// </summary>
+public static class MeridianEventIds
+{
+    public const int CaInitialized = 1001;
+    public const int CaRotated = 1002;
+    public const int CaConfigUpdated = 1003;
+    public const int CaInitializeFailed = 1004;
+    public const int SignerRefreshed = 1005;
+    public const int SignerRefreshFailed = 1006;
+
+    public const int LeafIssued = 2001;
+    public const int LeafRenewalScheduled = 2002;
+    public const int LeafRenewalFailed = 2003;
+    public const int CsrSigned = 2004;
+
+    public const int IntentionUpserted = 3001;
+    public const int IntentionDeleted = 3002;
+    public const int IntentionRegistryLoaded = 3003;
+    public const int IntentionCacheSyncFailed = 3004;
+
+    public const int SchemaInstalled = 5001;
+    public const int SchemaMissing = 5002;
+    public const int SiloLoopRoundFailed = 5003;
+}

@@ -1,0 +1,45 @@
+using Meridian.Core.Certificates;
+using Microsoft.Extensions.Configuration;
+
+namespace Meridian.Silo;
+
+/// <summary>
+/// The CA configuration a new primary starts with (section <c>Meridian:Ca</c>; later changes go through
+/// <c>meridian ca config set</c>, as Consul's agent-file CA config only bootstraps). Keys and defaults, Consul's:
+/// <c>LeafCertTTL</c> (72h), <c>IntermediateCertTTL</c> (8760h), <c>RootCertTTL</c> (87600h), <c>PrivateKeyType</c>
+/// (ec), <c>PrivateKeyBits</c> (256), <c>CSRMaxPerSecond</c> (50, 0 = off), <c>CSRMaxConcurrent</c> (0).
+/// Durations are Go durations (<c>72h</c>, <c>90m</c>).
+/// </summary>
+public static class CaOptions
+{
+    public const string SectionName = "Meridian:Ca";
+
+    /// <summary>Reads and validates the section; problems name the full key (<c>Meridian:Ca:LeafCertTTL: ...</c>).</summary>
+    public static IReadOnlyList<string> TryRead(IConfiguration configuration, out CaConfiguration? result)
+    {
+        var section = configuration.GetSection(SectionName);
+        List<string> problems = [];
+        var input = new CaConfigurationInput(
+            section["LeafCertTTL"], section["IntermediateCertTTL"], section["RootCertTTL"], section["PrivateKeyType"],
+            Int(section, "PrivateKeyBits", problems), Double(section, "CSRMaxPerSecond", problems), Int(section, "CSRMaxConcurrent", problems));
+        problems.AddRange(CaConfiguration.TryCreate(input, out result).Select(p => $"{SectionName}:{p.Field}: {p.Message}"));
+        if (problems.Count > 0) result = null;
+        return problems;
+    }
+
+    private static int? Int(IConfigurationSection s, string key, List<string> problems)
+    {
+        if (s[key] is not { } text) return null;
+        if (int.TryParse(text, out var v)) return v;
+        problems.Add($"{SectionName}:{key}: \"{text}\" is not a whole number");
+        return null;
+    }
+
+    private static double? Double(IConfigurationSection s, string key, List<string> problems)
+    {
+        if (s[key] is not { } text) return null;
+        if (double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var v)) return v;
+        problems.Add($"{SectionName}:{key}: \"{text}\" is not a number");
+        return null;
+    }
+}

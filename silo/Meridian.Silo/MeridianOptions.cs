@@ -1,0 +1,112 @@
+using System.Net;
+using Meridian.Core.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Meridian.Silo;
+
+/// <summary>Who this datacenter is. Section <c>Meridian</c>.</summary>
+public sealed class MeridianOptions
+{
+    public const string SectionName = "Meridian";
+
+    /// <summary>This datacenter's name (required; lower-case letters, digits, '-' and '_', 1-64 characters).</summary>
+    public string Datacenter { get; set; } = "";
+
+    /// <summary>
+    /// The primary datacenter (required). This datacenter is the primary iff the two names are equal; a secondary
+    /// must be told the same primary as every other datacenter (a mismatch is reported, never a second trust domain).
+    /// </summary>
+    public string PrimaryDatacenter { get; set; } = "";
+
+    /// <summary>
+    /// Consul's <c>default_intention_policy</c>: <c>allow</c>, <c>deny</c> or empty (then the ACL default decides;
+    /// with ACLs off that is allow). Default: empty.
+    /// </summary>
+    public string DefaultIntentionPolicy { get; set; } = "";
+
+    /// <summary>Orleans ServiceId shared by every datacenter's cluster. Default: <c>meridian</c>.</summary>
+    public string ServiceId { get; set; } = "meridian";
+
+    /// <summary>Orleans ClusterId of this datacenter. Default: <c>meridian-&lt;Datacenter&gt;</c>.</summary>
+    public string? ClusterId { get; set; }
+
+    /// <summary>The effective ClusterId.</summary>
+    public string EffectiveClusterId => string.IsNullOrEmpty(ClusterId) ? $"meridian-{Datacenter}" : ClusterId;
+}
+
+/// <summary>Where state lives. Section <c>Meridian:Storage</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Meridian:Storage";
+
+    /// <summary><c>Memory</c> (default; lost when the process exits) or <c>PostgreSql</c>.</summary>
+    public string Provider { get; set; } = "Memory";
+
+    /// <summary>Npgsql connection string; required with <c>PostgreSql</c>. Never logged.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>With <c>PostgreSql</c>: create the schema from the embedded <c>sql/postgresql</c> scripts when it is missing. Default: true.</summary>
+    public bool CreateSchema { get; set; } = true;
+
+    /// <summary>True for the PostgreSQL provider.</summary>
+    public bool IsPostgreSql => string.Equals(Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Network endpoints. Section <c>Meridian:Endpoints</c>.</summary>
+public sealed class EndpointOptions
+{
+    public const string SectionName = "Meridian:Endpoints";
+
+    /// <summary>Address silos bind and advertise. Default: <c>127.0.0.1</c>.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>Silo-to-silo port. Default: 11111.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Client gateway port (the CLI and SDK connect here). Default: 30000.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>HTTP port for <c>/dashboard</c> and <c>/health</c>. 0 disables HTTP. Default: 8500.</summary>
+    public int HttpPort { get; set; } = 8500;
+}
+
+internal sealed class MeridianOptionsValidator : IValidateOptions<MeridianOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MeridianOptions o)
+    {
+        List<string> errors = [];
+        if (DatacenterName.Check("Meridian:Datacenter", o.Datacenter) is { } dc) errors.Add(dc.ToString());
+        if (DatacenterName.Check("Meridian:PrimaryDatacenter", o.PrimaryDatacenter) is { } p) errors.Add(p.ToString());
+        if (o.DefaultIntentionPolicy is not ("" or "allow" or "deny"))
+            errors.Add($"Meridian:DefaultIntentionPolicy: Unsupported default intention policy: {o.DefaultIntentionPolicy} (use allow, deny or leave it empty)");
+        if (string.IsNullOrWhiteSpace(o.ServiceId)) errors.Add("Meridian:ServiceId must be set");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions o)
+    {
+        List<string> errors = [];
+        if (!string.Equals(o.Provider, "Memory", StringComparison.OrdinalIgnoreCase) && !o.IsPostgreSql)
+            errors.Add($"Meridian:Storage:Provider \"{o.Provider}\" is not supported: use Memory or PostgreSql");
+        if (o.IsPostgreSql && string.IsNullOrWhiteSpace(o.ConnectionString))
+            errors.Add("Meridian:Storage:ConnectionString must be set when Meridian:Storage:Provider is PostgreSql (e.g. Host=127.0.0.1;Port=5432;Database=meridian;Username=meridian;Password=...)");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class EndpointOptionsValidator : IValidateOptions<EndpointOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EndpointOptions o)
+    {
+        List<string> errors = [];
+        if (!IPAddress.TryParse(o.Address, out _)) errors.Add($"Meridian:Endpoints:Address \"{o.Address}\" is not an IP address");
+        if (o.SiloPort is < 1 or > 65535) errors.Add("Meridian:Endpoints:SiloPort must be between 1 and 65535");
+        if (o.GatewayPort is < 1 or > 65535) errors.Add("Meridian:Endpoints:GatewayPort must be between 1 and 65535");
+        if (o.HttpPort is < 0 or > 65535) errors.Add("Meridian:Endpoints:HttpPort must be between 0 (off) and 65535");
+        if (o.SiloPort == o.GatewayPort) errors.Add("Meridian:Endpoints:SiloPort and GatewayPort must differ");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using Meridian.Grains;
+using Meridian.Grains.Hosting;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+
+namespace Meridian.Silo;
+
+/// <summary>Wires a Meridian datacenter silo: Orleans, storage, Meridian services, dashboard and health.</summary>
+public static class MeridianSiloHostingExtensions
+{
+    /// <summary>The Orleans storage provider name used by every Meridian grain.</summary>
+    public const string StorageName = MeridianStorage.Name;
+
+    /// <summary>
+    /// Adds a Meridian silo for the datacenter configured under <c>Meridian</c>. Every option is validated first;
+    /// all problems are reported together, each naming its configuration key.
+    /// </summary>
+    public static WebApplicationBuilder AddMeridianSilo(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var meridian = Bind<MeridianOptions>(config, MeridianOptions.SectionName);
+        var storage = Bind<StorageOptions>(config, StorageOptions.SectionName);
+        var endpoints = Bind<EndpointOptions>(config, EndpointOptions.SectionName);
+        var caProblems = CaOptions.TryRead(config, out var caConfiguration);
+        ThrowIfInvalid(
+            new MeridianOptionsValidator().Validate(null, meridian),
+            new StorageOptionsValidator().Validate(null, storage),
+            new EndpointOptionsValidator().Validate(null, endpoints),
+            caProblems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(caProblems));
+
+        var services = builder.Services;
+        services.AddOptions<MeridianOptions>().BindConfiguration(MeridianOptions.SectionName).ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateOnStart();
+        services.AddOptions<EndpointOptions>().BindConfiguration(EndpointOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MeridianOptions>, MeridianOptionsValidator>();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<IValidateOptions<EndpointOptions>, EndpointOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(caConfiguration!);
+        services.AddSingleton(new DatacenterContext(meridian.Datacenter, meridian.PrimaryDatacenter,
+            meridian.DefaultIntentionPolicy, storage.IsPostgreSql ? "PostgreSql" : "Memory"));
+
+        // Registered before UseOrleans so it runs before the silo starts (hosted services start in order):
+        // the ADO.NET providers need the OrleansQuery table before they can do anything.
+        if (storage.IsPostgreSql) services.AddHostedService<PostgreSqlSchemaInstaller>();
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ServiceId = meridian.ServiceId;
+                o.ClusterId = meridian.EffectiveClusterId;
+            });
+            var address = IPAddress.Parse(endpoints.Address);
+            silo.ConfigureEndpoints(address, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: false);
+            if (storage.IsPostgreSql)
+            {
+                silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
+                silo.AddAdoNetGrainStorage(StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
+                silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
+            }
+            else
+            {
+                silo.UseDevelopmentClustering(new IPEndPoint(address, endpoints.SiloPort));
+                silo.AddMemoryGrainStorage(StorageName);
+                silo.UseInMemoryReminderService();
+            }
+            silo.AddMeridianGrainServices();
+            silo.AddDashboard();
+        });
+
+        if (endpoints.HttpPort > 0) builder.WebHost.UseUrls($"http://{endpoints.Address}:{endpoints.HttpPort}");
+        return builder;
+    }
+
+    /// <summary>Maps <c>/health</c> (JSON status, 200 when healthy, 503 otherwise) and the Orleans dashboard at <c>/dashboard</c>.</summary>
+    public static WebApplication MapMeridianEndpoints(this WebApplication app)
+    {
+        app.MapGet("/health", async (IGrainFactory grains, IOptions<MeridianOptions> options, CancellationToken ct) =>
+        {
+            var status = await grains.GetGrain<IDatacenterGrain>(options.Value.Datacenter).GetStatusAsync(ct);
+            var healthy = string.IsNullOrEmpty(status.Degraded);
+            return Results.Json(new
+            {
+                Status = healthy ? "passing" : "critical",
+                status.Datacenter,
+                status.PrimaryDatacenter,
+                status.Role,
+                CaState = status.Ca.State,
+                status.Degraded,
+            }, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        return app;
+    }
+
+    private static T Bind<T>(IConfiguration config, string section) where T : new()
+    {
+        var value = new T();
+        config.GetSection(section).Bind(value);
+        return value;
+    }
+
+    private static void ThrowIfInvalid(params ValidateOptionsResult[] results)
+    {
+        var failures = results.Where(r => r.Failed).SelectMany(r => r.Failures ?? []).ToList();
+        if (failures.Count > 0) throw new OptionsValidationException("Meridian", typeof(MeridianOptions), failures);
+    }
+}
