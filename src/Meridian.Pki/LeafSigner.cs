@@ -1,8 +1,8 @@
+using System.Formats.Asn1;
 using System.Globalization;
 using System.Net;
 using Meridian.Core.Identity;
 using Meridian.Pki.Internal;
-using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 
 namespace Meridian.Pki;
@@ -36,8 +36,7 @@ public sealed record SignedLeaf(string SerialNumber, string CertPem, string Leaf
 /// </summary>
 public sealed class LeafSigner
 {
-    private readonly CaKeyPair _key;
-    private readonly X509Name _issuer;
+    private readonly LeafTbsWriter _writer;
     private readonly SigningSpiffeId _signingId;
     private readonly DatacenterName _datacenter;
     private readonly TimeSpan _leafTtl;
@@ -45,7 +44,6 @@ public sealed class LeafSigner
     private readonly DateTimeOffset _rootNotAfter;
     private readonly DateTimeOffset? _intermediateNotAfter;
     private readonly (string Pem, DateTimeOffset NotAfter)[] _chain;
-    private readonly byte[] _basicConstraints, _keyUsage, _extKeyUsage, _authorityKeyId;
 
     /// <param name="key">The signing key; it must match <paramref name="signingCertPem"/>. Not owned by the signer.</param>
     /// <param name="signingCertPem">The certificate that signs leaves (root or local intermediate); its URI SAN is the signing ID.</param>
@@ -62,8 +60,6 @@ public sealed class LeafSigner
         if (datacenter.Value is null) throw new ArgumentException("Datacenter must be set.", nameof(datacenter));
         var signing = CaCertificates.SignerCert(key, signingCertPem, out _signingId);
         var root = CertificateInfo.Parse(rootCertPem);
-        _key = key;
-        _issuer = signing.Structure.TbsCertificate.Subject;
         _datacenter = datacenter;
         _leafTtl = leafTtl;
         _nextSerial = nextSerial;
@@ -73,10 +69,11 @@ public sealed class LeafSigner
         SigningKeyId = signing.SubjectKeyId;
 
         // Constant extensions are encoded once; only SKI and SAN vary per leaf.
-        _basicConstraints = new BasicConstraints(false).GetDerEncoded();
-        _keyUsage = CertBuilder.LeafKeyUsage.GetDerEncoded();
-        _extKeyUsage = new ExtendedKeyUsage(KeyPurposeID.id_kp_clientAuth, KeyPurposeID.id_kp_serverAuth).GetDerEncoded();
-        _authorityKeyId = new AuthorityKeyIdentifier(CaCertificates.SignerKeyId(signing, key)).GetDerEncoded();
+        _writer = new LeafTbsWriter(key, signing.Structure.TbsCertificate.Subject.GetDerEncoded(),
+            new BasicConstraints(false).GetDerEncoded(),
+            CertBuilder.LeafKeyUsage.GetDerEncoded(),
+            new ExtendedKeyUsage(KeyPurposeID.id_kp_clientAuth, KeyPurposeID.id_kp_serverAuth).GetDerEncoded(),
+            new AuthorityKeyIdentifier(CaCertificates.SignerKeyId(signing, key)).GetDerEncoded());
     }
 
     /// <summary>Colon hex of the signing certificate's SKI: Consul's <c>SigningKeyID</c> for this datacenter (SPEC §3.6, §5 item 8).</summary>
@@ -93,16 +90,22 @@ public sealed class LeafSigner
     {
         ArgumentNullException.ThrowIfNull(request);
         var id = CheckIdentity(request.Id);
-        SubjectPublicKeyInfo spki;
+        // Only the outer DER framing is checked here (the key was generated in-process); AsnWriter refuses anything
+        // that is not exactly one encoded value.
         try
         {
-            spki = SubjectPublicKeyInfo.GetInstance(request.PublicKeyDer);
+            var outer = new AsnReader(request.PublicKeyDer, AsnEncodingRules.DER);
+            var spki = outer.ReadSequence();
+            outer.ThrowIfNotEmpty();
+            spki.ReadSequence();
+            spki.ReadBitString(out _);
+            spki.ThrowIfNotEmpty();
         }
-        catch (Exception e)
+        catch (AsnContentException e)
         {
             throw new ArgumentException("PublicKeyDer is not a DER SubjectPublicKeyInfo.", nameof(request), e);
         }
-        return Issue(id, spki, request.PublicKeyDer, request.DnsNames, request.IpAddresses?.Select(CertBuilder.IpBytes), now);
+        return Issue(id, request.PublicKeyDer, request.DnsNames, request.IpAddresses?.Select(CertBuilder.IpBytes), now);
     }
 
     /// <summary>
@@ -120,7 +123,7 @@ public sealed class LeafSigner
         if (!SpiffeId.TryParse(csr.Uris[0], out var requested, out var error))
             throw new PkiException(PkiErrorCode.InvalidCsr, error);
         var id = CheckIdentity(requested);
-        return Issue(id, csr.PublicKey, csr.PublicKeyDer, csr.DnsNames, csr.IpAddresses.Select(CertBuilder.IpBytes), now);
+        return Issue(id, csr.PublicKeyDer, csr.DnsNames, csr.IpAddresses.Select(CertBuilder.IpBytes), now);
     }
 
     private SpiffeId CheckIdentity(SpiffeId id)
@@ -152,7 +155,7 @@ public sealed class LeafSigner
             throw new PkiException(PkiErrorCode.InvalidCsr, $"SPIFFE ID in CSR from a different trust domain: {id.Host}, we are {_signingId.Host}");
     }
 
-    private SignedLeaf Issue(SpiffeId id, SubjectPublicKeyInfo spki, byte[] spkiDer, IEnumerable<string>? dns, IEnumerable<byte[]>? ips,
+    private SignedLeaf Issue(SpiffeId id, byte[] spkiDer, IEnumerable<string>? dns, IEnumerable<byte[]>? ips,
         DateTimeOffset now)
     {
         if (_rootNotAfter < now) throw new PkiException(PkiErrorCode.SignerExpired, $"root expired: {Expired(_rootNotAfter)}");
@@ -161,17 +164,9 @@ public sealed class LeafSigner
 
         var notBefore = CertBuilder.Seconds(now) - CaCertificates.Backdate;
         var notAfter = notBefore + _leafTtl;
-        var g = new X509ExtensionsGenerator();
-        g.AddExtension(X509Extensions.BasicConstraints, true, _basicConstraints);
-        g.AddExtension(X509Extensions.KeyUsage, true, _keyUsage);
-        g.AddExtension(X509Extensions.ExtendedKeyUsage, false, _extKeyUsage);
-        g.AddExtension(X509Extensions.SubjectKeyIdentifier, false, new SubjectKeyIdentifier(CaCertificates.Sha256(spkiDer)));
-        g.AddExtension(X509Extensions.AuthorityKeyIdentifier, false, _authorityKeyId);
-        // Empty subject (as Consul since #10424), so the SAN is critical (RFC 5280 4.2.1.6).
-        g.AddExtension(X509Extensions.SubjectAlternativeName, true, CertBuilder.AltNames([id.Uri], dns, ips));
-
         var serial = _nextSerial();
-        var der = CertBuilder.Build(_key, _issuer, CertBuilder.EmptyName, spki, serial, notBefore, notAfter, g.Generate());
+        // Empty subject (as Consul since #10424), so the SAN is critical (RFC 5280 4.2.1.6).
+        var der = _writer.Build(serial, notBefore, notAfter, spkiDer, CaCertificates.Sha256(spkiDer), id.Uri, dns, ips);
         var leafPem = PemBlocks.Certificate(der);
         var certPem = leafPem;
         if (_chain.Length > 0)

@@ -282,6 +282,33 @@ public sealed class LeafSignerTests
     }
 
     [Fact]
+    public void Sign_FastPath_MalformedPublicKey_ThrowsArgumentException()
+    {
+        var key = TestPki.Key("ec-256");
+        var signer = TestPki.PrimarySigner(key, TestPki.Root(key, TestPki.T0));
+        var pub = TestPki.NewLeafPublicKey();
+
+        Assert.Throws<ArgumentException>(() => signer.Sign(new LeafRequest(TestPki.Web(), [.. pub, 0x00]), TestPki.T0));
+        Assert.Throws<ArgumentException>(() => signer.Sign(new LeafRequest(TestPki.Web(), pub[..^4]), TestPki.T0));
+    }
+
+    [Fact]
+    public void Sign_ValidityAcross2050_UsesGeneralizedTime_AndRoundTrips()
+    {
+        var key = TestPki.Key("ec-256");
+        var t = new DateTimeOffset(2049, 12, 30, 0, 0, 0, TimeSpan.Zero);
+        var signer = TestPki.PrimarySigner(key, CaCertificates.CreateRoot(key, TestPki.Td, 1, t.AddDays(-1), TestPki.RootTtl));
+
+        var leaf = signer.Sign(new LeafRequest(TestPki.Web(), TestPki.NewLeafPublicKey()), t);
+
+        var c = CertificateInfo.Parse(leaf.LeafPem);
+        Assert.Equal(new DateTimeOffset(2050, 1, 1, 23, 59, 0, TimeSpan.Zero), c.NotAfter);
+        Assert.Equal(leaf.ValidBefore, c.NotAfter);
+        using var ssl = new OpenSsl();
+        Assert.Contains("Not After : Jan  1 23:59:00 2050 GMT", ssl.Text(leaf.LeafPem));
+    }
+
+    [Fact]
     public void Constructor_KeyNotMatchingSigningCert_Throws()
     {
         var rootPem = TestPki.Root(TestPki.Key("ec-256"), TestPki.T0);

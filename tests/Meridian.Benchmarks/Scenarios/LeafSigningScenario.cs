@@ -13,8 +13,11 @@ namespace Meridian.Benchmarks.Scenarios;
 /// </summary>
 internal static class LeafSigningScenario
 {
-    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan Measured = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Measured = TimeSpan.FromSeconds(2);
+    // The two rates are measured in alternating rounds and the best round of each is kept, so that load from other
+    // processes on a shared machine skews both sides alike instead of whichever happened to run during a spike.
+    private const int Rounds = 3;
 
     public static Task RunAsync()
     {
@@ -29,18 +32,24 @@ internal static class LeafSigningScenario
         var sample = signer.Sign(request, now);
         var tbsLength = CertificateInfo.Parse(sample.LeafPem).Der.Length - 80; // ~ certificate minus signature and wrapping
 
-        Console.WriteLine($"leaf-signing: {threads} threads, warm-up {Warmup.TotalSeconds} s, measured {Measured.TotalSeconds} s, TBS ~{tbsLength} bytes");
-        var leaves = ParallelRate.Measure(threads, Warmup, Measured, _ => () => signer.Sign(request, now));
-        Console.WriteLine($"  leaves signed:         {leaves,12:N0} /s");
-
+        Console.WriteLine($"leaf-signing: {threads} threads, {Rounds} alternating rounds (warm-up {Warmup.TotalSeconds} s, " +
+            $"measured {Measured.TotalSeconds} s each), best round kept, TBS ~{tbsLength} bytes");
         var ecParams = ExportForClone(caKey);
-        var raw = ParallelRate.Measure(threads, Warmup, Measured, _ =>
+        double leaves = 0, raw = 0;
+        for (var round = 1; round <= Rounds; round++)
         {
-            var k = ECDsa.Create(ecParams); // one key per thread, as the signer does
-            var data = new byte[tbsLength];
-            RandomNumberGenerator.Fill(data);
-            return () => k.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        });
+            var l = ParallelRate.Measure(threads, Warmup, Measured, _ => () => signer.Sign(request, now));
+            var r = ParallelRate.Measure(threads, Warmup, Measured, _ =>
+            {
+                var k = ECDsa.Create(ecParams); // one key per thread, as the signer does
+                var data = new byte[tbsLength];
+                RandomNumberGenerator.Fill(data);
+                return () => k.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+            });
+            Console.WriteLine($"  round {round}: leaves {l,10:N0} /s   raw ECDsa P-256 signs {r,10:N0} /s   ratio {l / r:F3}");
+            (leaves, raw) = (Math.Max(leaves, l), Math.Max(raw, r));
+        }
+        Console.WriteLine($"  leaves signed:         {leaves,12:N0} /s");
         Console.WriteLine($"  raw ECDsa P-256 signs: {raw,12:N0} /s");
         var ratio = leaves / raw;
         Console.WriteLine($"  ratio:                 {ratio,12:F3}");
