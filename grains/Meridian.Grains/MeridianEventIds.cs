@@ -26,4 +26,12 @@ public static class MeridianEventIds
     public const int SchemaInstalled = 5001;
     public const int SchemaMissing = 5002;
     public const int SiloLoopRoundFailed = 5003;
+
+    public const int ReplicationRoundFailed = 4001;
+    public const int ReplicationIndexBackwards = 4002;
+    public const int ReplicationApplied = 4003;
+    public const int ReplicationRefused = 4004;
+    public const int RootWatchFailed = 4005;
+    public const int SecondaryCaRekeyed = 4006;
+    public const int ReissueScheduled = 4007;
 }

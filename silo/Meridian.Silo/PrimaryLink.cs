@@ -1,0 +1,93 @@
+using System.Net;
+using Meridian.Grains;
+using Meridian.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace Meridian.Silo;
+
+/// <summary>Where a secondary finds the primary's gateways. Section <c>Meridian:Primary</c>.</summary>
+public sealed class PrimaryOptions
+{
+    public const string SectionName = "Meridian:Primary";
+
+    /// <summary>The primary's gateway endpoints, <c>HOST:PORT</c> (required in a secondary).</summary>
+    public List<string> Gateways { get; set; } = [];
+
+    /// <summary>The primary cluster's Orleans ClusterId. Default: <c>meridian-&lt;PrimaryDatacenter&gt;</c>.</summary>
+    public string? ClusterId { get; set; }
+}
+
+/// <summary>
+/// <see cref="IPrimaryDatacenterLink"/> over a private Orleans client host (never <c>UseOrleansClient</c> on the silo's
+/// own builder). It connects in the background and retries forever, so the secondary's start never waits for the
+/// primary (ORLEANS-NOTES §4: a blocking connect held a silo's start for minutes).
+/// </summary>
+internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsyncDisposable
+{
+    private readonly IHost _host;
+    private readonly string _primary;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _connect = Task.CompletedTask;
+
+    public PrimaryLink(string primaryDatacenter, string serviceId, string clusterId, IPEndPoint[] gateways)
+    {
+        _primary = primaryDatacenter;
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o => { o.ServiceId = serviceId; o.ClusterId = clusterId; });
+            client.UseStaticClustering(gateways);
+            client.UseConnectionRetryFilter(async (_, ct) => { await Task.Delay(TimeSpan.FromSeconds(1), ct); return true; });
+        });
+        _host = builder.Build();
+    }
+
+    public bool IsConnected => _ready.Task.IsCompletedSuccessfully;
+
+    public async Task<IGrainFactory> GetPrimaryAsync(TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _ready.Task.WaitAsync(wait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new DatacenterUnreachableException(_primary, $"the primary datacenter {_primary} is unreachable (still connecting)");
+        }
+        return _host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _connect = Task.Run(async () =>
+        {
+            try
+            {
+                await _host.StartAsync(_stop.Token);
+                _ready.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                _ready.TrySetException(e);
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        await _connect;
+        if (_ready.Task.IsCompletedSuccessfully) await _host.StopAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Dispose();
+        if (_host is IAsyncDisposable d) await d.DisposeAsync();
+        else _host.Dispose();
+    }
+}
