@@ -4,6 +4,9 @@ using Meridian.Benchmarks.Scenarios;
 var scenarios = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["leaf-signing"] = LeafSigningScenario.RunAsync,
+    ["authorize"] = AuthorizeScenario.RunAsync,
+    ["leaf-issuance"] = LeafIssuanceScenario.RunAsync,
+    ["scale"] = ScaleScenario.RunAsync,
 };
 
 if (args.Length != 1 || !scenarios.TryGetValue(args[0], out var run))

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Meridian.Client;
+using Meridian.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meridian.Benchmarks.Scenarios;
+
+/// <summary>
+/// IAuthorizerGrain.AuthorizeAsync decisions per second and latency: (a) from an external Orleans client through the
+/// gateway of a silo running as a separate OS process — closed loop at max rate, then open loop paced at half the
+/// measured max for the p99 at half load — and (b) in-silo through the grain factory of a silo hosted in this process
+/// (the reference: the same call without the client, gateway and TCP hops). Both silos use memory storage and hold
+/// the same 1,000 intentions over 100 destinations. Target: &gt;= 50,000/s external, p99 &lt;= 5 ms at half that load.
+/// </summary>
+internal static class AuthorizeScenario
+{
+    private const int Intentions = 1_000;
+    private const int Destinations = 100;
+    private const int Concurrency = 200;
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Measured = TimeSpan.FromSeconds(8);
+
+    public static async Task RunAsync()
+    {
+        var requests = IntentionLoad.Requests(4096, Intentions, Destinations);
+        Console.WriteLine($"authorize: {Intentions:N0} intentions over {Destinations} destinations, {Concurrency} outstanding calls, " +
+            $"warm-up {Warmup.TotalSeconds} s, measured {Measured.TotalSeconds} s; {Environment.ProcessorCount} cores, load {Latency.Load()}");
+
+        Latency.Result max, half;
+        await using (var silo = await SiloHarness.StartExternalAsync())
+        {
+            Console.WriteLine($"  external silo pid {silo.ProcessId} ({silo.Dll}), gateway 127.0.0.1:{silo.GatewayPort}");
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
+            builder.AddMeridianClient(o => { o.Gateways = [$"127.0.0.1:{silo.GatewayPort}"]; o.Datacenter = "dc1"; });
+            using var host = builder.Build();
+            await host.StartAsync();
+            var client = host.Services.GetRequiredService<IClusterClient>();
+            await IntentionLoad.UpsertAsync(client.GetGrain<IIntentionRegistryGrain>("dc1"), Intentions, Destinations, 16);
+            var authorizer = client.GetGrain<IAuthorizerGrain>("dc1");
+            Check(await authorizer.AuthorizeAsync(requests[0]));
+
+            max = await Latency.ClosedLoopAsync(Concurrency, Warmup, Measured,
+                (w, n) => authorizer.AuthorizeAsync(requests[(int)((w * 7919 + n) & 4095)]));
+            Print("external, max rate", max);
+            half = await Latency.PacedAsync(max.PerSecond / 2, TimeSpan.FromSeconds(2), Measured,
+                n => authorizer.AuthorizeAsync(requests[(int)(n & 4095)]));
+            Print($"external, paced at {max.PerSecond / 2:N0}/s", half);
+            await host.StopAsync();
+        }
+
+        Latency.Result inSilo;
+        await using (var silo = await SiloHarness.StartInProcessAsync())
+        {
+            await IntentionLoad.UpsertAsync(silo.Grains.GetGrain<IIntentionRegistryGrain>("dc1"), Intentions, Destinations, 16);
+            var authorizer = silo.Grains.GetGrain<IAuthorizerGrain>("dc1");
+            Check(await authorizer.AuthorizeAsync(requests[0]));
+            inSilo = await Latency.ClosedLoopAsync(Concurrency, Warmup, Measured,
+                (w, n) => authorizer.AuthorizeAsync(requests[(int)((w * 7919 + n) & 4095)]));
+            Print("in-silo, max rate", inSilo);
+        }
+
+        Console.WriteLine($"  external / in-silo:  {max.PerSecond / inSilo.PerSecond:F3}   (load now {Latency.Load()})");
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            scenario = "authorize",
+            external_per_s = Math.Round(max.PerSecond),
+            external_p50_ms = Math.Round(max.P50Ms, 3),
+            external_p99_ms = Math.Round(max.P99Ms, 3),
+            half_load_per_s = Math.Round(half.PerSecond),
+            half_load_p99_ms = Math.Round(half.P99Ms, 3),
+            in_silo_per_s = Math.Round(inSilo.PerSecond),
+            in_silo_p99_ms = Math.Round(inSilo.P99Ms, 3),
+            external_to_in_silo = Math.Round(max.PerSecond / inSilo.PerSecond, 3),
+        }));
+    }
+
+    private static void Check(AuthorizeResultDto r)
+    {
+        if (string.IsNullOrEmpty(r.Reason)) throw new InvalidOperationException("authorize answered without a reason");
+    }
+
+    private static void Print(string what, Latency.Result r)
+        => Console.WriteLine($"  {what,-30} {r.PerSecond,10:N0} /s   p50 {r.P50Ms,7:F3} ms   p99 {r.P99Ms,7:F3} ms   ({r.Count:N0} calls, {r.Errors} errors)");
+}

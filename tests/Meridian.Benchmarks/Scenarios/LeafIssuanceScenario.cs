@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Meridian.Grains;
+
+namespace Meridian.Benchmarks.Scenarios;
+
+/// <summary>
+/// Service certificates issued per second through IServiceCertificateGrain.GetAsync in an in-process silo: every call
+/// goes to a new service (a new activation that generates its P-256 key and has the leaf signed), many concurrent.
+/// Baseline in the same run on the same cores: the raw .NET rate of one P-256 key generation + one ECDsa P-256
+/// SignData (CA key, TBS-sized buffer) per operation on all cores. Rounds alternate, best of each kept. Target ratio &gt;= 0.5.
+/// </summary>
+internal static class LeafIssuanceScenario
+{
+    private const int Concurrency = 64;
+    private const int Rounds = 3;
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Measured = TimeSpan.FromSeconds(3);
+
+    public static async Task RunAsync()
+    {
+        var threads = Environment.ProcessorCount;
+        Console.WriteLine($"leaf-issuance: in-process silo, {Concurrency} concurrent GetAsync on distinct services; raw baseline on " +
+            $"{threads} threads; {Rounds} alternating rounds (warm-up {Warmup.TotalSeconds} s, measured {Measured.TotalSeconds} s), " +
+            $"best kept; load {Latency.Load()}");
+        await using var silo = await SiloHarness.StartInProcessAsync();
+        var first = await silo.Grains.GetGrain<IServiceCertificateGrain>("dc1/warmup").GetAsync(); // initialises the CA
+        var tbsLength = first.CertPEM.Length * 3 / 4 - 80; // ~ DER certificate minus signature and wrapping
+        using var ca = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caParams = ca.ExportParameters(includePrivateParameters: true);
+
+        double certs = 0, raw = 0;
+        long serviceCounter = 0;
+        for (var round = 1; round <= Rounds; round++)
+        {
+            var c = await Latency.ClosedLoopAsync(Concurrency, Warmup, Measured, async (_, _) =>
+            {
+                var cert = await silo.Grains.GetGrain<IServiceCertificateGrain>(
+                    $"dc1/svc-{Interlocked.Increment(ref serviceCounter)}").GetAsync();
+                if (cert.PrivateKeyPEM.Length == 0) throw new InvalidOperationException("no key");
+            });
+            var r = ParallelRate.Measure(threads, Warmup, Measured, _ =>
+            {
+                var k = ECDsa.Create(caParams);
+                var data = new byte[tbsLength];
+                RandomNumberGenerator.Fill(data);
+                return () =>
+                {
+                    using var leaf = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                    k.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+                };
+            });
+            Console.WriteLine($"  round {round}: certs {c.PerSecond,9:N0} /s (p99 {c.P99Ms:F1} ms, {c.Errors} errors)   " +
+                $"raw keygen+sign {r,9:N0} /s   ratio {c.PerSecond / r:F3}");
+            (certs, raw) = (Math.Max(certs, c.PerSecond), Math.Max(raw, r));
+        }
+        var ratio = certs / raw;
+        Console.WriteLine($"  certificates issued:       {certs,10:N0} /s");
+        Console.WriteLine($"  raw P-256 keygen + sign:   {raw,10:N0} /s");
+        Console.WriteLine($"  ratio:                     {ratio,10:F3}   ({serviceCounter:N0} services issued; load {Latency.Load()})");
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            scenario = "leaf-issuance",
+            certs_per_s = Math.Round(certs),
+            raw_keygen_sign_per_s = Math.Round(raw),
+            ratio = Math.Round(ratio, 3),
+        }));
+    }
+}

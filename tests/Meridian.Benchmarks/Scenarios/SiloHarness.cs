@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Meridian.Silo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Meridian.Benchmarks.Scenarios;
+
+/// <summary>Silos for the benchmarks: in this process (memory storage, no HTTP) or as a separate OS process.</summary>
+internal static class SiloHarness
+{
+    /// <summary>A started in-process silo for datacenter dc1 (primary), memory storage, HTTP off. Dispose stops it.</summary>
+    public static async Task<InProcessSilo> StartInProcessAsync()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Meridian:Datacenter"] = "dc1",
+            ["Meridian:PrimaryDatacenter"] = "dc1",
+            ["Meridian:Endpoints:SiloPort"] = FreePort().ToString(),
+            ["Meridian:Endpoints:GatewayPort"] = FreePort().ToString(),
+            ["Meridian:Endpoints:HttpPort"] = "0",
+        });
+        builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.AddMeridianSilo();
+        var app = builder.Build();
+        await app.StartAsync();
+        return new InProcessSilo(app, app.Services.GetRequiredService<IGrainFactory>());
+    }
+
+    /// <summary>Starts the built Meridian.Silo.dll as a child process and waits for /health to answer 200.</summary>
+    public static async Task<ExternalSilo> StartExternalAsync()
+    {
+        var dll = FindSiloDll();
+        var (silo, gateway, http) = (FreePort(), FreePort(), FreePort());
+        var psi = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.Environment["Meridian__Datacenter"] = "dc1";
+        psi.Environment["Meridian__PrimaryDatacenter"] = "dc1";
+        psi.Environment["Meridian__Endpoints__SiloPort"] = silo.ToString();
+        psi.Environment["Meridian__Endpoints__GatewayPort"] = gateway.ToString();
+        psi.Environment["Meridian__Endpoints__HttpPort"] = http.ToString();
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the silo");
+        // Drain its output so it never blocks on a full pipe; keep the tail for error reports.
+        var tail = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line) { if (line is null) return; tail.Enqueue(line); while (tail.Count > 50) tail.TryDequeue(out _); }
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var external = new ExternalSilo(process, gateway, dll);
+        using var http1 = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"silo exited with {process.ExitCode}:\n{string.Join('\n', tail)}");
+            try
+            {
+                using var r = await http1.GetAsync($"http://127.0.0.1:{http}/health");
+                if (r.StatusCode == HttpStatusCode.OK) return external;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                await external.DisposeAsync();
+                throw new TimeoutException($"silo /health not 200 after 60 s:\n{string.Join('\n', tail)}");
+            }
+            await Task.Delay(200);
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    // The silo project is built as a dependency of this one, in the same configuration.
+    private static string FindSiloDll()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name ?? "Release"; // bin/<cfg>/net10.0/
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "silo", "Meridian.Silo", "bin", configuration, "net10.0", "Meridian.Silo.dll");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException("Meridian.Silo.dll not found above " + AppContext.BaseDirectory);
+    }
+}
+
+internal sealed class InProcessSilo(WebApplication app, IGrainFactory grains) : IAsyncDisposable
+{
+    public IGrainFactory Grains { get; } = grains;
+    public IServiceProvider Services => app.Services;
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
+
+internal sealed class ExternalSilo(Process process, int gatewayPort, string dll) : IAsyncDisposable
+{
+    public int GatewayPort { get; } = gatewayPort;
+    public string Dll { get; } = dll;
+    public int ProcessId => process.Id;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        process.Dispose();
+    }
+}
