@@ -1,0 +1,126 @@
+using System.Globalization;
+using Meridian.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Meridian.Integration.Tests.Processes;
+
+/// <summary>One Meridian silo (<c>dotnet Meridian.Silo.dll</c>) on PostgreSQL, configured through environment variables.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private readonly ChildProcess _process;
+
+    private SiloProcess(ChildProcess process, int gatewayPort, int httpPort)
+    {
+        _process = process;
+        GatewayPort = gatewayPort;
+        HttpPort = httpPort;
+    }
+
+    public int GatewayPort { get; }
+    public int HttpPort { get; }
+    public string Gateway => $"127.0.0.1:{GatewayPort}";
+
+    /// <summary>Starts the silo and waits until <c>/health</c> answers 200 (the datacenter grain, CA included, is up).</summary>
+    public static async Task<SiloProcess> StartAsync(string connectionString, int siloPort, int gatewayPort, int httpPort)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["Meridian__Datacenter"] = "dc1",
+            ["Meridian__PrimaryDatacenter"] = "dc1",
+            ["Meridian__Storage__Provider"] = "PostgreSql",
+            ["Meridian__Storage__ConnectionString"] = connectionString,
+            ["Meridian__Endpoints__Address"] = "127.0.0.1",
+            ["Meridian__Endpoints__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Meridian__Endpoints__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Meridian__Endpoints__HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
+        };
+        var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), gatewayPort, httpPort);
+        try
+        {
+            await silo.WaitHealthyAsync();
+            return silo;
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task WaitHealthyAsync()
+    {
+        var deadline = DateTimeOffset.UtcNow + StartTimeout;
+        var last = "no answer";
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"silo exited during start-up. Output:\n{_process.Output}");
+            try
+            {
+                using var response = await Http.GetAsync($"http://127.0.0.1:{HttpPort}/health");
+                if (response.IsSuccessStatusCode) return;
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+            // Polling interval of a real condition (the HTTP endpoint), bounded by the deadline above.
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+        throw new TimeoutException($"silo /health on port {HttpPort} not 200 within {StartTimeout.TotalSeconds:0} s (last: {last}). Output:\n{_process.Output}");
+    }
+
+    /// <summary>SIGKILL: the silo gets no chance to deactivate grains, write state or leave the membership table.</summary>
+    public Task KillAsync() => _process.KillAsync();
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+}
+
+/// <summary>An SDK client host (<c>AddMeridianClient</c>) connected to one gateway.</summary>
+public sealed class SdkClient : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private SdkClient(IHost host) => _host = host;
+
+    public IMeridianClient Client => _host.Services.GetRequiredService<IMeridianClient>();
+
+    public static async Task<SdkClient> ConnectAsync(string gateway)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.AddMeridianClient(o =>
+        {
+            o.Gateways = [gateway];
+            o.Datacenter = "dc1";
+            o.ConnectTimeout = TimeSpan.FromSeconds(30);
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+            return new SdkClient(host);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _host.StopAsync(cts.Token);
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}
