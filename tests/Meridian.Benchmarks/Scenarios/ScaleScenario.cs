@@ -51,6 +51,16 @@ internal static class ScaleScenario
 
         var loadedDestinations = Math.Min(loaded, Destinations);
         var rnd = new Random(7);
+        // Sanity: match by destination equals the full list filtered to that destination, in the same order.
+        var everything = (await registry.ListAsync()).Intentions;
+        for (var i = 0; i < 20; i++)
+        {
+            var name = $"dst-{rnd.Next(loadedDestinations)}";
+            var got = (await registry.MatchAsync("destination", [name])).Matches[0].Intentions;
+            var want = everything.Where(x => x.DestinationName == name).ToList();
+            if (!got.Select(x => (x.SourceName, x.Action, x.Precedence)).SequenceEqual(want.Select(x => (x.SourceName, x.Action, x.Precedence))))
+                throw new InvalidOperationException($"match for {name} differs from the list");
+        }
         var match = await SequentialAsync(Samples, async () =>
         {
             var m = await registry.MatchAsync("destination", [$"dst-{rnd.Next(loadedDestinations)}"]);

@@ -86,9 +86,11 @@ internal static class SiloHarness
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    // The silo project is built as a dependency of this one, in the same configuration.
+    // The silo project is a reference of this one: its dll, deps and runtimeconfig are copied next to ours.
     private static string FindSiloDll()
     {
+        var beside = Path.Combine(AppContext.BaseDirectory, "Meridian.Silo.dll");
+        if (File.Exists(beside) && File.Exists(Path.Combine(AppContext.BaseDirectory, "Meridian.Silo.runtimeconfig.json"))) return beside;
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name ?? "Release"; // bin/<cfg>/net10.0/
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
