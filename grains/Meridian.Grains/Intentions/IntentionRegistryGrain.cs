@@ -136,7 +136,12 @@ public sealed partial class IntentionRegistryGrain(
         var type = IntentionMatcher.ParseMatchType(by);
         var requested = names.IsDefault ? [] : names;
         var selectors = requested.Select(n => ServiceSelector.Parse(n, "name")).ToList();
-        var lists = IntentionMatcher.Match(_index.Entries.ToList(), type, selectors);
+        // By destination, the index already holds each destination's sorted list (the one the authorizer walks):
+        // a lookup per name instead of a scan of every entry. Same result as IntentionMatcher.Match: the same covering
+        // entries (own, namespace wildcard, all-wildcard; `*`/name entries are invalid) sorted by the same total order.
+        var lists = type == IntentionMatchType.Destination && selectors.Count > 0
+            ? [.. selectors.Select(s => _index.ForDestination(s.Namespace, s.Name, s.Partition))]
+            : IntentionMatcher.Match(_index.Entries.ToList(), type, selectors);
         var result = requested.Select((name, i) => new IntentionMatchEntryDto(name, [.. lists[i].Select(x => x.ToDto())]));
         return Task.FromResult(new IntentionMatchDto(_index.Index, [.. result]));
     }
