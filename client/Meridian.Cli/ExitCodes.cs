@@ -50,7 +50,7 @@ internal static class ExitCodes
                 case CliUsageException usage:
                     return (BadInput, usage.Problems.Select(p => p.ToString()));
                 case MeridianValidationException invalid:
-                    return (BadInput, invalid.Problems.Select(p => $"{p.Field}: {p.Message}"));
+                    return (BadInput, invalid.Problems.Select(ProblemLine));
                 case OptionsValidationException options:
                     return (BadInput, options.Failures);
                 case MeridianNotFoundException:
@@ -72,6 +72,11 @@ internal static class ExitCodes
     }
 
     private static string Prefixed(string message) => "meridian: " + message;
+
+    // Core keeps Consul's message texts, many of which already start with the field ("SourceName: wildcard …"):
+    // print the field once.
+    private static string ProblemLine(ValidationProblemDto p) =>
+        p.Message.StartsWith(p.Field + ": ", StringComparison.Ordinal) ? p.Message : $"{p.Field}: {p.Message}";
 
     private static IEnumerable<Exception> Chain(Exception exception)
     {
