@@ -1,0 +1,221 @@
+using System.Text.Json;
+using Meridian.Integration.Tests.Processes;
+
+namespace Meridian.Integration.Tests;
+
+/// <summary>One <c>meridian dev</c> process (in memory) for every test of <see cref="CliEndToEndTests"/>.</summary>
+public sealed class DevFixture : IAsyncLifetime
+{
+    private DevProcess? _dev;
+
+    public DevProcess Dev => _dev ?? throw new InvalidOperationException("DevFixture is not initialized.");
+
+    public async Task InitializeAsync() => _dev = await DevProcess.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_dev is not null) await _dev.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// The <c>meridian</c> CLI as a user runs it: a real process per command against <c>meridian dev</c> run as a real
+/// process, checked by exit code, JSON field names and openssl.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class CliEndToEndTests(DevFixture fx) : IClassFixture<DevFixture>
+{
+    private readonly string _id = Guid.NewGuid().ToString("N")[..12];
+
+    private DevProcess Dev => fx.Dev;
+
+    [Fact]
+    public async Task Intentions_UpsertMatchAuthorizeCheck_AnswerWithConsulFields()
+    {
+        var (web, api, db) = ($"web-{_id}", $"api-{_id}", $"db-{_id}");
+        var upsert = await Dev.CliAsync("intention", "upsert", "--source", web, "--destination", db, "--action", "allow");
+        Assert.True(upsert.ExitCode == 0, upsert.ToString());
+        Assert.Contains($"{web} => {db} allow", upsert.Stdout);
+        Assert.Equal(0, (await Dev.CliAsync("intention", "upsert", "--source", "*", "--destination", db, "--action", "deny")).ExitCode);
+
+        var match = Cli.Json(await Dev.CliAsync("intention", "match", "--by", "destination", db, "--json"));
+        var entry = Assert.Single(match.GetProperty("Matches").EnumerateArray());
+        Assert.Equal(db, entry.GetProperty("Name").GetString());
+        var intentions = entry.GetProperty("Intentions").EnumerateArray().ToList();
+        Assert.Equal(2, intentions.Count);
+        // Exact source before the wildcard: evaluation order.
+        Assert.Equal((web, db, "allow"), Fields(intentions[0]));
+        Assert.Equal(("*", db, "deny"), Fields(intentions[1]));
+        Assert.True(intentions[0].GetProperty("Precedence").GetInt32() > intentions[1].GetProperty("Precedence").GetInt32());
+
+        var td = await TrustDomainAsync();
+        var allowed = Cli.Json(await Dev.CliAsync("authorize", "--target", db, "--client-cert-uri", Spiffe(td, web), "--json"));
+        Assert.True(allowed.GetProperty("Authorized").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(allowed.GetProperty("Reason").GetString()));
+        var denied = Cli.Json(await Dev.CliAsync("authorize", "--target", db, "--client-cert-uri", Spiffe(td, api), "--json"));
+        Assert.False(denied.GetProperty("Authorized").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(denied.GetProperty("Reason").GetString()));
+
+        Assert.True(Cli.Json(await Dev.CliAsync("intention", "check", "--source", web, "--destination", db, "--json")).GetProperty("Allowed").GetBoolean());
+        Assert.False(Cli.Json(await Dev.CliAsync("intention", "check", "--source", api, "--destination", db, "--json")).GetProperty("Allowed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task CertGet_Out_OpensslVerifiesAndKeyIsOwnerOnly()
+    {
+        var dir = Directory.CreateTempSubdirectory("meridian-e2e-");
+        try
+        {
+            var service = $"web-{_id}";
+            var written = Cli.Json(await Dev.CliAsync("cert", "get", "--service", service, "--out", dir.FullName, "--json"));
+            Assert.False(string.IsNullOrEmpty(written.GetProperty("SerialNumber").GetString()));
+            Assert.Equal($"spiffe://{await TrustDomainAsync()}/ns/default/dc/dc1/svc/{service}", written.GetProperty("ServiceURI").GetString());
+
+            await AssertOpensslVerifiesAsync(dir.FullName);
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir.FullName, "key.pem")));
+            // The key belongs to the certificate.
+            Assert.Equal(
+                (await OpensslAsync("x509", "-noout", "-pubkey", "-in", Path.Combine(dir.FullName, "cert.pem"))).Stdout,
+                (await OpensslAsync("pkey", "-pubout", "-in", Path.Combine(dir.FullName, "key.pem"))).Stdout);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task CertSign_OpensslCsr_SignedCertVerifiesAndCarriesTheWorkloadKey()
+    {
+        var dir = Directory.CreateTempSubdirectory("meridian-e2e-");
+        try
+        {
+            var service = $"api-{_id}";
+            var uri = Spiffe(await TrustDomainAsync(), service);
+            var workloadKey = Path.Combine(dir.FullName, "workload-key.pem");
+            var csr = Path.Combine(dir.FullName, "api.csr");
+            await OpensslAsync("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/",
+                "-addext", $"subjectAltName=URI:{uri}", "-keyout", workloadKey, "-out", csr);
+            var outDir = Path.Combine(dir.FullName, "out");
+
+            var written = Cli.Json(await Dev.CliAsync("cert", "sign", "--service", service, "--csr", csr, "--out", outDir, "--json"));
+            Assert.Equal(uri, written.GetProperty("ServiceURI").GetString());
+            Assert.False(written.TryGetProperty("KeyFile", out _), "cert sign must not write a key");
+            Assert.False(File.Exists(Path.Combine(outDir, "key.pem")));
+
+            await AssertOpensslVerifiesAsync(outDir);
+            Assert.Equal(
+                (await OpensslAsync("x509", "-noout", "-pubkey", "-in", Path.Combine(outDir, "cert.pem"))).Stdout,
+                (await OpensslAsync("pkey", "-pubout", "-in", workloadKey)).Stdout);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task CaRotate_NewActiveRoot_NewCertVerifies()
+    {
+        var before = Cli.Json(await Dev.CliAsync("ca", "roots", "--json"));
+        var rotated = Cli.Json(await Dev.CliAsync("ca", "rotate", "--json"));
+        var newRoot = rotated.GetProperty("ActiveRootID").GetString();
+        Assert.NotEqual(before.GetProperty("ActiveRootID").GetString(), newRoot);
+        Assert.Equal(before.GetProperty("TrustDomain").GetString(), rotated.GetProperty("TrustDomain").GetString());
+
+        var dir = Directory.CreateTempSubdirectory("meridian-e2e-");
+        try
+        {
+            Assert.Equal(0, (await Dev.CliAsync("cert", "get", "--service", $"after-rotate-{_id}", "--out", dir.FullName)).ExitCode);
+            await AssertOpensslVerifiesAsync(dir.FullName);
+            // Chains to the new root alone, not just to the bundle.
+            var root = rotated.GetProperty("Roots").EnumerateArray().Single(r => r.GetProperty("ID").GetString() == newRoot);
+            var rootFile = Path.Combine(dir.FullName, "new-root.pem");
+            await File.WriteAllTextAsync(rootFile, root.GetProperty("RootCert").GetString());
+            var verify = await OpensslAsync("verify", "-CAfile", rootFile, Path.Combine(dir.FullName, "cert.pem"));
+            Assert.Contains(": OK", verify.Stdout);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task BadInput_Exit2_OneFieldLinePerProblem_NothingWritten()
+    {
+        var before = Cli.Json(await Dev.CliAsync("intention", "list", "--json"));
+
+        // Rejected by the registry (partial wildcard).
+        var invalid = await Dev.CliAsync("intention", "upsert", "--source", $"web-{_id}*", "--destination", $"db-{_id}", "--action", "allow");
+        Assert.True(invalid.ExitCode == 2, invalid.ToString());
+        AssertFieldLines(invalid, "SourceName");
+        Assert.Contains("SourceName: wildcard", invalid.Stderr);
+        Assert.DoesNotContain("SourceName: SourceName:", invalid.Stderr);
+        Assert.Empty(invalid.Stdout);
+
+        // Rejected by the parser (action not allow/deny, missing destination): every problem reported.
+        var unparsable = await Dev.CliAsync("intention", "upsert", "--source", $"web-{_id}", "--action", "maybe");
+        Assert.True(unparsable.ExitCode == 2, unparsable.ToString());
+        AssertFieldLines(unparsable, "--action");
+        Assert.Empty(unparsable.Stdout);
+
+        var after = Cli.Json(await Dev.CliAsync("intention", "list", "--json"));
+        Assert.Equal(before.GetProperty("Index").GetUInt64(), after.GetProperty("Index").GetUInt64());
+        Assert.Equal(before.GetProperty("Intentions").GetArrayLength(), after.GetProperty("Intentions").GetArrayLength());
+        Assert.DoesNotContain(after.GetProperty("Intentions").EnumerateArray(), i => i.GetProperty("DestinationName").GetString() == $"db-{_id}");
+    }
+
+    [Fact]
+    public async Task UnknownIntention_Exit3()
+    {
+        var result = await Dev.CliAsync("intention", "get", "--source", $"nobody-{_id}", "--destination", $"nothing-{_id}");
+        Assert.True(result.ExitCode == 3, result.ToString());
+        Assert.StartsWith("meridian: ", result.Stderr);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task UnreachableGateway_Exit5_NamesTheGateway()
+    {
+        var gateway = $"127.0.0.1:{FreePorts.Take(1)[0]}";
+        var result = await Cli.RunAsync("--gateway", gateway, "intention", "list");
+        Assert.True(result.ExitCode == 5, result.ToString());
+        Assert.Contains(gateway, result.Stderr);
+        Assert.Empty(result.Stdout);
+    }
+
+    private async Task<string> TrustDomainAsync()
+    {
+        var td = Cli.Json(await Dev.CliAsync("ca", "roots", "--json")).GetProperty("TrustDomain").GetString();
+        Assert.False(string.IsNullOrEmpty(td));
+        return td!;
+    }
+
+    private static string Spiffe(string trustDomain, string service) => $"spiffe://{trustDomain}/ns/default/dc/dc1/svc/{service}";
+
+    private static (string?, string?, string?) Fields(JsonElement i) =>
+        (i.GetProperty("SourceName").GetString(), i.GetProperty("DestinationName").GetString(), i.GetProperty("Action").GetString());
+
+    private static void AssertFieldLines(CommandResult result, string expectedField)
+    {
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Matches(@"^\S[^:]*: \S", l));
+        Assert.Contains(lines, l => l.StartsWith(expectedField + ": ", StringComparison.Ordinal));
+    }
+
+    private static async Task AssertOpensslVerifiesAsync(string dir)
+    {
+        var verify = await OpensslAsync("verify", "-CAfile", Path.Combine(dir, "ca.pem"), Path.Combine(dir, "cert.pem"));
+        Assert.Equal($"{Path.Combine(dir, "cert.pem")}: OK", verify.Stdout.Trim());
+    }
+
+    private static async Task<CommandResult> OpensslAsync(params string[] args)
+    {
+        var result = await Commands.RunAsync("openssl", args);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result;
+    }
+}

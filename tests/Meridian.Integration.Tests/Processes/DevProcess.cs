@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Meridian.Integration.Tests.Processes;
+
+/// <summary><c>meridian dev</c> as a real process on free ports, ready once it prints its ready line.</summary>
+public sealed class DevProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly ChildProcess _process;
+
+    private DevProcess(ChildProcess process, int gatewayPort)
+    {
+        _process = process;
+        Gateway = $"127.0.0.1:{gatewayPort}";
+    }
+
+    /// <summary>The dc1 gateway, HOST:PORT.</summary>
+    public string Gateway { get; }
+
+    /// <summary>Everything printed so far (banner first).</summary>
+    public string Output => _process.Output;
+
+    public static async Task<DevProcess> StartAsync(string? postgres = null)
+    {
+        var ports = FreePorts.Take(3);
+        List<string> args =
+        [
+            "dev",
+            "--gateway-port", ports[0].ToString(CultureInfo.InvariantCulture),
+            "--http-port", ports[1].ToString(CultureInfo.InvariantCulture),
+            "--silo-port", ports[2].ToString(CultureInfo.InvariantCulture),
+        ];
+        if (postgres is not null) args.AddRange(["--postgres", postgres]);
+        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), ports[0]);
+        try
+        {
+            var ready = await dev._process.WaitForLineAsync(l => l.StartsWith("meridian dev: ready", StringComparison.Ordinal), ReadyTimeout);
+            Assert.Equal($"meridian dev: ready dc1={dev.Gateway}", ready.Trim());
+            return dev;
+        }
+        catch
+        {
+            await dev.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <c>meridian --gateway GATEWAY args…</c> against this dev process.</summary>
+    public Task<CommandResult> CliAsync(params string[] args) => Cli.RunAsync(["--gateway", Gateway, .. args]);
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+}
+
+/// <summary>The <c>meridian</c> CLI as a real process.</summary>
+public static class Cli
+{
+    public static Task<CommandResult> RunAsync(params string[] args) => Commands.RunDotnetAsync(Binaries.Cli, args);
+
+    /// <summary>Asserts exit 0 and parses stdout as one JSON document.</summary>
+    public static JsonElement Json(CommandResult result)
+    {
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var doc = JsonDocument.Parse(result.Stdout);
+        return doc.RootElement.Clone();
+    }
+}
