@@ -18,12 +18,13 @@ internal sealed class ChangeSignal
     }
 
     /// <summary>Waits for the next <see cref="Notify"/>, the timeout or cancellation, whichever comes first. Never throws on timeout.</summary>
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken)
+    /// <paramref name="alsoWakeOn"/>, when given, ends the wait too (a change outside this grain).
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken, Task? alsoWakeOn = null)
     {
         if (timeout <= TimeSpan.Zero) return;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, clock, cts.Token);
-        await Task.WhenAny(_changed.Task, delay);
+        await Task.WhenAny(_changed.Task, delay, alsoWakeOn ?? delay);
         cts.Cancel();
         cancellationToken.ThrowIfCancellationRequested();
     }

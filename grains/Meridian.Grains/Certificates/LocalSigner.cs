@@ -13,9 +13,16 @@ public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, D
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile Signer? _current;
+    private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The current signer, or null before the first load.</summary>
     public Signer? Current => _current;
+
+    /// <summary>
+    /// Completes the next time <see cref="Current"/> is replaced (rotation, configuration change). Take it before
+    /// reading <see cref="Current"/> so a replacement in between is not missed.
+    /// </summary>
+    public Task Replaced => Volatile.Read(ref _replaced).Task;
 
     /// <summary>Returns the current signer, loading it from the CA grain (which initialises the CA if needed) the first time.</summary>
     public async Task<Signer> GetAsync(CancellationToken cancellationToken = default)
@@ -34,6 +41,7 @@ public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, D
             if (_current is { } cur && rootsIndex != 0 && cur.RootsIndex >= rootsIndex) return;
             var material = await grains.GetGrain<ICertificateAuthorityGrain>(datacenter.Datacenter).GetSigningMaterialAsync(cancellationToken);
             _current = Build(material);
+            Interlocked.Exchange(ref _replaced, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
         finally
         {

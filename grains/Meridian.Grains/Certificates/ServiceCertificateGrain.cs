@@ -29,10 +29,17 @@ public sealed partial class ServiceCertificateGrain(LocalSigner signer, TimeProv
     /// <inheritdoc />
     public async Task<IssuedCertificateDto> WaitForNewerAsync(string serial, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
-        var current = await GetAsync(cancellationToken);
-        if (current.SerialNumber != serial) return current;
-        await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
-        return _current!;
+        var deadline = clock.GetUtcNow() + ChangeSignal.Clamp(maxWait);
+        while (true)
+        {
+            // Taken before GetAsync: a signer replaced in between (root rotation) ends the wait at once.
+            var signerReplaced = signer.Replaced;
+            var current = await GetAsync(cancellationToken);
+            var remaining = deadline - clock.GetUtcNow();
+            if (current.SerialNumber != serial || remaining <= TimeSpan.Zero) return current;
+            // Wake on our own re-issue or on a new signer; GetAsync then re-issues when the root changed (#10871).
+            await _changed.WaitAsync(remaining, clock, cancellationToken, signerReplaced);
+        }
     }
 
     // Stale = due for renewal, or signed under a root that is no longer active (Consul #10871: never serve a
