@@ -7,6 +7,9 @@ namespace Meridian.Cli;
 /// <summary>One datacenter's silo in <c>meridian dev</c>: datacenter k listens on base port + k.</summary>
 internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, int GatewayPort, int HttpPort, int SiloPort, string? PostgresConnectionString)
 {
+    /// <summary>The primary's gateway, which a secondary's silo connects to (null in the primary).</summary>
+    public string? PrimaryGateway { get; init; }
+
     public const string Address = "127.0.0.1";
 
     public string Gateway => $"{Address}:{GatewayPort}";
@@ -22,6 +25,7 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
         ["Meridian:Endpoints:GatewayPort"] = GatewayPort.ToString(CultureInfo.InvariantCulture),
         ["Meridian:Endpoints:HttpPort"] = HttpPort.ToString(CultureInfo.InvariantCulture),
         ["Meridian:Endpoints:SiloPort"] = SiloPort.ToString(CultureInfo.InvariantCulture),
+        ["Meridian:Primary:Gateways:0"] = PrimaryGateway,
     };
 }
 
@@ -50,6 +54,8 @@ internal sealed record DevPlan(IReadOnlyList<DevSiloPlan> Silos, bool InMemory)
 
         var silos = names.Select((name, k) => new DevSiloPlan(
             name, primaryName, gatewayPort + k, httpPort == 0 ? 0 : httpPort + k, siloPort + k, postgres)).ToList();
+        var primaryGateway = silos.FirstOrDefault(s => s.Datacenter == primaryName)?.Gateway;
+        silos = [.. silos.Select(s => s.Datacenter == primaryName ? s : s with { PrimaryGateway = primaryGateway })];
         var used = silos.SelectMany(s => new[] { s.GatewayPort, s.SiloPort, s.HttpPort }).Where(p => p != 0);
         foreach (var clash in used.GroupBy(p => p).Where(g => g.Count() > 1))
             problems.Add(new("--gateway-port", $"port {clash.Key} would be used twice; keep the gateway, HTTP and silo port ranges apart"));

@@ -134,6 +134,28 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     [Alias("ReserveSerials")]
     Task<SerialBlockDto> ReserveSerialsAsync(int count, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Primary only: checks a secondary's CSR (SPEC §3.4) and signs its intermediate with the active root. The
+    /// secondary's key never travels: only the CSR and the certificate do.
+    /// </summary>
+    [Alias("SignIntermediate")]
+    Task<string> SignIntermediateAsync(string csrPem, string requestingDatacenter, CancellationToken cancellationToken = default);
+
+    /// <summary>Primary only: a secondary reports how many of its certificates use the active root (gates root pruning).</summary>
+    [Alias("ReportRotationProgress")]
+    Task ReportRotationProgressAsync(RotationProgressDto progress, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Secondary only: follows the primary's roots. Gets a new key and intermediate when the active root changed, the
+    /// intermediate is missing or past half its life; the new key signs only once its intermediate is installed.
+    /// </summary>
+    [Alias("SyncWithPrimary")]
+    Task<CaStatusDto> SyncWithPrimaryAsync(CaRootListDto primaryRoots, CancellationToken cancellationToken = default);
+
+    /// <summary>Records why this secondary's CA cannot follow the primary (shown as <c>Degraded</c>) until the next success.</summary>
+    [Alias("ReportDegraded"), AlwaysInterleave]
+    Task ReportDegradedAsync(string reason, CancellationToken cancellationToken = default);
+
     /// <summary>The signing material for this datacenter's silos. Internal to the cluster; contains the key.</summary>
     [Alias("GetSigningMaterial")]
     Task<SigningMaterialDto> GetSigningMaterialAsync(CancellationToken cancellationToken = default);
@@ -182,6 +204,10 @@ public interface IServiceCertificateGrain : IGrainWithStringKey
     /// </summary>
     [Alias("WaitForNewer"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IssuedCertificateDto> WaitForNewerAsync(string serial, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>After a root change: re-issue after <paramref name="delay"/> if the certificate is on an old root.</summary>
+    [Alias("ReissueAfter"), OneWay]
+    Task ReissueAfterAsync(TimeSpan delay);
 }
 
 /// <summary>

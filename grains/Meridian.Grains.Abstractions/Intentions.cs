@@ -178,6 +178,19 @@ public interface IIntentionGrain : IGrainWithStringKey
     Task SetAsync(IntentionEntryDto? entry, CancellationToken cancellationToken = default);
 }
 
+/// <summary>One bucket of a datacenter's destination list (key: <c>dc/NN</c>). Written only by the registry.</summary>
+[Alias("meridian.intentions.IIntentionCatalogGrain")]
+public interface IIntentionCatalogGrain : IGrainWithStringKey
+{
+    /// <summary>The destination keys in this bucket.</summary>
+    [Alias("List")]
+    Task<IReadOnlyList<string>> ListAsync();
+
+    /// <summary>Adds and removes keys; durable before it returns.</summary>
+    [Alias("Update")]
+    Task UpdateAsync(IReadOnlyList<string> added, IReadOnlyList<string> removed);
+}
+
 /// <summary>
 /// The intentions of one datacenter (key: datacenter name). Single writer of the datacenter's index; serves
 /// list, match and the change feed that silos' caches and secondary datacenters pull.
@@ -212,6 +225,25 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// </summary>
     [Alias("WaitForChanges"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IntentionChangesDto> WaitForChangesAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Secondary only: applies one replication round from the primary in one batch (a snapshot is diffed against
+    /// local state; the first sync into a secondary holding its own intentions is refused unless
+    /// <paramref name="adoptPrimaryState"/>). Returns the number of entries written or deleted.
+    /// </summary>
+    [Alias("ApplyReplicated")]
+    Task<int> ApplyReplicatedAsync(IntentionChangesDto fromPrimary, bool adoptPrimaryState, CancellationToken cancellationToken = default);
+
+    /// <summary>The primary's index this datacenter has applied (the primary answers its own index).</summary>
+    [Alias("GetReplicatedIndex"), AlwaysInterleave]
+    Task<ulong> GetReplicatedIndexAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Read-your-writes after a forwarded write: waits (at most <paramref name="maxWait"/>) until this datacenter has
+    /// applied the primary's <paramref name="primaryIndex"/>. True when it has.
+    /// </summary>
+    [Alias("WaitForReplicated"), AlwaysInterleave, ResponseTimeout("00:10:30")]
+    Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

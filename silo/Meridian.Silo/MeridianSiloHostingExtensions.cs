@@ -50,6 +50,8 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton(new DatacenterContext(meridian.Datacenter, meridian.PrimaryDatacenter,
             meridian.DefaultIntentionPolicy, storage.IsPostgreSql ? "PostgreSql" : "Memory"));
 
+        AddFederation(services, config, meridian);
+
         // Registered before UseOrleans so it runs before the silo starts (hosted services start in order):
         // the ADO.NET providers need the OrleansQuery table before they can do anything.
         if (storage.IsPostgreSql) services.AddHostedService<PostgreSqlSchemaInstaller>();
@@ -90,6 +92,31 @@ public static class MeridianSiloHostingExtensions
 
         if (endpoints.HttpPort > 0) builder.WebHost.UseUrls($"http://{endpoints.Address}:{endpoints.HttpPort}");
         return builder;
+    }
+
+    // A secondary reaches the primary through a private, background-connected Orleans client.
+    private static void AddFederation(IServiceCollection services, IConfiguration config, MeridianOptions meridian)
+    {
+        var replication = config.GetSection(ReplicationOptions.SectionName);
+        services.AddSingleton(new Grains.Replication.ReplicationSettings(
+            replication.GetValue("PollWait", TimeSpan.FromMinutes(5)),
+            replication.GetValue("AdoptPrimaryState", false),
+            TimeSpan.FromSeconds(10)));
+        services.AddSingleton(new Grains.Certificates.ReissueSettings(
+            config.GetValue($"{CaOptions.SectionName}:ReissueWindow", TimeSpan.FromSeconds(30)),
+            config.GetValue($"{CaOptions.SectionName}:ReissueMaxPerSecond", 2000.0)));
+        if (meridian.Datacenter == meridian.PrimaryDatacenter) return;
+        var primary = Bind<PrimaryOptions>(config, PrimaryOptions.SectionName);
+        if (primary.Gateways.Count == 0)
+        {
+            throw new OptionsValidationException(PrimaryOptions.SectionName, typeof(PrimaryOptions),
+                [$"Meridian:Primary:Gateways must list the gateways (HOST:PORT) of the primary datacenter {meridian.PrimaryDatacenter}, because {meridian.Datacenter} is a secondary"]);
+        }
+        var gateways = primary.Gateways.Select(Meridian.Client.MeridianClientOptions.ParseEndpoint).ToArray();
+        var link = new PrimaryLink(meridian.PrimaryDatacenter, meridian.ServiceId,
+            string.IsNullOrEmpty(primary.ClusterId) ? $"meridian-{meridian.PrimaryDatacenter}" : primary.ClusterId, gateways);
+        services.AddSingleton<IPrimaryDatacenterLink>(link);
+        services.AddHostedService(_ => link);
     }
 
     /// <summary>Maps <c>/health</c> (JSON status, 200 when healthy, 503 otherwise) and the Orleans dashboard at <c>/dashboard</c>.</summary>

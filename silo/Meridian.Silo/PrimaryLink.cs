@@ -91,3 +91,13 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
         else _host.Dispose();
     }
 }
+
+/// <summary>
+/// Replication settings of a secondary. Section <c>Meridian:Replication</c>: <c>PollWait</c> (default 00:05:00, how long
+/// one long-poll on the primary waits), <c>AdoptPrimaryState</c> (default false: the first sync into a secondary that
+/// holds its own intentions is refused with a diff instead of deleting them).
+/// </summary>
+public static class ReplicationOptions
+{
+    public const string SectionName = "Meridian:Replication";
+}

@@ -15,6 +15,7 @@ public sealed partial class CertificateAuthorityGrain(
     [PersistentState("ca", MeridianStorage.Name)] IPersistentState<CertificateAuthorityState> state,
     DatacenterContext datacenter,
     CaConfiguration bootstrapConfiguration,
+    Hosting.IPrimaryDatacenterLink link,
     TimeProvider clock,
     ILogger<CertificateAuthorityGrain> logger) : Grain, ICertificateAuthorityGrain
 {
@@ -43,8 +44,9 @@ public sealed partial class CertificateAuthorityGrain(
         if (Active() is not null) return Status();
         if (!datacenter.IsPrimary)
         {
-            // TODO(#5): secondary initialisation (fetch primary roots, CSR, signed intermediate).
-            return Status() with { Degraded = $"secondary CA federation with {datacenter.PrimaryDatacenter} is not available yet" };
+            // A secondary initialises from the primary's roots, handed in by its RootWatcherGrain (SyncWithPrimaryAsync).
+            await GrainFactory.GetGrain<IRootWatcherGrain>(datacenter.Datacenter).EnsureRunningAsync(cancellationToken);
+            return Status();
         }
         await RunAsync(CaManagerState.Initializing, async () =>
         {
@@ -175,9 +177,11 @@ public sealed partial class CertificateAuthorityGrain(
     private async Task PruneRootsAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        // TODO(#5): allSecondariesMigrated from the secondaries' rotation reports.
+        // Meridian: an old root goes only after 2 x leaf TTL AND once every known secondary reports its certificates
+        // on the active root (Linkerd's early prune cut traffic). Secondaries themselves have no secondaries.
+        var migrated = !datacenter.IsPrimary || AllSecondariesMigrated(Active()?.Id ?? "");
         var pruned = S.Roots.RemoveAll(r => !r.Active
-            && RootRetention.CanPrune(now, r.RotatedOutAt, S.Config.LeafCertTtl, allSecondariesMigrated: true).CanPrune);
+            && RootRetention.CanPrune(now, r.RotatedOutAt, S.Config.LeafCertTtl, migrated).CanPrune);
         if (pruned == 0) return;
         S.Index++;
         await state.WriteStateAsync(ct);
@@ -307,6 +311,7 @@ public sealed partial class CertificateAuthorityGrain(
             ActiveRootExpiry = root?.NotAfter,
             SigningCaExpiry = root is null ? null : CertificateInfo.Parse(root.SigningCertPem).NotAfter,
             SigningKeyID = root?.SigningKeyId ?? "",
+            Degraded = _degraded,
         };
     }
 

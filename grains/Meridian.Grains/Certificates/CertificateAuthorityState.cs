@@ -15,6 +15,18 @@ public sealed class CertificateAuthorityState
     [Id(4)] public ulong Index { get; set; }
     /// <summary>Highest serial number handed out (roots, cross-signs, and blocks reserved by silos for leaves).</summary>
     [Id(5)] public ulong SerialHighWater { get; set; }
+    /// <summary>Primary only: the secondaries that obtained an intermediate, and their last rotation report.</summary>
+    [Id(6)] public Dictionary<string, SecondaryProgressState> Secondaries { get; set; } = [];
+}
+
+/// <summary>A secondary's last rotation report, as the primary keeps it.</summary>
+[GenerateSerializer, Alias("meridian.ca.SecondaryProgressState")]
+public sealed class SecondaryProgressState
+{
+    [Id(0)] public string ActiveRootId { get; set; } = "";
+    [Id(1)] public int OnActiveRoot { get; set; }
+    [Id(2)] public int Total { get; set; }
+    [Id(3)] public DateTimeOffset ReportedAt { get; set; }
 }
 
 /// <summary>Persisted CA configuration.</summary>

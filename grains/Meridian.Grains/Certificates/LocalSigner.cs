@@ -82,9 +82,23 @@ public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, D
     public sealed record Signer(LeafSigner Leaves, string ActiveRootId, ulong RootsIndex, TrustDomain TrustDomain, TokenBucket CsrLimit);
 }
 
-/// <summary>Keeps <see cref="LocalSigner"/> current: long-polls the CA's roots and reloads on every change (rotation, TTL change).</summary>
+/// <summary>How a root change is spread over this silo's certificates. Registered by the silo (<c>Meridian:Ca:Reissue*</c>).</summary>
+/// <param name="Window">Jitter window for re-issuing after a root change (Consul: 30 s).</param>
+/// <param name="MaxPerSecond">Cap on re-issues per second per silo, so the signer is never flooded.</param>
+public sealed record ReissueSettings(TimeSpan Window, double MaxPerSecond)
+{
+    /// <summary>30 s window, at most 2,000 re-issues per second per silo.</summary>
+    public static ReissueSettings Default { get; } = new(TimeSpan.FromSeconds(30), 2000);
+}
+
+/// <summary>
+/// Keeps <see cref="LocalSigner"/> current: long-polls the CA's roots and reloads on every change (rotation, TTL
+/// change, a secondary's new intermediate). When the active root changed, asks every certificate activation in this
+/// silo to re-issue at its slot of a rate-limited, jittered schedule.
+/// </summary>
 public sealed class LocalSignerSync(
-    IGrainFactory grains, LocalSigner signer, DatacenterContext datacenter, TimeProvider clock,
+    IGrainFactory grains, LocalSigner signer, CertificateActivations activations, ReissueSettings reissue,
+    DatacenterContext datacenter, TimeProvider clock,
     Microsoft.Extensions.Logging.ILogger<LocalSignerSync> logger) : Hosting.SiloLoop(clock, logger)
 {
     /// <inheritdoc />
@@ -96,11 +110,28 @@ public sealed class LocalSignerSync(
         var ca = grains.GetGrain<ICertificateAuthorityGrain>(datacenter.Datacenter);
         if (signer.Current is null)
         {
-            await ca.InitializeAsync(cancellationToken);
-            if (datacenter.IsPrimary) await signer.RefreshAsync(0, cancellationToken);
-            else { await Task.Delay(TimeSpan.FromSeconds(30), Clock, cancellationToken); return; } // TODO(#5)
+            var status = await ca.InitializeAsync(cancellationToken);
+            if (string.IsNullOrEmpty(status.ActiveRootID))
+            {
+                // A secondary before its first intermediate: wait for the CA's roots to change.
+                await ca.WaitForRootsChangeAsync(0, TimeSpan.FromMinutes(1), cancellationToken);
+                return;
+            }
+            await signer.RefreshAsync(0, cancellationToken);
         }
-        var roots = await ca.WaitForRootsChangeAsync(signer.Current!.RootsIndex, TimeSpan.FromMinutes(5), cancellationToken);
-        if (roots.Index != signer.Current.RootsIndex) await signer.RefreshAsync(roots.Index, cancellationToken);
+        var before = signer.Current!;
+        var roots = await ca.WaitForRootsChangeAsync(before.RootsIndex, TimeSpan.FromMinutes(5), cancellationToken);
+        if (roots.Index == before.RootsIndex) return;
+        await signer.RefreshAsync(roots.Index, cancellationToken);
+        if (signer.Current!.ActiveRootId != before.ActiveRootId) ScheduleReissue();
+    }
+
+    private void ScheduleReissue()
+    {
+        var keys = activations.Snapshot();
+        if (keys.Count == 0) return;
+        var schedule = new Meridian.Core.Certificates.ReissueSchedule(keys.Count, reissue.Window, reissue.MaxPerSecond);
+        for (var k = 0; k < keys.Count; k++)
+            grains.GetGrain<IServiceCertificateGrain>(keys[k]).ReissueAfterAsync(schedule.DelayFor(k, Random.Shared.NextDouble())).Ignore();
     }
 }

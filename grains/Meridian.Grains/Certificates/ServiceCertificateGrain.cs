@@ -11,13 +11,41 @@ namespace Meridian.Grains.Certificates;
 /// here and kept only in memory: after a restart (or deactivation) the service gets a fresh key and certificate.
 /// A timer re-issues at a random point in 60-90 % of the lifetime (SPEC §3.12), which spreads CA load.
 /// </summary>
-public sealed partial class ServiceCertificateGrain(LocalSigner signer, TimeProvider clock, ILogger<ServiceCertificateGrain> logger)
+public sealed partial class ServiceCertificateGrain(
+    LocalSigner signer, CertificateActivations activations, TimeProvider clock, ILogger<ServiceCertificateGrain> logger)
     : Grain, IServiceCertificateGrain
 {
     private readonly ChangeSignal _changed = new();
     private IssuedCertificateDto? _current;
     private DateTimeOffset _renewAt;
     private IGrainTimer? _renewal;
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        activations.Add(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        activations.Remove(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task ReissueAfterAsync(TimeSpan delay)
+    {
+        // Only certificates still on an old root move; the delay spreads a rotation's re-issues over the jitter window.
+        if (_current is null || !IsStale(_current)) return Task.CompletedTask;
+        _renewal?.Dispose();
+        _renewal = this.RegisterGrainTimer(RenewAsync, new GrainTimerCreationOptions
+        {
+            DueTime = Max(delay, TimeSpan.Zero), Period = Timeout.InfiniteTimeSpan, KeepAlive = true,
+        });
+        return Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public async Task<IssuedCertificateDto> GetAsync(CancellationToken cancellationToken = default)
@@ -74,6 +102,7 @@ public sealed partial class ServiceCertificateGrain(LocalSigner signer, TimeProv
             DueTime = Max(_renewAt - now, TimeSpan.Zero), Period = Timeout.InfiniteTimeSpan, KeepAlive = true,
         });
         LogIssued(logger, key.ToString(), leaf.SerialNumber, _renewAt);
+        GrainFactory.GetGrain<ICertificateInventoryGrain>(key.Datacenter.Value).RecordAsync(key.Service.Value, used.ActiveRootId).Ignore();
         _changed.Notify();
     }
 

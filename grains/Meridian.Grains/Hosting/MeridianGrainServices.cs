@@ -22,6 +22,11 @@ public static class MeridianGrainServices
         services.TryAddSingleton(CaConfiguration.Default);
         services.AddSingleton<SerialAllocator>();
         services.AddSingleton<LocalSigner>();
+        services.AddSingleton<CertificateActivations>();
+        services.TryAddSingleton(ReissueSettings.Default);
+        services.TryAddSingleton(Replication.ReplicationSettings.Default);
+        services.TryAddSingleton<IPrimaryDatacenterLink, NoPrimaryLink>();
+        AddLoop<FederationStarter>(services);
         AddLoop<LocalSignerSync>(services);
         silo.AddIncomingGrainCallFilter<DomainExceptionFilter>();
         return silo;

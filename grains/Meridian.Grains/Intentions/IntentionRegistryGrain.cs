@@ -11,40 +11,52 @@ public sealed class IntentionRegistryState
     /// <summary>The datacenter index: bumped on every change, never goes backwards.</summary>
     [Id(0)] public ulong Index { get; set; }
 
-    /// <summary>Keys (<c>partition/namespace/name</c>) of every destination that has an entry.</summary>
-    [Id(1)] public HashSet<string> Destinations { get; set; } = [];
+    /// <summary>In a secondary: the primary's index applied by replication (0 = never synced).</summary>
+    [Id(2)] public ulong ReplicatedIndex { get; set; }
 }
 
 /// <summary>
 /// The intentions of one datacenter; see <see cref="IIntentionRegistryGrain"/>. Holds every entry in memory (loaded
-/// from the <see cref="IIntentionGrain"/>s on activation), stamps the datacenter index on each change and keeps a
-/// change log (entries by ModifyIndex plus tombstones) so pollers get deltas, not the whole state.
+/// from the <see cref="IIntentionCatalogGrain"/> buckets and <see cref="IIntentionGrain"/>s on activation), stamps the
+/// datacenter index on each change and keeps a change log (which keys each index touched) so pollers get deltas
+/// in time proportional to what changed, not to the number of entries.
 /// </summary>
+/// <remarks>
+/// Durability per change: the entries (each carries its ModifyIndex), then the catalog buckets whose membership
+/// changed, then this grain's small state only when a delete happened or replication advanced. The index survives a
+/// restart as max(persisted index, entries' ModifyIndex): an upsert of an existing destination is a single row write.
+/// </remarks>
 public sealed partial class IntentionRegistryGrain(
     [PersistentState("registry", MeridianStorage.Name)] IPersistentState<IntentionRegistryState> state,
     DatacenterContext datacenter,
     IntentionCache localCache,
+    Hosting.IPrimaryDatacenterLink link,
     TimeProvider clock,
     ILogger<IntentionRegistryGrain> logger) : Grain, IIntentionRegistryGrain
 {
-    // Deletions are remembered so pollers can be told about them; beyond this many the oldest are dropped and
-    // pollers older than them get a full snapshot instead (correct, just bigger).
-    private const int MaxTombstones = 100_000;
+    // The change log remembers which keys each index touched; beyond this many keys the oldest records are dropped
+    // and pollers older than them get a full snapshot instead (correct, just bigger).
+    private const int MaxLoggedKeys = 200_000;
 
     private readonly ChangeSignal _changed = new();
-    private readonly Dictionary<string, ulong> _tombstones = [];
+    private readonly List<(ulong Index, string[] Keys)> _log = [];
+    private int _loggedKeys;
     private DestinationMatchIndex _index = DestinationMatchIndex.Empty;
     private ulong _horizon;
+    private ulong _persistedReplicatedIndex;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var loaded = await Task.WhenAll(state.State.Destinations.Select(key => EntryGrain(key).GetAsync(cancellationToken)));
+        var buckets = await Task.WhenAll(Enumerable.Range(0, IntentionCatalogGrain.BucketCount)
+            .Select(b => CatalogBucket(b).ListAsync()));
+        var loaded = await Task.WhenAll(buckets.SelectMany(b => b).Select(key => EntryGrain(key).GetAsync(cancellationToken)));
         var entries = loaded.OfType<IntentionEntryDto>().Select(e => e.ToCore()).ToList();
         // An entry written just before a crash may carry an index the registry did not persist: never reuse it.
         var index = Math.Max(state.State.Index, entries.Count == 0 ? 0 : entries.Max(e => e.ModifyIndex));
         _index = DestinationMatchIndex.Create(entries, index);
         _horizon = index;
+        _persistedReplicatedIndex = state.State.ReplicatedIndex;
         LogLoaded(logger, datacenter.Datacenter, entries.Count, index);
         localCache.Apply(Snapshot());
     }
@@ -53,7 +65,7 @@ public sealed partial class IntentionRegistryGrain(
     public async Task<IntentionWriteResultDto> UpsertAsync(IntentionDto intention, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intention);
-        EnsurePrimary();
+        if (!datacenter.IsPrimary) return await (await PrimaryRegistryAsync(cancellationToken)).UpsertAsync(intention, cancellationToken);
         var flat = IntentionRules.CreateIntention(WithDefaults(intention.ToCore()));
         var key = DestinationMatchIndex.KeyOf(flat.DestinationNS, flat.DestinationName, flat.DestinationPartition);
         var existing = FindEntry(key);
@@ -94,7 +106,7 @@ public sealed partial class IntentionRegistryGrain(
     public async Task<IntentionWriteResultDto> DeleteAsync(IntentionRefDto intention, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intention);
-        EnsurePrimary();
+        if (!datacenter.IsPrimary) return await (await PrimaryRegistryAsync(cancellationToken)).DeleteAsync(intention, cancellationToken);
         var (src, dst) = ParseRef(intention);
         var key = DestinationMatchIndex.KeyOf(dst.Namespace, dst.Name, dst.Partition);
         var existing = FindEntry(key);
@@ -155,14 +167,18 @@ public sealed partial class IntentionRegistryGrain(
 
     private IntentionChangesDto ChangesSince(ulong afterIndex)
     {
-        // Older than what this activation remembers, or ahead of us (the poller saw another incarnation): snapshot.
-        if (afterIndex < _horizon || afterIndex > _index.Index) return Snapshot();
-        return new IntentionChangesDto
+        // 0 means "I hold nothing"; older than the log, or ahead of us (the poller saw another incarnation): snapshot.
+        if (afterIndex == 0 || afterIndex < _horizon || afterIndex > _index.Index) return Snapshot();
+        var keys = new HashSet<string>();
+        for (var i = _log.Count - 1; i >= 0 && _log[i].Index > afterIndex; i--) keys.UnionWith(_log[i].Keys);
+        var upserts = new List<IntentionEntryDto>();
+        var deletes = new List<string>();
+        foreach (var key in keys)
         {
-            Index = _index.Index,
-            Upserts = [.. _index.Entries.Where(e => e.ModifyIndex > afterIndex).Select(e => e.ToDto())],
-            DeletedDestinations = [.. _tombstones.Where(t => t.Value > afterIndex).Select(t => t.Key)],
-        };
+            if (_index.Find(key) is { } entry) upserts.Add(entry.ToDto());
+            else deletes.Add(key);
+        }
+        return new IntentionChangesDto { Index = _index.Index, Upserts = [.. upserts], DeletedDestinations = [.. deletes] };
     }
 
     private IntentionChangesDto Snapshot() => new()
@@ -172,21 +188,38 @@ public sealed partial class IntentionRegistryGrain(
         Upserts = [.. _index.Entries.Select(e => e.ToDto())],
     };
 
-    // Durable first (entries, then the index and destination set), then visible: memory, waiters, local cache.
+    // Durable first (entries, catalog buckets, then this grain's state when needed), then visible: memory, waiters,
+    // the local cache.
     private async Task CommitAsync(IReadOnlyList<ServiceIntentionsEntry> upserts, IReadOnlyList<string> deletes, ulong index, CancellationToken ct)
     {
+        var upsertKeys = upserts.Select(DestinationMatchIndex.KeyOf).ToList();
         await Task.WhenAll(
-            upserts.Select(e => EntryGrain(DestinationMatchIndex.KeyOf(e)).SetAsync(e.ToDto(), ct))
+            upserts.Select((e, i) => EntryGrain(upsertKeys[i]).SetAsync(e.ToDto(), ct))
                 .Concat(deletes.Select(k => EntryGrain(k).SetAsync(null, ct))));
+        var added = upsertKeys.Where(k => _index.Find(k) is null).ToList();
+        await Task.WhenAll(added.Select(k => (Key: k, Added: true)).Concat(deletes.Select(k => (Key: k, Added: false)))
+            .GroupBy(c => IntentionCatalogGrain.BucketOf(c.Key))
+            .Select(g => CatalogBucket(g.Key).UpdateAsync(
+                [.. g.Where(c => c.Added).Select(c => c.Key)], [.. g.Where(c => !c.Added).Select(c => c.Key)])));
+        // A delete leaves no entry carrying its index, and replication progress lives only here: persist then.
+        var replicationAdvanced = state.State.ReplicatedIndex != _persistedReplicatedIndex;
         state.State.Index = index;
-        foreach (var e in upserts) state.State.Destinations.Add(DestinationMatchIndex.KeyOf(e));
-        foreach (var k in deletes) state.State.Destinations.Remove(k);
-        await state.WriteStateAsync(ct);
+        if (deletes.Count > 0 || replicationAdvanced)
+        {
+            await state.WriteStateAsync(ct);
+            _persistedReplicatedIndex = state.State.ReplicatedIndex;
+        }
 
         _index = _index.Apply(upserts, deletes, index);
-        foreach (var e in upserts) _tombstones.Remove(DestinationMatchIndex.KeyOf(e));
-        foreach (var k in deletes) _tombstones[k] = index;
-        PruneTombstones();
+        string[] touched = [.. upsertKeys, .. deletes];
+        _log.Add((index, touched));
+        _loggedKeys += touched.Length;
+        while (_loggedKeys > MaxLoggedKeys && _log.Count > 1)
+        {
+            _horizon = _log[0].Index;
+            _loggedKeys -= _log[0].Keys.Length;
+            _log.RemoveAt(0);
+        }
         _changed.Notify();
         localCache.Apply(new IntentionChangesDto
         {
@@ -196,27 +229,11 @@ public sealed partial class IntentionRegistryGrain(
         });
     }
 
-    private void PruneTombstones()
-    {
-        if (_tombstones.Count <= MaxTombstones) return;
-        foreach (var (key, idx) in _tombstones.OrderBy(t => t.Value).Take(_tombstones.Count - MaxTombstones).ToList())
-        {
-            _tombstones.Remove(key);
-            _horizon = Math.Max(_horizon, idx);
-        }
-    }
+    private IIntentionCatalogGrain CatalogBucket(int bucket) => GrainFactory.GetGrain<IIntentionCatalogGrain>($"{datacenter.Datacenter}/{bucket:D2}");
 
     private ServiceIntentionsEntry? FindEntry(string key) => _index.Find(key);
 
     private IIntentionGrain EntryGrain(string key) => GrainFactory.GetGrain<IIntentionGrain>($"{datacenter.Datacenter}/{key}");
-
-    private void EnsurePrimary()
-    {
-        // TODO(#5): forward to the primary instead of refusing.
-        if (!datacenter.IsPrimary)
-            throw new NotPrimaryDatacenterException(datacenter.PrimaryDatacenter,
-                $"intentions are written in the primary datacenter {datacenter.PrimaryDatacenter}, not in {datacenter.Datacenter}");
-    }
 
     // The HTTP layer of Consul fills empty namespaces from the request; the SDK may leave them empty.
     private static Intention WithDefaults(Intention i) => i with

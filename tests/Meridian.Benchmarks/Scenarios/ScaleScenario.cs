@@ -90,20 +90,7 @@ internal static class ScaleScenario
         var scratch = 0;
         var set = await SequentialAsync(1_000, () => silo.Grains.GetGrain<IIntentionGrain>($"dc1/bench-scratch/{scratch++}").SetAsync(entry));
         Print("entry grain SetAsync alone", set);
-        var serializer = silo.Services.GetRequiredService<Serializer>();
-        var keys = Enumerable.Range(0, loadedDestinations).Select(i => $"default/default/dst-{i}").ToHashSet();
-        var bytes = 0;
-        var ser = await SequentialAsync(200, () => { bytes = serializer.SerializeToArray(keys).Length; return Task.CompletedTask; });
-        Print($"serialize {keys.Count:N0}-key set ({bytes / 1024} KiB)", ser);
-
-        // The memory storage provider's write of a registry state this size (what CommitAsync awaits per change).
-        var storage = silo.Services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(MeridianStorage.Name);
-        var registryState = new Orleans.GrainState<Meridian.Grains.Intentions.IntentionRegistryState>(
-            new Meridian.Grains.Intentions.IntentionRegistryState { Index = 1, Destinations = keys });
-        var scratchId = GrainId.Create("bench-scratch", "registry-state");
-        var write = await SequentialAsync(200, () => storage.WriteStateAsync("bench-scratch", scratchId, registryState));
-        Print($"storage write of a {keys.Count:N0}-key state", write);
-        // The change-feed read that the silo's cache poller makes after every change (scans every entry).
+        // The change-feed read that the silo's cache poller makes after every change (reads the change log).
         var lastIndex = (await registry.UpsertAsync(new IntentionDto { SourceName = "last", DestinationName = "dst-0", Action = "allow" })).Index;
         var feed = await SequentialAsync(500, () => registry.WaitForChangesAsync(lastIndex - 1, TimeSpan.Zero));
         Print("change feed read, 1 change", feed);
@@ -127,8 +114,6 @@ internal static class ScaleScenario
             authorize_per_s_200 = Math.Round(authLoaded.PerSecond),
             upsert_full_p50_ms = Math.Round(upsert.P50Ms, 3),
             entry_write_p50_ms = Math.Round(set.P50Ms, 3),
-            state_set_serialize_p50_ms = Math.Round(ser.P50Ms, 3),
-            state_storage_write_p50_ms = Math.Round(write.P50Ms, 3),
         }));
     }
 

@@ -1,0 +1,26 @@
+using Orleans.Concurrency;
+
+namespace Meridian.Grains;
+
+/// <summary>How far a datacenter's certificates have moved to its active root.</summary>
+[GenerateSerializer, Alias("meridian.ca.RotationProgress"), Immutable]
+public sealed record RotationProgressDto
+{
+    [Id(0)] public string Datacenter { get; init; } = "";
+    [Id(1)] public string ActiveRootID { get; init; } = "";
+    [Id(2)] public int OnActiveRoot { get; init; }
+    [Id(3)] public int Total { get; init; }
+}
+
+/// <summary>Which root each service certificate of a datacenter uses (key: datacenter).</summary>
+[Alias("meridian.ca.ICertificateInventoryGrain")]
+public interface ICertificateInventoryGrain : IGrainWithStringKey
+{
+    /// <summary>Records that <paramref name="service"/>'s current certificate chains to <paramref name="rootId"/>.</summary>
+    [Alias("Record"), OneWay]
+    Task RecordAsync(string service, string rootId);
+
+    /// <summary>Certificates on the active root / all known certificates.</summary>
+    [Alias("GetProgress")]
+    Task<RotationProgressDto> GetProgressAsync(CancellationToken cancellationToken = default);
+}
