@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.CommandLine;
+using Meridian.Client;
 using Meridian.Grains;
 
 namespace Meridian.Cli;
@@ -42,7 +43,8 @@ internal static class IntentionCommands
         var action = new Option<string>("--action") { Description = "allow or deny", Required = true }.AcceptOnlyFromAmong("allow", "deny");
         var description = new Option<string?>("--description") { Description = "Free-form description", HelpName = "TEXT" };
         var meta = CliParsers.MetaOption();
-        var command = pair.AddTo(new Command("upsert", "Create or replace the intention for a source and destination") { action, description, meta });
+        var wait = WaitReplicatedOption();
+        var command = pair.AddTo(new Command("upsert", "Create or replace the intention for a source and destination") { action, description, meta, wait });
         runner.OnClient(command, async (run, client) =>
         {
             var (source, destination) = pair.Services(run);
@@ -59,9 +61,23 @@ internal static class IntentionCommands
                 Meta = run.Get(meta) ?? ImmutableDictionary<string, string>.Empty,
             };
             var result = await client.UpsertIntentionAsync(intention, run.CancellationToken);
-            run.Output.Write(result, (o, r) => o.Line($"{source} => {destination} {intention.Action}: written at index {r.Index}"));
+            await WaitReplicatedAsync(run, client, result, wait);
+            run.Output.Write(result, (o, r) => o.Line($"{source} => {destination} {intention.Action}: written at index {r.Index} in {r.CommittedIn}"));
         });
         return command;
+    }
+
+    // --wait-replicated: a write through a secondary is committed in the primary; wait until this datacenter has it.
+    private static Option<bool> WaitReplicatedOption() => new("--wait-replicated")
+    {
+        Description = "After a write through a secondary, wait (up to 1 minute) until this datacenter has replicated it",
+    };
+
+    private static async Task WaitReplicatedAsync(CommandRun run, IMeridianClient client, IntentionWriteResultDto result, Option<bool> wait)
+    {
+        if (!run.Get(wait) || result.CommittedIn == client.Datacenter) return;
+        if (!await client.WaitForReplicatedAsync(result.Index, TimeSpan.FromMinutes(1), run.CancellationToken))
+            throw new TimeoutException($"written in {result.CommittedIn} at index {result.Index}, but not replicated into {client.Datacenter} within 1 minute");
     }
 
     private static Command Get(CommandRunner runner)
@@ -76,11 +92,13 @@ internal static class IntentionCommands
     private static Command Delete(CommandRunner runner)
     {
         var pair = new PairOptions();
-        var command = pair.AddTo(new Command("delete", "Delete the intention for a source and destination (no error when absent)"));
+        var wait = WaitReplicatedOption();
+        var command = pair.AddTo(new Command("delete", "Delete the intention for a source and destination (no error when absent)") { wait });
         runner.OnClient(command, async (run, client) =>
         {
             var result = await client.DeleteIntentionAsync(pair.Ref(run), run.CancellationToken);
-            run.Output.Write(result, (o, r) => o.Line($"deleted at index {r.Index}"));
+            await WaitReplicatedAsync(run, client, result, wait);
+            run.Output.Write(result, (o, r) => o.Line($"deleted at index {r.Index} in {r.CommittedIn}"));
         });
         return command;
     }

@@ -18,6 +18,7 @@ internal static class MeridianCli
         root.Subcommands.Add(CaCommands.Create(runner));
         root.Subcommands.Add(CertCommands.Create(runner));
         root.Subcommands.Add(StatusCommand.Create(runner));
+        root.Subcommands.Add(ReplicationCommands.Create(runner));
         return root;
     }
 

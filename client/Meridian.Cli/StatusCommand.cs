@@ -15,7 +15,13 @@ internal static class StatusCommand
         return command;
     }
 
-    private static void Write(Output o, DatacenterStatusDto s) => o.Fields(
+    private static void Write(Output o, DatacenterStatusDto s)
+    {
+        WriteFields(o, s);
+        foreach (var r in new[] { s.IntentionReplication, s.RootReplication }.OfType<ReplicationStatusDto>()) ReplicationCommands.Write(o, r);
+    }
+
+    private static void WriteFields(Output o, DatacenterStatusDto s) => o.Fields(
         ("Datacenter", s.Datacenter),
         ("Primary", s.PrimaryDatacenter),
         ("Role", s.Role),
@@ -25,6 +31,8 @@ internal static class StatusCommand
         ("Signing CA expiry", Output.Time(s.Ca.SigningCaExpiry)),
         ("Intentions", string.Create(CultureInfo.InvariantCulture, $"{s.IntentionCount} (index {s.IntentionIndex})")),
         ("Storage", s.StorageProvider),
+        ("Rotation progress", s.RotationProgress is { } p
+            ? string.Create(CultureInfo.InvariantCulture, $"{p.OnActiveRoot}/{p.Total} certificates on the active root") : null),
         ("Degraded", NullIfEmpty(s.Degraded)),
         ("CA degraded", NullIfEmpty(s.Ca.Degraded)));
 

@@ -55,6 +55,15 @@ public interface IMeridianClient
     /// <summary>Signs the workload's own CSR (its key never leaves the workload).</summary>
     Task<IssuedCertificateDto> SignCertificateAsync(string service, string csrPem, CancellationToken cancellationToken = default);
 
+    /// <summary>Replication into this datacenter (intentions and CA roots); empty in the primary.</summary>
+    Task<IReadOnlyList<ReplicationStatusDto>> GetReplicationStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Read-your-writes after a write made through a secondary (answered with the primary's index): waits up to
+    /// <paramref name="maxWait"/> until this datacenter has applied <paramref name="primaryIndex"/>. True when it has.
+    /// </summary>
+    Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
     /// <summary>Datacenter status.</summary>
     Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
 }

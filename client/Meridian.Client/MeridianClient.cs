@@ -70,6 +70,17 @@ public sealed class MeridianClient(IClusterClient cluster, IOptions<MeridianClie
         => Call(() => cluster.GetGrain<ILeafSignerGrain>(Datacenter).SignCsrAsync(service, csrPem, cancellationToken));
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<ReplicationStatusDto>> GetReplicationStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var status = await GetStatusAsync(cancellationToken);
+        return [.. new[] { status.IntentionReplication, status.RootReplication }.OfType<ReplicationStatusDto>()];
+    }
+
+    /// <inheritdoc />
+    public Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+        => Call(() => Registry.WaitForReplicatedAsync(primaryIndex, maxWait, cancellationToken));
+
+    /// <inheritdoc />
     public Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default)
         => Call(() => cluster.GetGrain<IDatacenterGrain>(Datacenter).GetStatusAsync(cancellationToken));
 

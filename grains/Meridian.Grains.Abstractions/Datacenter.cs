@@ -17,6 +17,12 @@ public sealed record DatacenterStatusDto
     /// <summary>Empty when healthy, else the reason (role mismatch, CA degraded, ...).</summary>
     [Id(7)] public string Degraded { get; init; } = "";
     [Id(8)] public string StorageProvider { get; init; } = "";
+    /// <summary>Secondary: intention replication from the primary (null in the primary).</summary>
+    [Id(9)] public ReplicationStatusDto? IntentionReplication { get; init; }
+    /// <summary>Secondary: the watch on the primary's CA roots (null in the primary).</summary>
+    [Id(10)] public ReplicationStatusDto? RootReplication { get; init; }
+    /// <summary>Certificates of this datacenter on the active root / all, for following a rotation.</summary>
+    [Id(11)] public RotationProgressDto? RotationProgress { get; init; }
 }
 
 /// <summary>Coordinates one datacenter (key: datacenter name): its role, trust domain and overall status.</summary>

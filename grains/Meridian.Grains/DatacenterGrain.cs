@@ -14,6 +14,18 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
         }
         var ca = await GrainFactory.GetGrain<ICertificateAuthorityGrain>(name).InitializeAsync(cancellationToken);
         var intentions = await GrainFactory.GetGrain<IIntentionRegistryGrain>(name).ListAsync(cancellationToken);
+        var progress = await GrainFactory.GetGrain<ICertificateInventoryGrain>(name).GetProgressAsync(cancellationToken);
+        ReplicationStatusDto? replication = null, roots = null;
+        if (!datacenter.IsPrimary)
+        {
+            replication = await GrainFactory.GetGrain<IIntentionReplicatorGrain>(name).GetStatusAsync(cancellationToken);
+            roots = await GrainFactory.GetGrain<IRootWatcherGrain>(name).GetStatusAsync(cancellationToken);
+        }
+        // Problems an operator must see (SPEC §5 items 5, 12): the newest error is later than the last success.
+        List<string> degraded = [];
+        if (!string.IsNullOrEmpty(ca.Degraded)) degraded.Add($"CA: {ca.Degraded}");
+        if (replication is { } r && r.LastError > r.LastSuccess) degraded.Add($"intention replication: {r.LastErrorMessage}");
+        if (roots is { } w && w.LastError > w.LastSuccess && w.LastErrorMessage != ca.Degraded) degraded.Add($"CA root watch: {w.LastErrorMessage}");
         return new DatacenterStatusDto
         {
             Datacenter = name,
@@ -23,8 +35,11 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
             Ca = ca,
             IntentionIndex = intentions.Index,
             IntentionCount = intentions.Intentions.Length,
-            Degraded = string.IsNullOrEmpty(ca.Degraded) ? "" : $"CA: {ca.Degraded}",
+            Degraded = string.Join("; ", degraded),
             StorageProvider = datacenter.StorageProvider,
+            IntentionReplication = replication,
+            RootReplication = roots,
+            RotationProgress = progress,
         };
     }
 }

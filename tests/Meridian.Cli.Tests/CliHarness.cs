@@ -140,11 +140,19 @@ internal sealed class FakeMeridianClient : IMeridianClient
         return Failure is { } failure ? Task.FromException<T>(failure) : Task.FromResult(result);
     }
 
+    /// <summary>Where writes say they were committed ("dc1" = this datacenter; another name = forwarded to a primary).</summary>
+    public string CommittedIn { get; set; } = "dc1";
+
+    /// <summary>What WaitForReplicatedAsync answers.</summary>
+    public bool Replicated { get; set; } = true;
+
+    public List<ReplicationStatusDto> Replication { get; } = [];
+
     public Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, CancellationToken cancellationToken = default)
-        => Answer(intention, new IntentionWriteResultDto(42, "dc1"));
+        => Answer(intention, new IntentionWriteResultDto(42, CommittedIn));
 
     public Task<IntentionWriteResultDto> DeleteIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default)
-        => Answer(intention, new IntentionWriteResultDto(43, "dc1"));
+        => Answer(intention, new IntentionWriteResultDto(43, CommittedIn));
 
     public Task<IntentionDto> GetIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default)
         => Answer(intention, new IntentionDto { ID = "id-1", SourceName = "web", DestinationName = "db", Action = "allow", Precedence = 9 });
@@ -177,6 +185,12 @@ internal sealed class FakeMeridianClient : IMeridianClient
         => Answer((service, csrPem), Certificate with { PrivateKeyPEM = "" });
 
     public Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default) => Answer("status", Status);
+
+    public Task<IReadOnlyList<ReplicationStatusDto>> GetReplicationStatusAsync(CancellationToken cancellationToken = default)
+        => Answer<IReadOnlyList<ReplicationStatusDto>>("replication", Replication);
+
+    public Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+        => Answer(("wait-replicated", primaryIndex), Replicated);
 
     public T Last<T>() => Requests.OfType<T>().Last();
 }

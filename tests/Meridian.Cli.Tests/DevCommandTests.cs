@@ -8,7 +8,7 @@ public sealed class DevCommandTests
     {
         var plan = DevPlan.Create("dc1,dc2", null, 30000, 8500, 11111, null);
         Assert.Equal(
-            [new DevSiloPlan("dc1", "dc1", 30000, 8500, 11111, null), new DevSiloPlan("dc2", "dc1", 30001, 8501, 11112, null)],
+            [new DevSiloPlan("dc1", "dc1", 30000, 8500, 11111, null), new DevSiloPlan("dc2", "dc1", 30001, 8501, 11112, null) { PrimaryGateway = "127.0.0.1:30000" }],
             plan.Silos);
         Assert.True(plan.InMemory);
         Assert.Equal("meridian dev: ready dc1=127.0.0.1:30000 dc2=127.0.0.1:30001", plan.ReadyLine());
@@ -24,6 +24,8 @@ public sealed class DevCommandTests
         Assert.Equal("PostgreSql", config["Meridian:Storage:Provider"]);
         Assert.Equal("Host=db", config["Meridian:Storage:ConnectionString"]);
         Assert.Equal(("31000", "0", "12000"), (config["Meridian:Endpoints:GatewayPort"], config["Meridian:Endpoints:HttpPort"], config["Meridian:Endpoints:SiloPort"]));
+        // A secondary is pointed at the primary's gateway (west = datacenter 1 = base + 1).
+        Assert.Equal("127.0.0.1:31001", config["Meridian:Primary:Gateways:0"]);
     }
 
     [Fact]
