@@ -7,6 +7,7 @@ var scenarios = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreC
     ["authorize"] = AuthorizeScenario.RunAsync,
     ["leaf-issuance"] = LeafIssuanceScenario.RunAsync,
     ["scale"] = ScaleScenario.RunAsync,
+    ["replication-lag"] = ReplicationLagScenario.RunAsync,
 };
 
 if (args.Length != 1 || !scenarios.TryGetValue(args[0], out var run))

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Meridian.Silo;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,40 @@ internal static class SiloHarness
         var app = builder.Build();
         await app.StartAsync();
         return new InProcessSilo(app, app.Services.GetRequiredService<IGrainFactory>());
+    }
+
+    /// <summary>
+    /// A started in-process silo for <paramref name="datacenter"/> (memory storage, HTTP off) on free ports, like one
+    /// datacenter of <c>meridian dev</c>. A secondary (datacenter != <paramref name="primary"/>) is pointed at
+    /// <paramref name="primaryGateway"/> (HOST:PORT). <paramref name="extra"/> adds configuration (Meridian:Ca:…, …).
+    /// Orleans' own logs are kept at Error so connection retries while a link is down do not flood the output.
+    /// </summary>
+    public static async Task<InProcessSilo> StartDatacenterAsync(string datacenter, string primary = "dc1", string? primaryGateway = null,
+        IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var gatewayPort = FreePort();
+        var config = new Dictionary<string, string?>
+        {
+            ["Meridian:Datacenter"] = datacenter,
+            ["Meridian:PrimaryDatacenter"] = primary,
+            ["Meridian:Endpoints:Address"] = "127.0.0.1",
+            ["Meridian:Endpoints:SiloPort"] = FreePort().ToString(),
+            ["Meridian:Endpoints:GatewayPort"] = gatewayPort.ToString(),
+            ["Meridian:Endpoints:HttpPort"] = "0",
+        };
+        if (primaryGateway is not null) config["Meridian:Primary:Gateways:0"] = primaryGateway;
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) config[k] = v;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        // HTTP is off for Meridian, but Kestrel would still bind its default :5000; two silos in one process would clash.
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddMeridianSilo();
+        var app = builder.Build();
+        await app.StartAsync();
+        return new InProcessSilo(app, app.Services.GetRequiredService<IGrainFactory>()) { GatewayPort = gatewayPort, Datacenter = datacenter };
     }
 
     /// <summary>Starts the built Meridian.Silo.dll as a child process and waits for /health to answer 200.</summary>
@@ -105,6 +140,9 @@ internal sealed class InProcessSilo(WebApplication app, IGrainFactory grains) : 
 {
     public IGrainFactory Grains { get; } = grains;
     public IServiceProvider Services => app.Services;
+    public int GatewayPort { get; init; }
+    public string Datacenter { get; init; } = "dc1";
+    public string Gateway => $"127.0.0.1:{GatewayPort}";
 
     public async ValueTask DisposeAsync()
     {
