@@ -24,13 +24,16 @@ public sealed class PrimaryOptions
 /// own builder). It connects in the background and retries forever, so the secondary's start never waits for the
 /// primary (ORLEANS-NOTES §4: a blocking connect held a silo's start for minutes).
 /// </summary>
-internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsyncDisposable
+internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsyncDisposable, IClusterConnectionStatusObserver
 {
     private readonly IHost _host;
     private readonly string _primary;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _connect = Task.CompletedTask;
+    // Completed while at least one of the primary's gateways is connected; replaced when the last one is lost, so a
+    // call made while the primary is down fails fast instead of waiting for Orleans' response timeout.
+    private volatile TaskCompletionSource _gatewayUp = NewCompleted();
 
     public PrimaryLink(string primaryDatacenter, string serviceId, string clusterId, IPEndPoint[] gateways)
     {
@@ -41,6 +44,7 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
             client.Configure<ClusterOptions>(o => { o.ServiceId = serviceId; o.ClusterId = clusterId; });
             client.UseStaticClustering(gateways);
             client.UseConnectionRetryFilter(async (_, ct) => { await Task.Delay(TimeSpan.FromSeconds(1), ct); return true; });
+            client.Services.AddSingleton<IClusterConnectionStatusObserver>(this);
         });
         _host = builder.Build();
     }
@@ -57,7 +61,35 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
         {
             throw new DatacenterUnreachableException(_primary, $"the primary datacenter {_primary} is unreachable (still connecting)");
         }
+        try
+        {
+            await _gatewayUp.Task.WaitAsync(wait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new DatacenterUnreachableException(_primary, $"the primary datacenter {_primary} is unreachable (connection lost, reconnecting)");
+        }
         return _host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    void IClusterConnectionStatusObserver.NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+    {
+        if (currentNumberOfGateways > 0) _gatewayUp.TrySetResult();
+        else NotifyLost();
+    }
+
+    void IClusterConnectionStatusObserver.NotifyClusterConnectionLost() => NotifyLost();
+
+    private void NotifyLost()
+    {
+        if (_gatewayUp.Task.IsCompleted) _gatewayUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static TaskCompletionSource NewCompleted()
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        tcs.SetResult();
+        return tcs;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)

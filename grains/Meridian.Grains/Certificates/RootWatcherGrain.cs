@@ -77,7 +77,11 @@ public sealed partial class RootWatcherGrain(
             }
             var primaryCa = primary.GetGrain<ICertificateAuthorityGrain>(datacenter.PrimaryDatacenter);
             // Renewal checks need a round at least hourly even when the primary is idle.
-            var roots = await primaryCa.WaitForRootsChangeAsync(_lastIndex, Min(settings.PollWait, TimeSpan.FromHours(1)), ct);
+            // A primary killed mid-poll never answers: bound the long-poll (else it waits for the 10.5 min response timeout).
+            var pollWait = Min(settings.PollWait, TimeSpan.FromHours(1));
+            using var timeout = new CancellationTokenSource(pollWait + settings.ConnectWait + TimeSpan.FromSeconds(5), clock);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+            var roots = await primaryCa.WaitForRootsChangeAsync(_lastIndex, pollWait, deadline.Token);
             if (roots.Index < _lastIndex) _lastIndex = 0;
             var status = await localCa.SyncWithPrimaryAsync(roots, ct);
             _lastIndex = roots.Index;
@@ -97,8 +101,11 @@ public sealed partial class RootWatcherGrain(
         {
             _failures++;
             _lastIndex = 0;
-            _status = _status with { LastError = clock.GetUtcNow(), LastErrorMessage = e.Message };
-            await localCa.ReportDegradedAsync(e.Message, ct);
+            var message = e is OperationCanceledException
+                ? $"the primary datacenter {datacenter.PrimaryDatacenter} is unreachable (no answer to the long-poll)"
+                : e.Message;
+            _status = _status with { LastError = clock.GetUtcNow(), LastErrorMessage = message };
+            await localCa.ReportDegradedAsync(message, ct);
             var delay = Backoff.Delay(_failures, Random.Shared.NextDouble());
             LogFailed(logger, datacenter.PrimaryDatacenter, _failures, delay, e.Message);
             try { await Task.Delay(delay, clock, ct); }

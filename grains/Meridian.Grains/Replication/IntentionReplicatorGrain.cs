@@ -84,8 +84,11 @@ public sealed partial class IntentionReplicatorGrain(
                 _resumed = true;
             }
             var primary = await link.GetPrimaryAsync(settings.ConnectWait, ct);
+            // A primary killed mid-poll never answers: bound the long-poll (else it waits for the 10.5 min response timeout).
+            using var timeout = new CancellationTokenSource(settings.PollWait + settings.ConnectWait + TimeSpan.FromSeconds(5), clock);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
             var changes = await primary.GetGrain<IIntentionRegistryGrain>(datacenter.PrimaryDatacenter)
-                .WaitForChangesAsync(_lastRemoteIndex, settings.PollWait, ct);
+                .WaitForChangesAsync(_lastRemoteIndex, settings.PollWait, deadline.Token);
             if (changes.Index < _lastRemoteIndex)
                 LogIndexBackwards(logger, datacenter.PrimaryDatacenter, _lastRemoteIndex, changes.Index);
             var applied = changes.Index == _lastRemoteIndex && !changes.IsSnapshot
@@ -106,7 +109,12 @@ public sealed partial class IntentionReplicatorGrain(
         {
             _failures++;
             _lastRemoteIndex = 0; // next round compares everything (Consul resets lastRemoteIndex on failure)
-            var message = e is MeridianValidationException v ? string.Join("; ", v.Problems) : e.Message;
+            var message = e switch
+            {
+                MeridianValidationException v => string.Join("; ", v.Problems),
+                OperationCanceledException => $"the primary datacenter {datacenter.PrimaryDatacenter} is unreachable (no answer to the long-poll)",
+                _ => e.Message,
+            };
             _status = _status with { LastError = clock.GetUtcNow(), LastErrorMessage = message };
             var delay = Backoff.Delay(_failures, Random.Shared.NextDouble());
             LogRoundFailed(logger, datacenter.PrimaryDatacenter, _failures, delay, message);
