@@ -62,4 +62,36 @@ public static class FreePorts
             foreach (var l in listeners) l.Stop();
         }
     }
+
+    /// <summary>
+    /// <paramref name="count"/> consecutive free ports (for <c>meridian dev</c>, where datacenter k uses base + k):
+    /// returns the first.
+    /// </summary>
+    public static int TakeConsecutive(int count)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var first = Random.Shared.Next(20000, 60000 - count);
+            var listeners = new List<TcpListener>();
+            try
+            {
+                for (var port = first; port < first + count; port++)
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                    listeners.Add(listener);
+                }
+                return first;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another range.
+            }
+            finally
+            {
+                foreach (var l in listeners) l.Stop();
+            }
+        }
+        throw new InvalidOperationException($"no {count} consecutive free ports on 127.0.0.1 after 200 attempts");
+    }
 }

@@ -47,6 +47,37 @@ public sealed class DevProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <c>meridian dev --datacenters A,B,… --primary P</c> on three free consecutive port ranges; returns the process
+    /// and each datacenter's gateway, once the ready line names them all.
+    /// </summary>
+    public static async Task<(DevProcess Dev, IReadOnlyDictionary<string, string> Gateways)> StartFederatedAsync(string[] datacenters, string primary)
+    {
+        var n = datacenters.Length;
+        var first = FreePorts.TakeConsecutive(3 * n);
+        var (gatewayPort, httpPort, siloPort) = (first, first + n, first + 2 * n);
+        string[] args =
+        [
+            "dev", "--datacenters", string.Join(',', datacenters), "--primary", primary,
+            "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture),
+            "--http-port", httpPort.ToString(CultureInfo.InvariantCulture),
+            "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
+        ];
+        var gateways = datacenters.Select((dc, k) => (dc, $"127.0.0.1:{gatewayPort + k}")).ToDictionary(p => p.dc, p => p.Item2);
+        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), gatewayPort + Array.IndexOf(datacenters, primary));
+        try
+        {
+            var ready = await dev._process.WaitForLineAsync(l => l.StartsWith("meridian dev: ready", StringComparison.Ordinal), ReadyTimeout);
+            Assert.Equal("meridian dev: ready " + string.Join(' ', datacenters.Select(dc => $"{dc}={gateways[dc]}")), ready.Trim());
+            return (dev, gateways);
+        }
+        catch
+        {
+            await dev.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Runs <c>meridian --gateway GATEWAY args…</c> against this dev process.</summary>
     public Task<CommandResult> CliAsync(params string[] args) => Cli.RunAsync(["--gateway", Gateway, .. args]);
 

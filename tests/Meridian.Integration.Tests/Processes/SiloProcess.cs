@@ -24,13 +24,27 @@ public sealed class SiloProcess : IAsyncDisposable
     public int HttpPort { get; }
     public string Gateway => $"127.0.0.1:{GatewayPort}";
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Everything the silo printed so far, for failure messages.</summary>
+    public string Output => _process.Output;
+
     /// <summary>Starts the silo and waits until <c>/health</c> answers 200 (the datacenter grain, CA included, is up).</summary>
-    public static async Task<SiloProcess> StartAsync(string connectionString, int siloPort, int gatewayPort, int httpPort)
+    public static Task<SiloProcess> StartAsync(string connectionString, int siloPort, int gatewayPort, int httpPort) =>
+        StartAsync(connectionString, siloPort, gatewayPort, httpPort, "dc1", "dc1", primaryGateway: null, extra: null);
+
+    /// <summary>
+    /// Starts a silo of <paramref name="datacenter"/>. A primary is waited for until <c>/health</c> answers 200; a
+    /// secondary only until <c>/health</c> answers at all (it is 503 "degraded" until its CA holds an intermediate
+    /// signed by the primary: wait for that through the SDK's status).
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(string connectionString, int siloPort, int gatewayPort, int httpPort,
+        string datacenter, string primaryDatacenter, string? primaryGateway, IReadOnlyDictionary<string, string>? extra)
     {
         var environment = new Dictionary<string, string?>
         {
-            ["Meridian__Datacenter"] = "dc1",
-            ["Meridian__PrimaryDatacenter"] = "dc1",
+            ["Meridian__Datacenter"] = datacenter,
+            ["Meridian__PrimaryDatacenter"] = primaryDatacenter,
             ["Meridian__Storage__Provider"] = "PostgreSql",
             ["Meridian__Storage__ConnectionString"] = connectionString,
             ["Meridian__Endpoints__Address"] = "127.0.0.1",
@@ -38,10 +52,12 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Meridian__Endpoints__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
             ["Meridian__Endpoints__HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
         };
+        if (primaryGateway is not null) environment["Meridian__Primary__Gateways__0"] = primaryGateway;
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) environment[key] = value;
         var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), gatewayPort, httpPort);
         try
         {
-            await silo.WaitHealthyAsync();
+            await silo.WaitHealthyAsync(anyAnswer: datacenter != primaryDatacenter);
             return silo;
         }
         catch
@@ -51,7 +67,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitHealthyAsync()
+    private async Task WaitHealthyAsync(bool anyAnswer)
     {
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         var last = "no answer";
@@ -61,7 +77,7 @@ public sealed class SiloProcess : IAsyncDisposable
             try
             {
                 using var response = await Http.GetAsync($"http://127.0.0.1:{HttpPort}/health");
-                if (response.IsSuccessStatusCode) return;
+                if (response.IsSuccessStatusCode || anyAnswer) return;
                 last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
@@ -89,13 +105,13 @@ public sealed class SdkClient : IAsyncDisposable
 
     public IMeridianClient Client => _host.Services.GetRequiredService<IMeridianClient>();
 
-    public static async Task<SdkClient> ConnectAsync(string gateway)
+    public static async Task<SdkClient> ConnectAsync(string gateway, string datacenter = "dc1")
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.AddMeridianClient(o =>
         {
             o.Gateways = [gateway];
-            o.Datacenter = "dc1";
+            o.Datacenter = datacenter;
             o.ConnectTimeout = TimeSpan.FromSeconds(30);
         });
         var host = builder.Build();
