@@ -8,6 +8,8 @@ var scenarios = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreC
     ["leaf-issuance"] = LeafIssuanceScenario.RunAsync,
     ["scale"] = ScaleScenario.RunAsync,
     ["replication-lag"] = ReplicationLagScenario.RunAsync,
+    ["catch-up"] = CatchUpScenario.RunAsync,
+    ["rotation"] = RotationScenario.RunAsync,
 };
 
 if (args.Length != 1 || !scenarios.TryGetValue(args[0], out var run))
