@@ -16,6 +16,7 @@ public sealed partial class CertificateAuthorityGrain(
     DatacenterContext datacenter,
     CaConfiguration bootstrapConfiguration,
     Hosting.IPrimaryDatacenterLink link,
+    LocalSigner localSigner,
     TimeProvider clock,
     ILogger<CertificateAuthorityGrain> logger) : Grain, ICertificateAuthorityGrain
 {
@@ -134,6 +135,11 @@ public sealed partial class CertificateAuthorityGrain(
     public async Task<SigningMaterialDto> GetSigningMaterialAsync(CancellationToken cancellationToken = default)
     {
         await InitializeAsync(cancellationToken);
+        return Material();
+    }
+
+    private SigningMaterialDto Material()
+    {
         var root = Active() ?? throw new CaNotInitializedException("CA is uninitialized and unable to sign certificates yet: no root certificate");
         return new SigningMaterialDto
         {
@@ -198,6 +204,8 @@ public sealed partial class CertificateAuthorityGrain(
         {
             await body();
             S.State = CaStateMachine.Complete(begun, succeeded: true).WireName();
+            // This silo signs with the new material at once; other silos follow through their roots long-poll.
+            if (Active() is { SigningKeyPem: not null }) localSigner.Install(Material());
         }
         catch
         {

@@ -12,6 +12,7 @@ namespace Meridian.Grains.Certificates;
 public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, DatacenterContext datacenter, TimeProvider clock)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly Lock _installLock = new();
     private volatile Signer? _current;
     private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -40,13 +41,38 @@ public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, D
         {
             if (_current is { } cur && rootsIndex != 0 && cur.RootsIndex >= rootsIndex) return;
             var material = await grains.GetGrain<ICertificateAuthorityGrain>(datacenter.Datacenter).GetSigningMaterialAsync(cancellationToken);
-            _current = Build(material);
-            Interlocked.Exchange(ref _replaced, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            Replace(material);
         }
         finally
         {
             _refresh.Release();
         }
+    }
+
+    /// <summary>
+    /// Installs material the CA grain of this silo just committed (rotation, new intermediate), so a certificate
+    /// requested right after a rotation in this silo is never signed under the old root. Older material is ignored.
+    /// </summary>
+    public void Install(SigningMaterialDto material)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        if (string.IsNullOrEmpty(material.SigningKeyPem)) return;
+        lock (_installLock)
+        {
+            if (_current is { } cur && cur.RootsIndex >= material.RootsIndex) return;
+            Replace(material);
+        }
+    }
+
+    private void Replace(SigningMaterialDto material)
+    {
+        var next = Build(material);
+        lock (_installLock)
+        {
+            if (_current is { } cur && cur.RootsIndex > next.RootsIndex) return; // never go back to older material
+            _current = next;
+        }
+        Interlocked.Exchange(ref _replaced, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>Issues a leaf for a key generated in this silo (the fast path).</summary>
