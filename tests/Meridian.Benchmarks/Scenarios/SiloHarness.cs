@@ -37,11 +37,15 @@ internal static class SiloHarness
     /// datacenter of <c>meridian dev</c>. A secondary (datacenter != <paramref name="primary"/>) is pointed at
     /// <paramref name="primaryGateway"/> (HOST:PORT). <paramref name="extra"/> adds configuration (Meridian:Ca:…, …).
     /// Orleans' own logs are kept at Error so connection retries while a link is down do not flood the output.
+    /// With <paramref name="gatewayBehindProxy"/> the gateway listens on <c>Listen</c> but advertises <c>Advertised</c>
+    /// (Orleans' GatewayListeningEndpoint, as behind NAT): a TCP proxy on the advertised port can then carry a client's
+    /// connection (an Orleans client addresses its messages to the gateway's advertised address, so a plain forwarder
+    /// to a gateway that advertises its own port does not work).
     /// </summary>
     public static async Task<InProcessSilo> StartDatacenterAsync(string datacenter, string primary = "dc1", string? primaryGateway = null,
-        IReadOnlyDictionary<string, string?>? extra = null)
+        IReadOnlyDictionary<string, string?>? extra = null, (int Advertised, int Listen)? gatewayBehindProxy = null)
     {
-        var gatewayPort = FreePort();
+        var gatewayPort = gatewayBehindProxy?.Advertised ?? FreePort();
         var config = new Dictionary<string, string?>
         {
             ["Meridian:Datacenter"] = datacenter,
@@ -61,6 +65,8 @@ internal static class SiloHarness
         // HTTP is off for Meridian, but Kestrel would still bind its default :5000; two silos in one process would clash.
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddMeridianSilo();
+        if (gatewayBehindProxy is { } nat)
+            builder.Services.Configure<Orleans.Configuration.EndpointOptions>(o => o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Loopback, nat.Listen));
         var app = builder.Build();
         await app.StartAsync();
         return new InProcessSilo(app, app.Services.GetRequiredService<IGrainFactory>()) { GatewayPort = gatewayPort, Datacenter = datacenter };
