@@ -91,7 +91,8 @@ public sealed record CaStatusDto
 
 /// <summary>
 /// The datacenter's CA manager (key: datacenter name): Consul's state machine, the roots, the configuration and
-/// the signing key. The key never leaves the datacenter's cluster and never appears in a result shown to users.
+/// the signing key. No method returns the key: the datacenter's silos read it from their own storage
+/// (see <c>LocalSigner</c>), so no client of the cluster, a secondary's link included, can obtain it.
 /// </summary>
 [Alias("meridian.ca.ICertificateAuthorityGrain")]
 public interface ICertificateAuthorityGrain : IGrainWithStringKey
@@ -155,37 +156,11 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// <summary>Records why this secondary's CA cannot follow the primary (shown as <c>Degraded</c>) until the next success.</summary>
     [Alias("ReportDegraded"), AlwaysInterleave]
     Task ReportDegradedAsync(string reason, CancellationToken cancellationToken = default);
-
-    /// <summary>The signing material for this datacenter's silos. Internal to the cluster; contains the key.</summary>
-    [Alias("GetSigningMaterial")]
-    Task<SigningMaterialDto> GetSigningMaterialAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>A reserved range of serial numbers, <c>[First, First + Count)</c>.</summary>
 [GenerateSerializer, Alias("meridian.ca.SerialBlock"), Immutable]
 public sealed record SerialBlockDto([property: Id(0)] ulong First, [property: Id(1)] int Count);
-
-/// <summary>
-/// What a silo needs to sign leaves: the signing certificate, chain and key. Travels only between the silos of
-/// one datacenter. <see cref="ToString"/> hides the key so it cannot leak into a log by accident.
-/// </summary>
-[GenerateSerializer, Alias("meridian.ca.SigningMaterial"), Immutable]
-public sealed record SigningMaterialDto
-{
-    [Id(0)] public string TrustDomain { get; init; } = "";
-    [Id(1)] public string Datacenter { get; init; } = "";
-    [Id(2)] public string ActiveRootID { get; init; } = "";
-    [Id(3)] public string SigningCertPem { get; init; } = "";
-    [Id(4)] public ImmutableArray<string> ChainPems { get; init; } = [];
-    [Id(5)] public string SigningKeyPem { get; init; } = "";
-    [Id(6)] public TimeSpan LeafCertTTL { get; init; }
-    [Id(7)] public int CsrMaxPerSecond { get; init; }
-    [Id(8)] public ulong RootsIndex { get; init; }
-    [Id(9)] public string RootCertPem { get; init; } = "";
-
-    /// <inheritdoc />
-    public override string ToString() => $"SigningMaterial {{ Datacenter = {Datacenter}, ActiveRootID = {ActiveRootID}, RootsIndex = {RootsIndex} }}";
-}
 
 /// <summary>
 /// A service's certificate in one datacenter (key: <c>dc/service</c>). Issues on first use, renews itself inside

@@ -12,7 +12,7 @@ namespace Meridian.Grains.Certificates;
 /// datacenter's own storage) and in this datacenter's silos' memory.
 /// </summary>
 public sealed partial class CertificateAuthorityGrain(
-    [PersistentState("ca", MeridianStorage.Name)] IPersistentState<CertificateAuthorityState> state,
+    [PersistentState(CertificateAuthorityGrain.StateName, MeridianStorage.Name)] IPersistentState<CertificateAuthorityState> state,
     DatacenterContext datacenter,
     CaConfiguration bootstrapConfiguration,
     Hosting.IPrimaryDatacenterLink link,
@@ -20,6 +20,9 @@ public sealed partial class CertificateAuthorityGrain(
     TimeProvider clock,
     ILogger<CertificateAuthorityGrain> logger) : Grain, ICertificateAuthorityGrain
 {
+    /// <summary>Name of the grain's persisted state (silos read the signing key from it directly).</summary>
+    public const string StateName = "ca";
+
     /// <summary>Consul's root name for the built-in provider.</summary>
     public const string RootName = "Consul CA Primary Cert";
 
@@ -131,31 +134,6 @@ public sealed partial class CertificateAuthorityGrain(
         return new SerialBlockDto(first, count);
     }
 
-    /// <inheritdoc />
-    public async Task<SigningMaterialDto> GetSigningMaterialAsync(CancellationToken cancellationToken = default)
-    {
-        await InitializeAsync(cancellationToken);
-        return Material();
-    }
-
-    private SigningMaterialDto Material()
-    {
-        var root = Active() ?? throw new CaNotInitializedException("CA is uninitialized and unable to sign certificates yet: no root certificate");
-        return new SigningMaterialDto
-        {
-            TrustDomain = TrustDomainOf().Host,
-            Datacenter = datacenter.Datacenter,
-            ActiveRootID = root.Id,
-            RootCertPem = root.RootCertPem,
-            SigningCertPem = root.SigningCertPem,
-            ChainPems = [.. root.IntermediateCertPems],
-            SigningKeyPem = root.SigningKeyPem ?? "",
-            LeafCertTTL = S.Config.LeafCertTtl,
-            CsrMaxPerSecond = (int)Math.Ceiling(S.Config.CsrMaxPerSecond),
-            RootsIndex = S.Index,
-        };
-    }
-
     private async Task RotateCoreAsync(CancellationToken ct)
     {
         await RunAsync(CaManagerState.Reconfiguring, async () =>
@@ -205,7 +183,7 @@ public sealed partial class CertificateAuthorityGrain(
             await body();
             S.State = CaStateMachine.Complete(begun, succeeded: true).WireName();
             // This silo signs with the new material at once; other silos follow through their roots long-poll.
-            if (Active() is { SigningKeyPem: not null }) localSigner.Install(Material());
+            if (SigningMaterial.From(S) is { } material) localSigner.Install(material);
         }
         catch
         {

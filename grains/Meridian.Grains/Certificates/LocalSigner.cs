@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Meridian.Core.Certificates;
 using Meridian.Core.Identity;
 using Meridian.Pki;
@@ -9,7 +11,12 @@ namespace Meridian.Grains.Certificates;
 /// moves. Signing runs on the caller's thread with no lock and no grain call (serials come from a reserved block),
 /// so every core signs in parallel.
 /// </summary>
-public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, DatacenterContext datacenter, TimeProvider clock)
+public sealed class LocalSigner(
+    IGrainFactory grains,
+    [FromKeyedServices(MeridianStorage.Name)] IGrainStorage storage,
+    SerialAllocator serials,
+    DatacenterContext datacenter,
+    TimeProvider clock)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _installLock = new();
@@ -40,8 +47,14 @@ public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, D
         try
         {
             if (_current is { } cur && rootsIndex != 0 && cur.RootsIndex >= rootsIndex) return;
-            var material = await grains.GetGrain<ICertificateAuthorityGrain>(datacenter.Datacenter).GetSigningMaterialAsync(cancellationToken);
-            Replace(material);
+            // The key is read from this datacenter's own storage, never through a grain call (which any client of the
+            // cluster could make). The CA grain persists before it announces a change, so storage is current.
+            var ca = grains.GetGrain<ICertificateAuthorityGrain>(datacenter.Datacenter);
+            await ca.InitializeAsync(cancellationToken);
+            var stored = new GrainState<CertificateAuthorityState>();
+            await storage.ReadStateAsync(CertificateAuthorityGrain.StateName, ca.GetGrainId(), stored);
+            var material = stored.State is { } state ? SigningMaterial.From(state) : null;
+            Replace(material ?? throw new CaNotInitializedException("CA is uninitialized and unable to sign certificates yet: no root certificate"));
         }
         finally
         {
@@ -53,10 +66,9 @@ public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, D
     /// Installs material the CA grain of this silo just committed (rotation, new intermediate), so a certificate
     /// requested right after a rotation in this silo is never signed under the old root. Older material is ignored.
     /// </summary>
-    public void Install(SigningMaterialDto material)
+    internal void Install(SigningMaterial material)
     {
         ArgumentNullException.ThrowIfNull(material);
-        if (string.IsNullOrEmpty(material.SigningKeyPem)) return;
         lock (_installLock)
         {
             if (_current is { } cur && cur.RootsIndex >= material.RootsIndex) return;
@@ -64,7 +76,7 @@ public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, D
         }
     }
 
-    private void Replace(SigningMaterialDto material)
+    private void Replace(SigningMaterial material)
     {
         var next = Build(material);
         lock (_installLock)
@@ -93,15 +105,13 @@ public sealed class LocalSigner(IGrainFactory grains, SerialAllocator serials, D
         return (signer.Leaves.SignCsr(csrPem, clock.GetUtcNow()), signer);
     }
 
-    private Signer Build(SigningMaterialDto m)
+    private Signer Build(SigningMaterial m)
     {
-        if (string.IsNullOrEmpty(m.SigningKeyPem))
-            throw new CaNotInitializedException("CA is uninitialized and unable to sign certificates yet: provider is nil");
         // NOTE: the key is not disposed when a newer signer replaces this one: in-flight signs may still use it.
         var key = CaKeyPair.FromPem(m.SigningKeyPem);
         var leaves = new LeafSigner(key, m.SigningCertPem, m.RootCertPem, m.ChainPems, DatacenterName.Parse(datacenter.Datacenter),
-            m.LeafCertTTL, serials.Next);
-        return new Signer(leaves, m.ActiveRootID, m.RootsIndex, TrustDomain.Parse(m.TrustDomain), new TokenBucket(m.CsrMaxPerSecond));
+            m.LeafCertTtl, serials.Next);
+        return new Signer(leaves, m.ActiveRootId, m.RootsIndex, TrustDomain.Parse(m.TrustDomain), new TokenBucket(m.CsrMaxPerSecond));
     }
 
     /// <summary>One generation of signing material.</summary>
