@@ -21,7 +21,7 @@ internal static class CatchUpScenario
     private const int Intentions = 10_000;
     private const int Destinations = 10_000;
     private const int WriteConcurrency = 32;
-    private static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(75);
 
     public static async Task RunAsync()
     {
@@ -79,20 +79,29 @@ internal static class CatchUpScenario
         proxy.Unblock();
         var back = DateTimeOffset.UtcNow;
         sw.Restart();
-        if (!await secondary.WaitForReplicatedAsync(index2, ConvergeTimeout))
-            throw new TimeoutException($"dc2 did not catch up to {index2} within {ConvergeTimeout.TotalSeconds} s: {(await replicator.GetStatusAsync()).LastErrorMessage}");
+        // Not fatal: a link that never notices the outage is the finding, reported with the figures so far.
+        var converged = await secondary.WaitForReplicatedAsync(index2, ConvergeTimeout);
         var converge = sw.Elapsed;
         var convergedAt = DateTimeOffset.UtcNow;
+        var status = await replicator.GetStatusAsync();
         // The first connection dc2's link made through the proxy after it forwarded again: from there on it is the
         // catch-up round itself (long-poll answer with the delta + one batched apply), not the outage detection.
         var reconnect = proxy.Accepts.Where(a => !a.Reset && a.At >= back).Select(a => (DateTimeOffset?)a.At).FirstOrDefault();
-        var afterReconnect = reconnect is { } r ? convergedAt - r : (TimeSpan?)null;
-        var status = await replicator.GetStatusAsync();
-        await CheckSameAsync(primary, secondary, Intentions - Intentions / 10);
-        var rate = Intentions / converge.TotalSeconds;
-        Console.WriteLine($"  phase 2: link back at {back:HH:mm:ss.fff}; dc2 converged {converge.TotalSeconds:F2} s later ({rate:N0} intentions/s); " +
-            $"round applied {status.LastRoundChanges:N0} entries, LastSuccess {status.LastSuccess:HH:mm:ss.fff}, last failed round {status.LastError:HH:mm:ss.fff} " +
-            $"(\"{Short(status.LastErrorMessage)}\")");
+        var afterReconnect = converged && reconnect is { } r ? convergedAt - r : (TimeSpan?)null;
+        double? rate = converged ? Intentions / converge.TotalSeconds : null;
+        if (converged)
+        {
+            await CheckSameAsync(primary, secondary, Intentions - Intentions / 10);
+            Console.WriteLine($"  phase 2: link back at {back:HH:mm:ss.fff}; dc2 converged {converge.TotalSeconds:F2} s later ({rate:N0} intentions/s); " +
+                $"round applied {status.LastRoundChanges:N0} entries, LastSuccess {status.LastSuccess:HH:mm:ss.fff}, last failed round {status.LastError:HH:mm:ss.fff} " +
+                $"(\"{Short(status.LastErrorMessage)}\")");
+        }
+        else
+        {
+            Console.WriteLine($"  phase 2: link back at {back:HH:mm:ss.fff}; ** dc2 NOT converged after {converge.TotalSeconds:F0} s **: still at index " +
+                $"{await secondary.GetReplicatedIndexAsync()} of {index2}; replicator Running={status.Running}, LastSuccess {status.LastSuccess:HH:mm:ss.fff}, " +
+                $"LastError {status.LastError:HH:mm:ss.fff} \"{Short(status.LastErrorMessage)}\" (its long-poll sent before the reset is still pending)");
+        }
         if (afterReconnect is { } ar)
             Console.WriteLine($"  phase 2: dc2's link reconnected {(reconnect!.Value - back).TotalSeconds:F2} s after the link came back " +
                 $"(the Orleans client of the link noticed the reset only then); converged {ar.TotalSeconds:F2} s after the reconnect ({Intentions / ar.TotalSeconds:N0} intentions/s)");
@@ -101,8 +110,9 @@ internal static class CatchUpScenario
         {
             scenario = "catch-up",
             intentions = Intentions,
-            seconds = Math.Round(converge.TotalSeconds, 3),
-            per_s = Math.Round(rate),
+            converged,
+            seconds = converged ? Math.Round(converge.TotalSeconds, 3) : (double?)null,
+            per_s = rate is { } pr ? Math.Round(pr) : (double?)null,
             measured = "dc2 kept running, its link reset by a TCP proxy while 10,000 intentions changed in dc1; from the link's return to dc2 at dc1's index",
             after_reconnect_seconds = afterReconnect is { } a2 ? Math.Round(a2.TotalSeconds, 3) : (double?)null,
             after_reconnect_per_s = afterReconnect is { } a3 ? Math.Round(Intentions / a3.TotalSeconds) : (double?)null,
