@@ -80,7 +80,7 @@ public sealed partial class RootWatcherGrain(
             // A primary killed mid-poll never answers: bound the long-poll (else it waits for the 10.5 min response timeout).
             var pollWait = Min(settings.PollWait, TimeSpan.FromHours(1));
             using var timeout = new CancellationTokenSource(pollWait + settings.ConnectWait + TimeSpan.FromSeconds(5), clock);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token, link.ConnectionLost);
             var roots = await primaryCa.WaitForRootsChangeAsync(_lastIndex, pollWait, deadline.Token);
             if (roots.Index < _lastIndex) _lastIndex = 0;
             var status = await localCa.SyncWithPrimaryAsync(roots, ct);

@@ -13,6 +13,9 @@ public interface IPrimaryDatacenterLink
 
     /// <summary>True while connected.</summary>
     bool IsConnected { get; }
+
+    /// <summary>Cancelled when the current connection to the primary is lost; pass it to long-polls on the primary.</summary>
+    CancellationToken ConnectionLost { get; }
 }
 
 /// <summary>The link of a primary datacenter: there is nothing to reach.</summary>
@@ -20,6 +23,9 @@ public sealed class NoPrimaryLink(DatacenterContext datacenter) : IPrimaryDatace
 {
     /// <inheritdoc />
     public bool IsConnected => false;
+
+    /// <inheritdoc />
+    public CancellationToken ConnectionLost => CancellationToken.None;
 
     /// <inheritdoc />
     public Task<IGrainFactory> GetPrimaryAsync(TimeSpan wait, CancellationToken cancellationToken = default)

@@ -86,7 +86,7 @@ public sealed partial class IntentionReplicatorGrain(
             var primary = await link.GetPrimaryAsync(settings.ConnectWait, ct);
             // A primary killed mid-poll never answers: bound the long-poll (else it waits for the 10.5 min response timeout).
             using var timeout = new CancellationTokenSource(settings.PollWait + settings.ConnectWait + TimeSpan.FromSeconds(5), clock);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token, link.ConnectionLost);
             var changes = await primary.GetGrain<IIntentionRegistryGrain>(datacenter.PrimaryDatacenter)
                 .WaitForChangesAsync(_lastRemoteIndex, settings.PollWait, deadline.Token);
             if (changes.Index < _lastRemoteIndex)

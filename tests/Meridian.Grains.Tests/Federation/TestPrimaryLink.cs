@@ -18,6 +18,20 @@ public sealed class TestPrimaryLink(string primaryDatacenter) : IPrimaryDatacent
     private bool _up;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _refused;
+    private CancellationTokenSource _connection = new();
+
+    /// <summary>Cancelled on <see cref="Disconnect"/> or <see cref="PointTo"/>, as the real link does when its connection drops.</summary>
+    public CancellationToken ConnectionLost
+    {
+        get { lock (_lock) return _connection.Token; }
+    }
+
+    private void DropConnection()
+    {
+        var lost = _connection;
+        _connection = new CancellationTokenSource();
+        lost.Cancel();
+    }
 
     /// <summary>How many calls found the link down.</summary>
     public int Refused => Volatile.Read(ref _refused);
@@ -30,7 +44,11 @@ public sealed class TestPrimaryLink(string primaryDatacenter) : IPrimaryDatacent
     /// <summary>Points the link at a primary cluster (grain references obtained before keep their old cluster).</summary>
     public void PointTo(IGrainFactory primary)
     {
-        lock (_lock) _target = primary;
+        lock (_lock)
+        {
+            _target = primary;
+            DropConnection();
+        }
     }
 
     public void Connect()
@@ -47,6 +65,7 @@ public sealed class TestPrimaryLink(string primaryDatacenter) : IPrimaryDatacent
         lock (_lock)
         {
             _up = false;
+            DropConnection();
             if (_connected.Task.IsCompleted) _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
