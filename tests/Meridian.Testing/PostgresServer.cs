@@ -307,9 +307,10 @@ public sealed class PostgresServer : IAsyncDisposable
                     // Done when the postmaster removed its pid file or is gone. NOTE: a zombie still answers
                     // kill(pid, 0) (containers whose pid 1 does not reap), so the process check alone can hang.
                     var deadline = Environment.TickCount64 + 5_000;
+                    using var tick = new ManualResetEventSlim();
                     while (IsRunning(pid) && Environment.TickCount64 < deadline)
                     {
-                        Thread.Sleep(10);
+                        tick.Wait(10);
                     }
                 }
             }

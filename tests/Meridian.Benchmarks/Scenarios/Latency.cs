@@ -54,6 +54,7 @@ internal static class Latency
         long issued = 0;
         var pacer = new Thread(() =>
         {
+            using var tick = new ManualResetEventSlim(); // never set: a 1 ms pacing wait
             while (true)
             {
                 var elapsed = Stopwatch.GetElapsedTime(origin);
@@ -69,7 +70,7 @@ internal static class Latency
                         else Interlocked.Increment(ref errors);
                     }, TaskContinuationOptions.ExecuteSynchronously));
                 }
-                Thread.Sleep(1);
+                tick.Wait(1);
             }
         }) { IsBackground = true, Name = "pacer" };
         pacer.Start();
