@@ -87,7 +87,9 @@ public static class MeridianSiloHostingExtensions
                 silo.UseInMemoryReminderService();
             }
             silo.AddMeridianGrainServices();
-            silo.AddDashboard();
+            // The dashboard profiles every grain call (~30 % of in-silo call rate, ORLEANS-NOTES §7): on by default
+            // for operators, off with Meridian:Dashboard:Enabled=false where throughput matters more.
+            if (DashboardEnabled(config)) silo.AddDashboard();
         });
 
         if (endpoints.HttpPort > 0) builder.WebHost.UseUrls($"http://{endpoints.Address}:{endpoints.HttpPort}");
@@ -136,9 +138,11 @@ public static class MeridianSiloHostingExtensions
                 status.Degraded,
             }, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        if (DashboardEnabled(app.Configuration)) app.MapOrleansDashboard(routePrefix: "/dashboard");
         return app;
     }
+
+    private static bool DashboardEnabled(IConfiguration config) => config.GetValue("Meridian:Dashboard:Enabled", true);
 
     private static T Bind<T>(IConfiguration config, string section) where T : new()
     {
