@@ -31,7 +31,7 @@ public static class MeridianEventIds
     public const int ReplicationIndexBackwards = 4002;
     public const int ReplicationApplied = 4003;
     public const int ReplicationRefused = 4004;
-    public const int RootWatchFailed = 4005;
+    public const int RootWatchFailed = 4005; // retired: root-watch failures log as ReplicationRoundFailed
     public const int SecondaryCaRekeyed = 4006;
     public const int ReissueScheduled = 4007;
 }

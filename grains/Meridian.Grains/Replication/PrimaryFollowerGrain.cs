@@ -1,0 +1,126 @@
+using Meridian.Grains.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meridian.Grains.Replication;
+
+/// <summary>
+/// The loop shared by everything a secondary pulls from the primary (intentions, CA roots; ACLs later). One activation
+/// per secondary (the grain key), kept alive by a reminder (it comes back after a silo restart) and driven by a timer
+/// whose callback is one round, usually a long-poll on the primary that wakes at once on a change. Failures back off
+/// 1 s, 2 s, … 120 s with jitter; the status object (SPEC §2.6) carries the last error's text.
+/// </summary>
+public abstract partial class PrimaryFollowerGrain(
+    DatacenterContext datacenter,
+    IPrimaryDatacenterLink link,
+    ReplicationSettings settings,
+    TimeProvider clock,
+    ILogger logger) : Grain, IRemindable
+{
+    private IGrainTimer? _timer;
+    private int _failures;
+    private ReplicationStatusDto _status = new();
+
+    /// <summary>What is replicated, for status and logs: <c>intentions</c>, <c>ca-roots</c>.</summary>
+    protected abstract string ReplicationType { get; }
+
+    /// <summary>The datacenter this silo serves.</summary>
+    protected DatacenterContext Datacenter => datacenter;
+
+    /// <summary>Replication settings.</summary>
+    protected ReplicationSettings Settings => settings;
+
+    /// <summary>One round against the primary. Returns the primary's index it reached and how many changes it applied.</summary>
+    protected abstract Task<(ulong Index, int Changes)> FollowAsync(IGrainFactory primary, CancellationToken cancellationToken);
+
+    /// <summary>After a failed round (reset to a full compare, report degradation, …).</summary>
+    protected virtual Task OnRoundFailedAsync(string reason, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _status = new ReplicationStatusDto
+        {
+            Enabled = !datacenter.IsPrimary, SourceDatacenter = datacenter.PrimaryDatacenter, ReplicationType = ReplicationType,
+            LastSuccess = DateTimeOffset.MinValue, LastError = DateTimeOffset.MinValue,
+        };
+        if (!datacenter.IsPrimary) StartTimer();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Starts the loop if it is not running (idempotent); a primary has nothing to follow.</summary>
+    public async Task EnsureRunningAsync(CancellationToken cancellationToken = default)
+    {
+        if (datacenter.IsPrimary) return;
+        // The reminder re-activates this grain (and so its loop) after a restart of the silo that hosted it.
+        await this.RegisterOrUpdateReminder("keep-alive", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        StartTimer();
+    }
+
+    /// <inheritdoc />
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        StartTimer();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The loop's status.</summary>
+    public Task<ReplicationStatusDto> GetStatusAsync(CancellationToken cancellationToken = default)
+        => Task.FromResult(_status with { Running = _timer is not null });
+
+    /// <summary>
+    /// Runs a long-poll on the primary bounded by <paramref name="pollWait"/> plus margins and by the link: a primary
+    /// killed mid-poll never answers, and the reply of a poll in flight dies with a dropped connection.
+    /// </summary>
+    protected async Task<T> PollPrimaryAsync<T>(Func<CancellationToken, Task<T>> poll, TimeSpan pollWait, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(pollWait + settings.ConnectWait + TimeSpan.FromSeconds(5), clock);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, link.ConnectionLost);
+        return await poll(deadline.Token);
+    }
+
+    private void StartTimer()
+    {
+        _timer ??= this.RegisterGrainTimer(RoundAsync, new GrainTimerCreationOptions
+        {
+            // The next round starts right after the previous one finishes (the long-poll paces the loop).
+            DueTime = TimeSpan.Zero, Period = TimeSpan.FromMilliseconds(1), KeepAlive = true, Interleave = true,
+        });
+    }
+
+    private async Task RoundAsync(CancellationToken ct)
+    {
+        try
+        {
+            var primary = await link.GetPrimaryAsync(settings.ConnectWait, ct);
+            var (index, changes) = await FollowAsync(primary, ct);
+            _failures = 0;
+            _status = _status with
+            {
+                ReplicatedIndex = index, PrimaryIndex = index, Lag = 0, LastSuccess = clock.GetUtcNow(), LastRoundChanges = changes,
+            };
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _failures++;
+            var reason = e switch
+            {
+                MeridianValidationException v => string.Join("; ", v.Problems),
+                OperationCanceledException => $"the primary datacenter {datacenter.PrimaryDatacenter} is unreachable (no answer to the long-poll)",
+                _ => e.Message,
+            };
+            _status = _status with { LastError = clock.GetUtcNow(), LastErrorMessage = reason };
+            await OnRoundFailedAsync(reason, ct);
+            var delay = Backoff.Delay(_failures, Random.Shared.NextDouble());
+            LogRoundFailed(logger, ReplicationType, datacenter.PrimaryDatacenter, _failures, delay, reason);
+            try { await Task.Delay(delay, clock, ct); }
+            catch (OperationCanceledException) { }
+        }
+    }
+
+    [LoggerMessage(EventId = MeridianEventIds.ReplicationRoundFailed, Level = LogLevel.Warning,
+        Message = "Replication of {ReplicationType} from {Primary} failed (attempt {Attempt}), retrying in {Delay}: {Reason}")]
+    private static partial void LogRoundFailed(ILogger logger, string replicationType, string primary, int attempt, TimeSpan delay, string reason);
+}
