@@ -66,6 +66,8 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
 
     public CancellationToken ConnectionLost => _connection.Token;
 
+    public Task Connected => _ready.Task.IsCompletedSuccessfully ? _gatewayUp.Task : _ready.Task;
+
     public async Task<IGrainFactory> GetPrimaryAsync(TimeSpan wait, CancellationToken cancellationToken = default)
     {
         try

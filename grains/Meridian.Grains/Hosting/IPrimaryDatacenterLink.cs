@@ -16,6 +16,9 @@ public interface IPrimaryDatacenterLink
 
     /// <summary>Cancelled when the current connection to the primary is lost; pass it to long-polls on the primary.</summary>
     CancellationToken ConnectionLost { get; }
+
+    /// <summary>Completes when the link is connected (at once when it is now), so a retry can start on reconnection.</summary>
+    Task Connected { get; }
 }
 
 /// <summary>The link of a primary datacenter: there is nothing to reach.</summary>
@@ -26,6 +29,9 @@ public sealed class NoPrimaryLink(DatacenterContext datacenter) : IPrimaryDatace
 
     /// <inheritdoc />
     public CancellationToken ConnectionLost => CancellationToken.None;
+
+    /// <inheritdoc />
+    public Task Connected { get; } = new TaskCompletionSource().Task; // never: there is no primary to connect to
 
     /// <inheritdoc />
     public Task<IGrainFactory> GetPrimaryAsync(TimeSpan wait, CancellationToken cancellationToken = default)

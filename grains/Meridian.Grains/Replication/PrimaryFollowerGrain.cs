@@ -104,6 +104,9 @@ public abstract partial class PrimaryFollowerGrain(
         }
         catch (Exception e)
         {
+            // A round that failed because the link was down is retried as soon as the link is back, not after the
+            // back-off; other failures (a refusal, a bug) wait the full back-off.
+            var retryOnReconnect = !link.IsConnected;
             _failures++;
             var reason = e switch
             {
@@ -115,7 +118,11 @@ public abstract partial class PrimaryFollowerGrain(
             await OnRoundFailedAsync(reason, ct);
             var delay = Backoff.Delay(_failures, Random.Shared.NextDouble());
             LogRoundFailed(logger, ReplicationType, datacenter.PrimaryDatacenter, _failures, delay, reason);
-            try { await Task.Delay(delay, clock, ct); }
+            try
+            {
+                var backoff = Task.Delay(delay, clock, ct);
+                await (retryOnReconnect ? Task.WhenAny(backoff, link.Connected.WaitAsync(ct)) : backoff);
+            }
             catch (OperationCanceledException) { }
         }
     }

@@ -26,6 +26,11 @@ public sealed class TestPrimaryLink(string primaryDatacenter) : IPrimaryDatacent
         get { lock (_lock) return _connection.Token; }
     }
 
+    public Task Connected
+    {
+        get { lock (_lock) return _connected.Task; }
+    }
+
     private void DropConnection()
     {
         var lost = _connection;
