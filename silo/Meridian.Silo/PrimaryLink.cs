@@ -127,6 +127,11 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
             lock (_lock)
             {
                 _host = fresh;
+                // Calls still in flight on the old client are about to fail: mark them as lost with the connection
+                // so their rounds retry at once on the fresh client.
+                var stale = Interlocked.Exchange(ref _connection, new CancellationTokenSource());
+                stale.Cancel();
+                stale.Dispose();
                 _gatewayUp.TrySetResult();
             }
             using var retire = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -89,6 +89,7 @@ public abstract partial class PrimaryFollowerGrain(
 
     private async Task RoundAsync(CancellationToken ct)
     {
+        var connection = link.ConnectionLost; // cancelled if the connection this round uses is lost
         try
         {
             var primary = await link.GetPrimaryAsync(settings.ConnectWait, ct);
@@ -104,9 +105,9 @@ public abstract partial class PrimaryFollowerGrain(
         }
         catch (Exception e)
         {
-            // A round that failed because the link was down is retried as soon as the link is back, not after the
-            // back-off; other failures (a refusal, a bug) wait the full back-off.
-            var retryOnReconnect = !link.IsConnected;
+            // A round that failed because the link was down or dropped is retried as soon as the link is back, not
+            // after the back-off; other failures (a refusal, a bug) wait the full back-off.
+            var retryOnReconnect = connection.IsCancellationRequested || !link.IsConnected;
             _failures++;
             var reason = e switch
             {
