@@ -86,6 +86,12 @@ public sealed record IntentionListDto(
     [property: Id(0)] ulong Index,
     [property: Id(1)] ImmutableArray<IntentionDto> Intentions);
 
+/// <summary>The datacenter's intention index and how many intentions it holds.</summary>
+[GenerateSerializer, Alias("meridian.intentions.Summary"), Immutable]
+public sealed record IntentionSummaryDto(
+    [property: Id(0)] ulong Index,
+    [property: Id(1)] int Count);
+
 /// <summary>Match results: one ordered list per requested name, in request order.</summary>
 [GenerateSerializer, Alias("meridian.intentions.Match"), Immutable]
 public sealed record IntentionMatchDto(
@@ -210,6 +216,10 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// <summary>The intention for an exact source/destination pair; throws <see cref="MeridianNotFoundException"/> when absent.</summary>
     [Alias("Get")]
     Task<IntentionDto> GetAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
+
+    /// <summary>The index and the number of intentions, without building the list (for status and health probes).</summary>
+    [Alias("GetSummary"), AlwaysInterleave]
+    Task<IntentionSummaryDto> GetSummaryAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Every intention, sorted by precedence.</summary>
     [Alias("List")]

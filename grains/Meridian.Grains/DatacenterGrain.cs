@@ -13,7 +13,7 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
                 $"this cluster serves datacenter {datacenter.Datacenter}, not {name}: connect to {name}'s gateway or pass --datacenter {datacenter.Datacenter}");
         }
         var ca = await GrainFactory.GetGrain<ICertificateAuthorityGrain>(name).InitializeAsync(cancellationToken);
-        var intentions = await GrainFactory.GetGrain<IIntentionRegistryGrain>(name).ListAsync(cancellationToken);
+        var intentions = await GrainFactory.GetGrain<IIntentionRegistryGrain>(name).GetSummaryAsync(cancellationToken);
         var progress = await GrainFactory.GetGrain<ICertificateInventoryGrain>(name).GetProgressAsync(cancellationToken);
         ReplicationStatusDto? replication = null, roots = null;
         if (!datacenter.IsPrimary)
@@ -34,7 +34,7 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
             TrustDomain = ca.TrustDomain,
             Ca = ca,
             IntentionIndex = intentions.Index,
-            IntentionCount = intentions.Intentions.Length,
+            IntentionCount = intentions.Count,
             Degraded = string.Join("; ", degraded),
             StorageProvider = datacenter.StorageProvider,
             IntentionReplication = replication,

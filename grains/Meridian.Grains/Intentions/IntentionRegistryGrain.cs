@@ -136,6 +136,10 @@ public sealed partial class IntentionRegistryGrain(
     }
 
     /// <inheritdoc />
+    public Task<IntentionSummaryDto> GetSummaryAsync(CancellationToken cancellationToken = default)
+        => Task.FromResult(new IntentionSummaryDto(_index.Index, _index.Entries.Sum(e => e.Sources.Length)));
+
+    /// <inheritdoc />
     public Task<IntentionListDto> ListAsync(CancellationToken cancellationToken = default)
     {
         var all = _index.Entries.SelectMany(e => e.ToIntentions()).Order(IntentionPrecedenceComparer.Instance);
