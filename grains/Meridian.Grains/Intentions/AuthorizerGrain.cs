@@ -1,13 +1,17 @@
 using Meridian.Core.Intentions;
 using Orleans.Concurrency;
+using Orleans.Dashboard;
 
 namespace Meridian.Grains.Intentions;
 
 /// <summary>
 /// Authorize and check from the silo's <see cref="IntentionCache"/>: no storage read, no call to another grain on
-/// the hot path. A stateless worker, so every silo answers locally and in parallel.
+/// the hot path. A stateless worker, so every silo answers locally and in parallel. Left out of the dashboard's
+/// per-call profiler (a timer and a shared dictionary update on every call cost about 40 % of external throughput);
+/// the dashboard still lists its activations.
 /// </summary>
 [StatelessWorker]
+[NoProfiling]
 public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext datacenter) : Grain, IAuthorizerGrain
 {
     private IntentionDefault _defaults;

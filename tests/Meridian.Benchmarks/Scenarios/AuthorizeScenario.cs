@@ -26,9 +26,11 @@ internal static class AuthorizeScenario
     {
         var requests = IntentionLoad.Requests(4096, Intentions, Destinations);
         Console.WriteLine($"authorize: {Intentions:N0} intentions over {Destinations} destinations, {Concurrency} outstanding calls, " +
-            $"warm-up {Warmup.TotalSeconds} s, measured {Measured.TotalSeconds} s; {Environment.ProcessorCount} cores, load {Latency.Load()}");
+            $"warm-up {Warmup.TotalSeconds} s, measured {Measured.TotalSeconds} s; {Environment.ProcessorCount} cores, load {Latency.Load()}; client GC: {ClientGc.Describe()}");
 
         Latency.Result max, half;
+        int clientGcs;
+        double clientPauseMs;
         await using (var silo = await SiloHarness.StartExternalAsync())
         {
             Console.WriteLine($"  external silo pid {silo.ProcessId} ({silo.Dll}), gateway 127.0.0.1:{silo.GatewayPort}");
@@ -45,9 +47,13 @@ internal static class AuthorizeScenario
             max = await Latency.ClosedLoopAsync(Concurrency, Warmup, Measured,
                 (w, n) => authorizer.AuthorizeAsync(requests[(int)((w * 7919 + n) & 4095)]));
             Print("external, max rate", max);
+            var (gc0, gcPause) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
             half = await Latency.PacedAsync(max.PerSecond / 2, TimeSpan.FromSeconds(2), Measured,
                 n => authorizer.AuthorizeAsync(requests[(int)(n & 4095)]));
             Print($"external, paced at {max.PerSecond / 2:N0}/s", half);
+            clientGcs = GC.CollectionCount(0) - gc0;
+            clientPauseMs = (GC.GetTotalPauseDuration() - gcPause).TotalMilliseconds;
+            Console.WriteLine($"  client GCs during the paced run: {clientGcs}, paused {clientPauseMs:F0} ms in all ({ClientGc.Describe()})");
             await host.StopAsync();
         }
 
@@ -71,6 +77,9 @@ internal static class AuthorizeScenario
             external_p99_ms = Math.Round(max.P99Ms, 3),
             half_load_per_s = Math.Round(half.PerSecond),
             half_load_p99_ms = Math.Round(half.P99Ms, 3),
+            half_load_client_gcs = clientGcs,
+            half_load_client_gc_pause_ms = Math.Round(clientPauseMs),
+            client_gc = ClientGc.Describe(),
             in_silo_per_s = Math.Round(inSilo.PerSecond),
             in_silo_p99_ms = Math.Round(inSilo.P99Ms, 3),
             external_to_in_silo = Math.Round(max.PerSecond / inSilo.PerSecond, 3),

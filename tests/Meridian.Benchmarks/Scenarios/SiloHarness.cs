@@ -90,6 +90,7 @@ internal static class SiloHarness
         psi.Environment["Meridian__Endpoints__GatewayPort"] = gateway.ToString();
         psi.Environment["Meridian__Endpoints__HttpPort"] = http.ToString();
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        ClientGc.ClearFor(psi);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the silo");
         // Drain its output so it never blocks on a full pipe; keep the tail for error reports.
         var tail = new System.Collections.Concurrent.ConcurrentQueue<string>();
