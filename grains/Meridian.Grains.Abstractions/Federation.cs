@@ -16,9 +16,12 @@ public sealed record RotationProgressDto
 [Alias("meridian.ca.ICertificateInventoryGrain")]
 public interface ICertificateInventoryGrain : IGrainWithStringKey
 {
-    /// <summary>Records that <paramref name="service"/>'s current certificate chains to <paramref name="rootId"/>.</summary>
-    [Alias("Record"), OneWay]
-    Task RecordAsync(string service, string rootId);
+    /// <summary>
+    /// Records, for each service, the root its current certificate chains to. Each silo sends its certificates'
+    /// changes in batches (one call per ~100 ms, not one per certificate).
+    /// </summary>
+    [Alias("RecordMany")]
+    Task RecordAsync(IReadOnlyDictionary<string, string> rootByService);
 
     /// <summary>Certificates on the active root / all known certificates.</summary>
     [Alias("GetProgress")]

@@ -112,4 +112,24 @@ public sealed class ServiceCertificateGrainTests(ClusterFixture fx)
     {
         await Assert.ThrowsAsync<MeridianValidationException>(() => fx.Client.GetGrain<IServiceCertificateGrain>("no-slash").GetAsync());
     }
+
+    [Fact]
+    public async Task Inventory_CountsEveryIssuedCertificate_FromBatchedReports()
+    {
+        var roots = await ReadyRootsAsync();
+        var inventory = fx.Client.GetGrain<ICertificateInventoryGrain>(fx.PrimaryDatacenter);
+        var before = await inventory.GetProgressAsync();
+
+        // Issued on both silos of the cluster; each silo reports its certificates in batches, not one call each.
+        var certs = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Cert(Fresh()).GetAsync()));
+        Assert.All(certs, c => Assert.Equal(roots.ActiveRootID, c.RootID));
+
+        var progress = before;
+        await Federation.Poll.UntilAsync(
+            async () => (progress = await inventory.GetProgressAsync()).OnActiveRoot >= before.OnActiveRoot + certs.Length,
+            () => Task.FromResult($"inventory: {progress.OnActiveRoot} of {progress.Total} on the active root, expected at least {before.OnActiveRoot + certs.Length}"));
+        // At least: reports of certificates issued by earlier tests may still have been on their way when `before` was read.
+        Assert.Equal(roots.ActiveRootID, progress.ActiveRootID);
+        Assert.True(progress.Total >= before.Total + certs.Length, $"total {progress.Total} < {before.Total} + {certs.Length}");
+    }
 }

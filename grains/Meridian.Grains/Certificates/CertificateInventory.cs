@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using Orleans.Concurrency;
+using Meridian.Grains.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Certificates;
 
@@ -12,9 +13,10 @@ public sealed class CertificateInventoryGrain : Grain, ICertificateInventoryGrai
     private readonly Dictionary<string, string> _rootByService = [];
 
     /// <inheritdoc />
-    public Task RecordAsync(string service, string rootId)
+    public Task RecordAsync(IReadOnlyDictionary<string, string> rootByService)
     {
-        _rootByService[service] = rootId;
+        ArgumentNullException.ThrowIfNull(rootByService);
+        foreach (var (service, root) in rootByService) _rootByService[service] = root;
         return Task.CompletedTask;
     }
 
@@ -48,4 +50,68 @@ public sealed class CertificateActivations
 
     /// <summary>The keys of the activations now in this silo.</summary>
     public IReadOnlyList<string> Snapshot() => [.. _keys.Keys];
+}
+
+/// <summary>
+/// Collects which root each certificate issued in this silo chains to and sends the changes to the datacenter's
+/// <see cref="ICertificateInventoryGrain"/> in one call per batch window (100 ms), so issuing a certificate costs no
+/// extra grain call. The inventory may lag by the window; that only delays rotation progress (and so root pruning,
+/// which also waits 2 x leaf TTL), never makes it early: a certificate is counted only once its report arrives, and
+/// certificate grains never serve a certificate of a rotated-out root.
+/// </summary>
+public sealed class CertificateInventoryReporter(
+    IGrainFactory grains, DatacenterContext datacenter, TimeProvider clock, ILogger<CertificateInventoryReporter> logger)
+    : SiloLoop(clock, logger)
+{
+    /// <summary>How long changes are collected before they are sent.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(100);
+
+    private readonly Lock _lock = new();
+    private Dictionary<string, string> _pending = [];
+    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <inheritdoc />
+    protected override string Name => "certificate-inventory";
+
+    /// <summary>Notes that <paramref name="service"/>'s current certificate chains to <paramref name="rootId"/>.</summary>
+    public void Record(string service, string rootId)
+    {
+        TaskCompletionSource signal;
+        lock (_lock)
+        {
+            _pending[service] = rootId;
+            signal = _signal;
+        }
+        signal.TrySetResult();
+    }
+
+    /// <inheritdoc />
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        Task signal;
+        lock (_lock) signal = _signal.Task;
+        await signal.WaitAsync(cancellationToken);
+        await Task.Delay(Window, Clock, cancellationToken);
+        Dictionary<string, string> batch;
+        lock (_lock)
+        {
+            batch = _pending;
+            _pending = [];
+            _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        try
+        {
+            await grains.GetGrain<ICertificateInventoryGrain>(datacenter.Datacenter).RecordAsync(batch);
+        }
+        catch
+        {
+            // Put the batch back under anything newer recorded meanwhile; the loop backs off and sends it again.
+            lock (_lock)
+            {
+                foreach (var (service, root) in batch) _pending.TryAdd(service, root);
+                _signal.TrySetResult();
+            }
+            throw;
+        }
+    }
 }

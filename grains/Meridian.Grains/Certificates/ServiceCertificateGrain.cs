@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Meridian.Core.Certificates;
 using Meridian.Core.Identity;
 using Meridian.Pki;
@@ -12,7 +11,8 @@ namespace Meridian.Grains.Certificates;
 /// A timer re-issues at a random point in 60-90 % of the lifetime (SPEC §3.12), which spreads CA load.
 /// </summary>
 public sealed partial class ServiceCertificateGrain(
-    LocalSigner signer, CertificateActivations activations, TimeProvider clock, ILogger<ServiceCertificateGrain> logger)
+    LocalSigner signer, CertificateActivations activations, CertificateInventoryReporter inventory, TimeProvider clock,
+    ILogger<ServiceCertificateGrain> logger)
     : Grain, IServiceCertificateGrain
 {
     private readonly ChangeSignal _changed = new();
@@ -80,13 +80,13 @@ public sealed partial class ServiceCertificateGrain(
         var key = ServiceKey.Parse(this.GetPrimaryKeyString(), "service");
         var current = await signer.GetAsync(ct);
         var id = key.ToSpiffeId(current.TrustDomain);
-        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256); // Consul: leaves are always EC P-256
-        var (leaf, used) = await signer.SignAsync(id, leafKey.ExportSubjectPublicKeyInfo(), ct);
+        var leafKey = LeafKey.CreateP256(); // Consul: leaves are always EC P-256
+        var (leaf, used) = await signer.SignAsync(id, leafKey.SubjectPublicKeyInfo, ct);
         _current = new IssuedCertificateDto
         {
             SerialNumber = leaf.SerialNumber,
             CertPEM = leaf.CertPem,
-            PrivateKeyPEM = leafKey.ExportECPrivateKeyPem() + "\n",
+            PrivateKeyPEM = leafKey.PrivateKeyPem,
             Service = key.Service.Value,
             ServiceURI = leaf.Id.Uri,
             ValidAfter = leaf.ValidAfter,
@@ -102,7 +102,7 @@ public sealed partial class ServiceCertificateGrain(
             DueTime = Max(_renewAt - now, TimeSpan.Zero), Period = Timeout.InfiniteTimeSpan, KeepAlive = true,
         });
         LogIssued(logger, key.ToString(), leaf.SerialNumber, _renewAt);
-        GrainFactory.GetGrain<ICertificateInventoryGrain>(key.Datacenter.Value).RecordAsync(key.Service.Value, used.ActiveRootId).Ignore();
+        inventory.Record(key.Service.Value, used.ActiveRootId);
         _changed.Notify();
     }
 

@@ -23,6 +23,7 @@ public static class MeridianGrainServices
         services.AddSingleton<SerialAllocator>();
         services.AddSingleton<LocalSigner>();
         services.AddSingleton<CertificateActivations>();
+        AddLoop<CertificateInventoryReporter>(services);
         services.TryAddSingleton(ReissueSettings.Default);
         services.TryAddSingleton(Replication.ReplicationSettings.Default);
         services.TryAddSingleton<IPrimaryDatacenterLink, NoPrimaryLink>();

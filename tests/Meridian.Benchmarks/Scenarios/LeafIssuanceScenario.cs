@@ -13,7 +13,7 @@ namespace Meridian.Benchmarks.Scenarios;
 internal static class LeafIssuanceScenario
 {
     private const int Concurrency = 64;
-    private const int Rounds = 3;
+    private const int Rounds = 6;
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Measured = TimeSpan.FromSeconds(3);
 
@@ -33,12 +33,14 @@ internal static class LeafIssuanceScenario
         long serviceCounter = 0;
         for (var round = 1; round <= Rounds; round++)
         {
+            var pause0 = GC.GetTotalPauseDuration();
             var c = await Latency.ClosedLoopAsync(Concurrency, Warmup, Measured, async (_, _) =>
             {
                 var cert = await silo.Grains.GetGrain<IServiceCertificateGrain>(
                     $"dc1/svc-{Interlocked.Increment(ref serviceCounter)}").GetAsync();
                 if (cert.PrivateKeyPEM.Length == 0) throw new InvalidOperationException("no key");
             });
+            var certPause = GC.GetTotalPauseDuration() - pause0;
             var r = ParallelRate.Measure(threads, Warmup, Measured, _ =>
             {
                 var k = ECDsa.Create(caParams);
@@ -51,7 +53,7 @@ internal static class LeafIssuanceScenario
                 };
             });
             Console.WriteLine($"  round {round}: certs {c.PerSecond,9:N0} /s (p99 {c.P99Ms:F1} ms, {c.Errors} errors)   " +
-                $"raw keygen+sign {r,9:N0} /s   ratio {c.PerSecond / r:F3}");
+                $"raw keygen+sign {r,9:N0} /s   ratio {c.PerSecond / r:F3}   (GC paused {certPause.TotalMilliseconds:F0} ms of the certificate phase; heap {GC.GetTotalMemory(false) >> 20} MiB)");
             (certs, raw) = (Math.Max(certs, c.PerSecond), Math.Max(raw, r));
         }
         var ratio = certs / raw;
