@@ -125,7 +125,7 @@ public sealed record AuthorizeResultDto(
 /// Everything that changed in a datacenter's intentions after an index: the entries changed since then
 /// (whole per-destination entries) and the destinations deleted. When <see cref="IsSnapshot"/> is set the
 /// answer holds every entry and the caller must drop what is not in it (the index it asked from is older
-/// than the registry's memory, or went backwards).
+/// than the registry's memory, went backwards, or belongs to another epoch).
 /// </summary>
 [GenerateSerializer, Alias("meridian.intentions.Changes"), Immutable]
 public sealed record IntentionChangesDto
@@ -134,7 +134,19 @@ public sealed record IntentionChangesDto
     [Id(1)] public bool IsSnapshot { get; init; }
     [Id(2)] public ImmutableArray<IntentionEntryDto> Upserts { get; init; } = [];
     [Id(3)] public ImmutableArray<string> DeletedDestinations { get; init; } = [];
+    /// <summary>The answering registry's epoch: <see cref="Index"/> counts within it (see <see cref="IntentionPositionDto"/>).</summary>
+    [Id(4)] public string Epoch { get; init; } = "";
 }
+
+/// <summary>
+/// A point in a registry's history: an index and the epoch it counts in. The epoch is an id the registry creates
+/// when it first activates on an empty store, so a registry wiped and rebuilt counts from 0 again in a new epoch:
+/// the same index in two epochs says nothing about equal content. Empty <see cref="Epoch"/> = unknown.
+/// </summary>
+[GenerateSerializer, Alias("meridian.intentions.Position"), Immutable]
+public sealed record IntentionPositionDto(
+    [property: Id(0)] ulong Index,
+    [property: Id(1)] string Epoch);
 
 /// <summary>One source rule inside a destination's entry (Consul's <c>SourceIntention</c>).</summary>
 [GenerateSerializer, Alias("meridian.intentions.SourceRule"), Immutable]
@@ -233,13 +245,24 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// Long-poll: answers at once when the index is past <paramref name="afterIndex"/>, else waits up to
     /// <paramref name="maxWait"/> (at most 10 minutes) for a change and answers with whatever changed (possibly nothing).
     /// </summary>
+    /// <remarks>Knows no epoch: a caller that holds nothing yet (index 0) gets a snapshot either way.</remarks>
     [Alias("WaitForChanges"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IntentionChangesDto> WaitForChangesAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Long-poll from a position: when <paramref name="after"/> names an epoch other than this registry's (it was
+    /// wiped and rebuilt since), answers at once with a snapshot, never waits; otherwise (same or empty epoch) as
+    /// <see cref="WaitForChangesAsync(ulong, TimeSpan, CancellationToken)"/> with <c>after.Index</c>.
+    /// </summary>
+    [Alias("WaitForChangesFrom"), AlwaysInterleave, ResponseTimeout("00:10:30")]
+    Task<IntentionChangesDto> WaitForChangesAsync(IntentionPositionDto after, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Secondary only: applies one replication round from the primary in one batch (a snapshot is diffed against
     /// local state; the first sync into a secondary holding its own intentions is refused unless
-    /// <paramref name="adoptPrimaryState"/>). Returns the number of entries written or deleted.
+    /// <paramref name="adoptPrimaryState"/>) and records the primary's index and epoch with it, in the same write.
+    /// A delta from an epoch other than the one applied last is refused (only a snapshot crosses epochs).
+    /// Returns the number of entries written or deleted.
     /// </summary>
     [Alias("ApplyReplicated")]
     Task<int> ApplyReplicatedAsync(IntentionChangesDto fromPrimary, bool adoptPrimaryState, CancellationToken cancellationToken = default);
@@ -247,6 +270,13 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// <summary>The primary's index this datacenter has applied (the primary answers its own index).</summary>
     [Alias("GetReplicatedIndex"), AlwaysInterleave]
     Task<ulong> GetReplicatedIndexAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The primary's index this datacenter has applied and the primary epoch it belongs to (empty before the first
+    /// sync, or when it was applied by a version without epochs); the primary answers its own index and epoch.
+    /// </summary>
+    [Alias("GetReplicatedPosition"), AlwaysInterleave]
+    Task<IntentionPositionDto> GetReplicatedPositionAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Read-your-writes after a forwarded write: waits (at most <paramref name="maxWait"/>) until this datacenter has

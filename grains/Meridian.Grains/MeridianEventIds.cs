@@ -22,6 +22,7 @@ public static class MeridianEventIds
     public const int IntentionDeleted = 3002;
     public const int IntentionRegistryLoaded = 3003;
     public const int IntentionCacheSyncFailed = 3004;
+    public const int IntentionRegistryNewEpoch = 3005;
 
     public const int SchemaInstalled = 5001;
     public const int SchemaMissing = 5002;
@@ -34,4 +35,5 @@ public static class MeridianEventIds
     public const int RootWatchFailed = 4005; // retired: root-watch failures log as ReplicationRoundFailed
     public const int SecondaryCaRekeyed = 4006;
     public const int ReissueScheduled = 4007;
+    public const int ReplicationEpochChanged = 4008;
 }

@@ -179,6 +179,53 @@ public sealed class IntentionRegistryGrainTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task WaitForChanges_FromAnotherEpoch_AnswersASnapshotAtOnce()
+    {
+        var (web, db) = (Fresh("web"), Fresh("db"));
+        var write = await Registry.UpsertAsync(Ixn(web, db));
+        var own = await Registry.GetReplicatedPositionAsync(); // the primary answers its own index and epoch
+        Assert.Matches("^[0-9a-f]{32}$", own.Epoch);
+        Assert.True(own.Index >= write.Index, $"own index {own.Index} behind the write at {write.Index}");
+
+        // Up to date by index, but the index counts in a store this registry is not: a ten-minute wait that must not wait.
+        var foreign = new IntentionPositionDto(own.Index, Guid.NewGuid().ToString("N"));
+        var changes = await Registry.WaitForChangesAsync(foreign, TimeSpan.FromMinutes(10)).WaitAsync(CallTimeout);
+        Assert.True(changes.IsSnapshot, $"answer to {foreign} at index {changes.Index} is a delta of {changes.Upserts.Length} entries");
+        Assert.Equal(own.Epoch, changes.Epoch);
+        Assert.True(changes.Index >= own.Index);
+        Assert.Contains(changes.Upserts, e => e.Name == db);
+        var list = await Registry.ListAsync();
+        Assert.Equal(list.Intentions.Select(i => i.DestinationName).Distinct().Count(), changes.Upserts.Length);
+
+        // The epoch is in the registry's stored state (created, and written, when it first activated).
+        var storage = fx.SiloServices.First().GetRequiredKeyedService<IGrainStorage>(MeridianStorage.Name);
+        var stored = new GrainState<IntentionRegistryState>();
+        await storage.ReadStateAsync("registry", Registry.GetGrainId(), stored);
+        Assert.Equal(own.Epoch, stored.State?.Epoch);
+    }
+
+    [Fact]
+    public async Task WaitForChanges_SameEpochBehind_AnswersADeltaWithTheEpoch()
+    {
+        var (web, api, db, cache) = (Fresh("web"), Fresh("api"), Fresh("db"), Fresh("cache"));
+        await Registry.UpsertAsync(Ixn(web, db));
+        var before = await Registry.GetReplicatedPositionAsync();
+        var write = await Registry.UpsertAsync(Ixn(api, cache));
+
+        var changes = await Registry.WaitForChangesAsync(before, TimeSpan.FromMinutes(10)).WaitAsync(CallTimeout);
+        Assert.False(changes.IsSnapshot, $"answer to {before} should be a delta");
+        Assert.Equal((write.Index, before.Epoch), (changes.Index, changes.Epoch));
+        Assert.Equal([cache], changes.Upserts.Select(e => e.Name));
+
+        // Up to date in the same epoch: waits for the next change, then answers just that.
+        var waiting = Registry.WaitForChangesAsync(new IntentionPositionDto(write.Index, before.Epoch), TimeSpan.FromMinutes(10));
+        var next = await Registry.UpsertAsync(Ixn(web, cache));
+        var woken = await waiting.WaitAsync(CallTimeout);
+        Assert.Equal((next.Index, false, before.Epoch), (woken.Index, woken.IsSnapshot, woken.Epoch));
+        Assert.Equal([cache], woken.Upserts.Select(e => e.Name));
+    }
+
+    [Fact]
     public async Task Registry_Writes_AreDurableInCatalogBucketsAndEntryGrains()
     {
         // NOTE: the registry cannot be deactivated here: every silo's cache sync holds a 5-minute long-poll on it

@@ -11,6 +11,7 @@ public sealed class IntentionCache
 {
     private readonly Lock _write = new();
     private volatile DestinationMatchIndex _current = DestinationMatchIndex.Empty;
+    private string _epoch = "";
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The current snapshot.</summary>
@@ -19,16 +20,27 @@ public sealed class IntentionCache
     /// <summary>True once the cache has received at least one answer from the registry.</summary>
     public bool IsLoaded { get; private set; }
 
-    /// <summary>Applies a change set from the registry. Older or equal indexes are ignored unless it is a snapshot.</summary>
+    /// <summary>The registry index and epoch the cache reflects, read together (what the sync loop polls from).</summary>
+    public IntentionPositionDto Position
+    {
+        get { lock (_write) return new IntentionPositionDto(_current.Index, _epoch); }
+    }
+
+    /// <summary>
+    /// Applies a change set from the registry. Older or equal indexes are ignored unless it is a snapshot, and so is a
+    /// delta from another registry epoch (the next poll names the cache's epoch and gets a snapshot).
+    /// </summary>
     public void Apply(IntentionChangesDto changes)
     {
         lock (_write)
         {
             var cur = _current;
             if (!changes.IsSnapshot && changes.Index <= cur.Index && IsLoaded) return;
+            if (!changes.IsSnapshot && IsLoaded && _epoch.Length > 0 && !string.IsNullOrEmpty(changes.Epoch) && changes.Epoch != _epoch) return;
             _current = changes.IsSnapshot
                 ? DestinationMatchIndex.Create(changes.Upserts.Select(e => e.ToCore()), changes.Index)
                 : cur.Apply(changes.Upserts.Select(e => e.ToCore()), changes.DeletedDestinations, changes.Index);
+            if (!string.IsNullOrEmpty(changes.Epoch)) _epoch = changes.Epoch;
             IsLoaded = true;
             var old = _advanced;
             _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -14,6 +14,12 @@ public sealed partial class IntentionRegistryGrain
         => Task.FromResult(state.State.ReplicatedIndex);
 
     /// <inheritdoc />
+    public Task<IntentionPositionDto> GetReplicatedPositionAsync(CancellationToken cancellationToken = default)
+        => Task.FromResult(datacenter.IsPrimary
+            ? new IntentionPositionDto(_index.Index, state.State.Epoch)
+            : new IntentionPositionDto(state.State.ReplicatedIndex, state.State.ReplicatedEpoch));
+
+    /// <inheritdoc />
     public async Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         if (datacenter.IsPrimary) return _index.Index >= primaryIndex;
@@ -34,13 +40,24 @@ public sealed partial class IntentionRegistryGrain
         if (datacenter.IsPrimary)
             throw new InvalidOperationException("the primary datacenter does not replicate intentions from anyone");
 
+        // A delta lists what changed since an index of one epoch; on top of another epoch's data it would leave
+        // entries of the old store behind. The replicator passes the applied epoch, so the primary answers a snapshot
+        // instead; this guards against a poll that raced with another apply.
+        var applied = state.State.ReplicatedEpoch;
+        if (!fromPrimary.IsSnapshot && !string.IsNullOrEmpty(applied) && !string.IsNullOrEmpty(fromPrimary.Epoch) && fromPrimary.Epoch != applied)
+            throw new InvalidOperationException(
+                $"a delta from epoch {fromPrimary.Epoch} of {datacenter.PrimaryDatacenter} cannot apply on top of epoch {applied}: only a snapshot crosses epochs");
+
         List<ServiceIntentionsEntry> upserts;
         List<string> deletes;
         if (fromPrimary.IsSnapshot)
         {
             var remote = fromPrimary.Upserts.Select(e => e.ToCore()).ToList();
-            // Index 0 as "last remote index": compare every pair by content (a snapshot carries no delta information).
+            // Index 0 as "last remote index": compare every pair by content (a snapshot carries no delta information,
+            // and one from a new epoch shares no index history with what we hold).
             var diff = IntentionDiff.Compute([.. _index.Entries], remote, 0, fromPrimary.Index);
+            // Only the very first sync: after it, what we hold came from the primary, and a primary rebuilt since (new
+            // epoch) is still the authority.
             if (state.State.ReplicatedIndex == 0 && _index.EntryCount > 0 && !adoptPrimaryState
                 && (diff.Deletes.Length > 0 || diff.Upserts.Length > 0))
             {
@@ -62,10 +79,11 @@ public sealed partial class IntentionRegistryGrain
 
         if (upserts.Count == 0 && deletes.Count == 0)
         {
-            if (state.State.ReplicatedIndex != fromPrimary.Index)
+            if ((state.State.ReplicatedIndex, state.State.ReplicatedEpoch) != (fromPrimary.Index, fromPrimary.Epoch))
             {
-                state.State.ReplicatedIndex = fromPrimary.Index;
+                (state.State.ReplicatedIndex, state.State.ReplicatedEpoch) = (fromPrimary.Index, fromPrimary.Epoch);
                 await state.WriteStateAsync(cancellationToken);
+                _persistedReplicated = (fromPrimary.Index, fromPrimary.Epoch);
             }
             _replicated.Notify();
             return 0;
@@ -76,7 +94,7 @@ public sealed partial class IntentionRegistryGrain
         var stamped = upserts
             .Select(e => e with { CreateIndex = _index.Find(DestinationMatchIndex.KeyOf(e))?.CreateIndex ?? index, ModifyIndex = index })
             .ToList();
-        state.State.ReplicatedIndex = fromPrimary.Index;
+        (state.State.ReplicatedIndex, state.State.ReplicatedEpoch) = (fromPrimary.Index, fromPrimary.Epoch);
         await CommitAsync(stamped, deletes, index, cancellationToken);
         _replicated.Notify();
         LogApplied(logger, datacenter.Datacenter, stamped.Count, deletes.Count, fromPrimary.Index);

@@ -13,6 +13,15 @@ public sealed class IntentionRegistryState
 
     /// <summary>In a secondary: the primary's index applied by replication (0 = never synced).</summary>
     [Id(2)] public ulong ReplicatedIndex { get; set; }
+
+    /// <summary>
+    /// This store's incarnation (a Guid, "N" format), created the first time the registry activates without one: a
+    /// wiped and rebuilt store counts its index from 0 again under a new epoch, so pollers notice even at an equal index.
+    /// </summary>
+    [Id(3)] public string Epoch { get; set; } = "";
+
+    /// <summary>In a secondary: the primary's epoch that <see cref="ReplicatedIndex"/> belongs to ("" = not known yet).</summary>
+    [Id(4)] public string ReplicatedEpoch { get; set; } = "";
 }
 
 /// <summary>
@@ -43,7 +52,7 @@ public sealed partial class IntentionRegistryGrain(
     private int _loggedKeys;
     private DestinationMatchIndex _index = DestinationMatchIndex.Empty;
     private ulong _horizon;
-    private ulong _persistedReplicatedIndex;
+    private (ulong Index, string Epoch) _persistedReplicated;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -56,7 +65,16 @@ public sealed partial class IntentionRegistryGrain(
         var index = Math.Max(state.State.Index, entries.Count == 0 ? 0 : entries.Max(e => e.ModifyIndex));
         _index = DestinationMatchIndex.Create(entries, index);
         _horizon = index;
-        _persistedReplicatedIndex = state.State.ReplicatedIndex;
+        if (string.IsNullOrEmpty(state.State.Epoch))
+        {
+            // First activation on this store (new, or wiped): a new epoch, durable before any poller sees it, so a
+            // restart on the same store never changes it (that would cost every poller a snapshot).
+            state.State.Epoch = Guid.NewGuid().ToString("N");
+            state.State.Index = index;
+            await state.WriteStateAsync(cancellationToken);
+            LogNewEpoch(logger, datacenter.Datacenter, state.State.Epoch, index);
+        }
+        _persistedReplicated = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
         LogLoaded(logger, datacenter.Datacenter, entries.Count, index);
         localCache.Apply(Snapshot());
     }
@@ -163,10 +181,17 @@ public sealed partial class IntentionRegistryGrain(
     }
 
     /// <inheritdoc />
-    public async Task<IntentionChangesDto> WaitForChangesAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    public Task<IntentionChangesDto> WaitForChangesAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+        => WaitForChangesAsync(new IntentionPositionDto(afterIndex, ""), maxWait, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IntentionChangesDto> WaitForChangesAsync(IntentionPositionDto after, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
-        if (afterIndex == _index.Index) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
-        return ChangesSince(afterIndex);
+        ArgumentNullException.ThrowIfNull(after);
+        // Another epoch: the caller's index counts in a store that no longer exists, whatever its value.
+        if (!string.IsNullOrEmpty(after.Epoch) && after.Epoch != state.State.Epoch) return Snapshot();
+        if (after.Index == _index.Index) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
+        return ChangesSince(after.Index);
     }
 
     private IntentionChangesDto ChangesSince(ulong afterIndex)
@@ -182,12 +207,16 @@ public sealed partial class IntentionRegistryGrain(
             if (_index.Find(key) is { } entry) upserts.Add(entry.ToDto());
             else deletes.Add(key);
         }
-        return new IntentionChangesDto { Index = _index.Index, Upserts = [.. upserts], DeletedDestinations = [.. deletes] };
+        return new IntentionChangesDto
+        {
+            Index = _index.Index, Epoch = state.State.Epoch, Upserts = [.. upserts], DeletedDestinations = [.. deletes],
+        };
     }
 
     private IntentionChangesDto Snapshot() => new()
     {
         Index = _index.Index,
+        Epoch = state.State.Epoch,
         IsSnapshot = true,
         Upserts = [.. _index.Entries.Select(e => e.ToDto())],
     };
@@ -205,13 +234,14 @@ public sealed partial class IntentionRegistryGrain(
             .GroupBy(c => IntentionCatalogGrain.BucketOf(c.Key))
             .Select(g => CatalogBucket(g.Key).UpdateAsync(
                 [.. g.Where(c => c.Added).Select(c => c.Key)], [.. g.Where(c => !c.Added).Select(c => c.Key)])));
-        // A delete leaves no entry carrying its index, and replication progress lives only here: persist then.
-        var replicationAdvanced = state.State.ReplicatedIndex != _persistedReplicatedIndex;
+        // A delete leaves no entry carrying its index, and replication progress (index and primary epoch: a rebuilt
+        // primary can bring the same index) lives only here: persist then.
+        var replicationAdvanced = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch) != _persistedReplicated;
         state.State.Index = index;
         if (deletes.Count > 0 || replicationAdvanced)
         {
             await state.WriteStateAsync(ct);
-            _persistedReplicatedIndex = state.State.ReplicatedIndex;
+            _persistedReplicated = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
         }
 
         _index = _index.Apply(upserts, deletes, index);
@@ -228,6 +258,7 @@ public sealed partial class IntentionRegistryGrain(
         localCache.Apply(new IntentionChangesDto
         {
             Index = index,
+            Epoch = state.State.Epoch,
             Upserts = [.. upserts.Select(e => e.ToDto())],
             DeletedDestinations = [.. deletes],
         });
@@ -262,6 +293,10 @@ public sealed partial class IntentionRegistryGrain(
     [LoggerMessage(EventId = MeridianEventIds.IntentionRegistryLoaded, Level = LogLevel.Information,
         Message = "Loaded {Count} intention entries for {Datacenter} at index {Index}")]
     private static partial void LogLoaded(ILogger logger, string datacenter, int count, ulong index);
+
+    [LoggerMessage(EventId = MeridianEventIds.IntentionRegistryNewEpoch, Level = LogLevel.Information,
+        Message = "Started intention epoch {Epoch} for {Datacenter} at index {Index} (no epoch in its store: new or wiped)")]
+    private static partial void LogNewEpoch(ILogger logger, string datacenter, string epoch, ulong index);
 
     [LoggerMessage(EventId = MeridianEventIds.IntentionUpserted, Level = LogLevel.Debug,
         Message = "Upserted intention {Source} => {Destination} at index {Index}")]
