@@ -27,6 +27,7 @@ internal static class ReplicationCommands
         ("  Source datacenter", r.SourceDatacenter),
         ("  Replicated index", r.ReplicatedIndex.ToString(CultureInfo.InvariantCulture)),
         ("  Primary index", r.PrimaryIndex.ToString(CultureInfo.InvariantCulture)),
+        ("  Primary epoch", r.PrimaryEpoch.Length == 0 ? null : r.PrimaryEpoch),
         ("  Lag", r.Lag.ToString(CultureInfo.InvariantCulture)),
         ("  Last success", Never(r.LastSuccess)),
         ("  Last error", Never(r.LastError)),

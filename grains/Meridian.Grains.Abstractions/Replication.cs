@@ -25,6 +25,11 @@ public sealed record ReplicationStatusDto
     [Id(9)] public string LastErrorMessage { get; init; } = "";
     /// <summary>Entries applied by the last round (upserts + deletes).</summary>
     [Id(10)] public int LastRoundChanges { get; init; }
+    /// <summary>
+    /// The epoch of the primary's store that <see cref="ReplicatedIndex"/> counts in (a wiped and rebuilt primary has
+    /// a new one); empty for what is replicated without epochs (<c>ca-roots</c>) or before the first sync.
+    /// </summary>
+    [Id(11)] public string PrimaryEpoch { get; init; } = "";
 }
 
 /// <summary>

@@ -24,6 +24,19 @@ public sealed class ReplicationCommandTests
     }
 
     [Fact]
+    public async Task ReplicationStatus_Human_ShowsThePrimaryEpochOnlyWhenKnown()
+    {
+        var cli = new CliHarness();
+        cli.Client.Replication.Add(new ReplicationStatusDto { Enabled = true, ReplicationType = "intentions", PrimaryEpoch = "0f3c9a" });
+        cli.Client.Replication.Add(new ReplicationStatusDto { Enabled = true, ReplicationType = "ca-roots" });
+        var result = await cli.RunAsync("replication", "status");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Single(result.Stdout.Split('\n'), l => l.Contains("Primary epoch", StringComparison.Ordinal));
+        Assert.Contains("Primary epoch:", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("0f3c9a", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReplicationStatus_InPrimary_SaysNothingIsReplicated()
     {
         var cli = new CliHarness();

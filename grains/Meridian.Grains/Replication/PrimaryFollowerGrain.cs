@@ -32,7 +32,13 @@ public abstract partial class PrimaryFollowerGrain(
     /// <summary>One round against the primary. Returns the primary's index it reached and how many changes it applied.</summary>
     protected abstract Task<(ulong Index, int Changes)> FollowAsync(IGrainFactory primary, CancellationToken cancellationToken);
 
-    /// <summary>After a failed round (reset to a full compare, report degradation, …).</summary>
+    /// <summary>
+    /// The epoch of the primary's store that the index reached by the last round counts in, for the status; empty when
+    /// what is followed has no epochs.
+    /// </summary>
+    protected virtual string FollowedEpoch => "";
+
+    /// <summary>After a failed round (re-read the applied position, report degradation, …).</summary>
     protected virtual Task OnRoundFailedAsync(string reason, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <inheritdoc />
@@ -98,6 +104,7 @@ public abstract partial class PrimaryFollowerGrain(
             _status = _status with
             {
                 ReplicatedIndex = index, PrimaryIndex = index, Lag = 0, LastSuccess = clock.GetUtcNow(), LastRoundChanges = changes,
+                PrimaryEpoch = FollowedEpoch,
             };
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
