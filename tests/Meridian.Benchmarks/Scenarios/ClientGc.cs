@@ -13,7 +13,9 @@ internal static class ClientGc
     public const string Variable = "DOTNET_GCgen0size";
     public const string Value = "0x400000";
 
-    public static string Describe() => Environment.GetEnvironmentVariable(Variable) is { } v ? $"gen0 budget {v}" : "runtime default";
+    public static string Describe()
+        => (System.Runtime.GCSettings.IsServerGC ? "server GC" : "workstation GC")
+           + (Environment.GetEnvironmentVariable(Variable) is { } v ? $", gen0 budget {v}" : "");
 
     public static async Task<int> RerunAsync(string self, string[] args)
     {
@@ -22,11 +24,16 @@ internal static class ClientGc
         if (Path.GetFileNameWithoutExtension(self) == "dotnet" && Environment.GetCommandLineArgs()[0] is { } dll) psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment[Variable] = Value;
+        psi.Environment["DOTNET_gcServer"] = "0"; // a client: workstation GC (this project's own setting is the silo's)
         using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not re-execute the benchmark");
         await child.WaitForExitAsync();
         return child.ExitCode;
     }
 
     /// <summary>Removes the client's setting from a silo child's environment: silos run with the runtime defaults.</summary>
-    public static void ClearFor(ProcessStartInfo silo) => silo.Environment.Remove(Variable);
+    public static void ClearFor(ProcessStartInfo silo)
+    {
+        silo.Environment.Remove(Variable);
+        silo.Environment.Remove("DOTNET_gcServer");
+    }
 }
