@@ -82,6 +82,9 @@ internal static class Latency
         pacer.Join();
         if (Interlocked.Decrement(ref outstanding) == 0) drained.TrySetResult();
         await drained.Task;
+        // Diagnostics: MERIDIAN_BENCH_DUMP=FILE writes one line per call of the last paced run: when it was issued (ms
+        // from the start), its latency (ms) and how late the pacer issued it (ms). Calls that are slow exactly when the
+        // pacer is late point at a stall of the calling process (GC), not of the service.
         if (Environment.GetEnvironmentVariable("MERIDIAN_BENCH_DUMP") is { Length: > 0 } dump)
             File.WriteAllLines(dump, Enumerable.Range(0, (int)issued).Select(i => $"{(done[i] - origin) * 1000.0 / Stopwatch.Frequency:F3} {latencies[i] * 1000.0 / Stopwatch.Frequency:F3} {((done[i] - origin) * 1.0 / Stopwatch.Frequency - i / rate) * 1000:F3}"));
         var measured = Enumerable.Range(0, (int)issued).Where(i => done[i] - origin >= warmTicks).Select(i => latencies[i]).ToArray();
