@@ -11,13 +11,16 @@ public sealed partial class IntentionRegistryGrain
 
     /// <inheritdoc />
     public Task<ulong> GetReplicatedIndexAsync(CancellationToken cancellationToken = default)
-        => Task.FromResult(state.State.ReplicatedIndex);
+        => Task.FromResult(ReplicatedPosition.Index);
 
     /// <inheritdoc />
     public Task<IntentionPositionDto> GetReplicatedPositionAsync(CancellationToken cancellationToken = default)
-        => Task.FromResult(datacenter.IsPrimary
-            ? new IntentionPositionDto(_index.Index, state.State.Epoch)
-            : new IntentionPositionDto(state.State.ReplicatedIndex, state.State.ReplicatedEpoch));
+        => Task.FromResult(ReplicatedPosition);
+
+    // One answer for both calls: a secondary's applied position, or the primary's own.
+    private IntentionPositionDto ReplicatedPosition => datacenter.IsPrimary
+        ? new IntentionPositionDto(_index.Index, state.State.Epoch)
+        : new IntentionPositionDto(state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
 
     /// <inheritdoc />
     public async Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
