@@ -2,8 +2,10 @@ using System.Net;
 using Meridian.Grains;
 using Meridian.Grains.Hosting;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -92,7 +94,10 @@ public static class MeridianSiloHostingExtensions
             if (DashboardEnabled(config)) silo.AddDashboard();
         });
 
+        // HttpPort 0 = off. Kestrel without a URL listens on its default, localhost:5000: a second silo in the same
+        // process (`meridian dev --http-port 0` with two datacenters) then failed to start on "address already in use".
         if (endpoints.HttpPort > 0) builder.WebHost.UseUrls($"http://{endpoints.Address}:{endpoints.HttpPort}");
+        else services.AddSingleton<IServer, NoHttpServer>();
         return builder;
     }
 
@@ -155,5 +160,20 @@ public static class MeridianSiloHostingExtensions
     {
         var failures = results.Where(r => r.Failed).SelectMany(r => r.Failures ?? []).ToList();
         if (failures.Count > 0) throw new OptionsValidationException("Meridian", typeof(MeridianOptions), failures);
+    }
+}
+
+/// <summary>The HTTP server of a silo whose <c>Meridian:Endpoints:HttpPort</c> is 0: it listens nowhere.</summary>
+internal sealed class NoHttpServer : IServer
+{
+    public IFeatureCollection Features { get; } = new FeatureCollection();
+
+    public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken) where TContext : notnull
+        => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
     }
 }
