@@ -130,8 +130,20 @@ internal static class DevCommand
         finally
         {
             if (started.Count > 0) await run.Context.Error.WriteLineAsync("meridian dev: stopping");
-            for (var i = started.Count - 1; i >= 0; i--) await started[i].DisposeAsync();
+            foreach (var i in StopOrder(plan, started.Count)) await started[i].DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Indexes of the first <paramref name="count"/> started silos in the order they stop: the secondaries in reverse
+    /// start order, then the primary. A secondary left running after its primary stopped would fail its replication
+    /// rounds (warnings in the log) and hold long-polls that keep the primary's grains from deactivating.
+    /// </summary>
+    internal static IEnumerable<int> StopOrder(DevPlan plan, int count)
+    {
+        var secondaries = Enumerable.Range(0, count).Reverse().Where(i => plan.Silos[i].Datacenter != plan.Silos[i].PrimaryDatacenter);
+        var primary = Enumerable.Range(0, count).Where(i => plan.Silos[i].Datacenter == plan.Silos[i].PrimaryDatacenter);
+        return [.. secondaries, .. primary];
     }
 
     private static void WriteBanner(Output o, DevPlan plan)

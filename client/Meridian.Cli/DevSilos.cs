@@ -14,8 +14,11 @@ internal interface IDevSiloLauncher
     Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken);
 }
 
-/// <summary>The real silo: the same wiring as <c>Meridian.Silo</c>'s Program, configured in memory.</summary>
-internal sealed class WebApplicationSiloLauncher : IDevSiloLauncher
+/// <summary>
+/// The real silo: the same wiring as <c>Meridian.Silo</c>'s Program, configured in memory. Logs go to stderr, or to
+/// <paramref name="logs"/> when given (tests read what the silos logged).
+/// </summary>
+internal sealed class WebApplicationSiloLauncher(ILoggerProvider? logs = null) : IDevSiloLauncher
 {
     public async Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken)
     {
@@ -25,8 +28,15 @@ internal sealed class WebApplicationSiloLauncher : IDevSiloLauncher
         builder.Configuration.AddInMemoryCollection(plan.Configuration());
         // Logs go to stderr so stdout carries only the banner and the ready line; Orleans and ASP.NET Core at Warning.
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (logs is null)
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+        else
+        {
+            builder.Logging.AddProvider(logs);
+        }
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Meridian", LogLevel.Information);
         builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();

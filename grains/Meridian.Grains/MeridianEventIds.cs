@@ -27,6 +27,7 @@ public static class MeridianEventIds
     public const int SchemaInstalled = 5001;
     public const int SchemaMissing = 5002;
     public const int SiloLoopRoundFailed = 5003;
+    public const int SiloLoopStopped = 5004;
 
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;
@@ -36,4 +37,5 @@ public static class MeridianEventIds
     public const int SecondaryCaRekeyed = 4006;
     public const int ReissueScheduled = 4007;
     public const int ReplicationEpochChanged = 4008;
+    public const int ReplicationRoundEnded = 4009;
 }

@@ -65,6 +65,21 @@ public sealed class DevCommandTests
     }
 
     [Fact]
+    public async Task Dev_PrimaryBetweenSecondaries_StopsSecondariesFirstThenThePrimary()
+    {
+        var cli = new CliHarness();
+        using var stop = new CancellationTokenSource();
+        var ready = cli.Out.WaitForLineAsync("meridian dev: ready");
+        var run = cli.RunAsync(stop.Token, "dev", "--datacenters", "dc1,dc2,dc3", "--primary", "dc2");
+        await ready.WaitAsync(TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Equal(["dc1", "dc2", "dc3"], cli.Silos.Started.Select(s => s.Datacenter));
+        Assert.Equal(["dc3", "dc1", "dc2"], cli.Silos.Stopped.Select(s => s.Datacenter));
+    }
+
+    [Fact]
     public async Task Dev_StatusCallFails_WarnsAndStillReports()
     {
         var cli = new CliHarness();

@@ -1,5 +1,6 @@
 using Meridian.Grains.Hosting;
 using Meridian.Grains.Replication;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Certificates;
@@ -15,8 +16,9 @@ public sealed class RootWatcherGrain(
     IPrimaryDatacenterLink link,
     ReplicationSettings settings,
     TimeProvider clock,
+    IHostApplicationLifetime lifetime,
     ILogger<RootWatcherGrain> logger)
-    : PrimaryFollowerGrain(datacenter, link, settings, clock, logger), IRootWatcherGrain
+    : PrimaryFollowerGrain(datacenter, link, settings, clock, lifetime, logger), IRootWatcherGrain
 {
     private ulong _lastIndex;
 

@@ -47,8 +47,10 @@ public abstract class SiloLoop(TimeProvider clock, ILogger logger) : ILifecycleP
                 await RunOnceAsync(ct);
                 failures = 0;
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception e) when (ct.IsCancellationRequested)
             {
+                // The silo is stopping: a round cut short by it (cancelled, or a call into a stopping silo) is no failure.
+                LoopLog.Stopped(logger, Name, e.GetType().Name);
                 return;
             }
             catch (Exception e)
@@ -78,4 +80,7 @@ internal static partial class LoopLog
 {
     [LoggerMessage(EventId = MeridianEventIds.SiloLoopRoundFailed, Level = LogLevel.Warning, Message = "{Loop} round failed (attempt {Attempt}); retrying in {Delay}")]
     public static partial void RoundFailed(ILogger logger, string loop, int attempt, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = MeridianEventIds.SiloLoopStopped, Level = LogLevel.Debug, Message = "{Loop} stopped with the silo ({Exception})")]
+    public static partial void Stopped(ILogger logger, string loop, string exception);
 }

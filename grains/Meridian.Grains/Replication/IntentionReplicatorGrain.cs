@@ -1,4 +1,5 @@
 using Meridian.Grains.Hosting;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Replication;
@@ -24,8 +25,9 @@ public sealed partial class IntentionReplicatorGrain(
     IPrimaryDatacenterLink link,
     ReplicationSettings settings,
     TimeProvider clock,
+    IHostApplicationLifetime lifetime,
     ILogger<IntentionReplicatorGrain> logger)
-    : PrimaryFollowerGrain(datacenter, link, settings, clock, logger), IIntentionReplicatorGrain
+    : PrimaryFollowerGrain(datacenter, link, settings, clock, lifetime, logger), IIntentionReplicatorGrain
 {
     private readonly ILogger _logger = logger;
     private IntentionPositionDto _applied = new(0, "");

@@ -1,4 +1,5 @@
 using Meridian.Grains.Hosting;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Replication;
@@ -7,13 +8,15 @@ namespace Meridian.Grains.Replication;
 /// The loop shared by everything a secondary pulls from the primary (intentions, CA roots; ACLs later). One activation
 /// per secondary (the grain key), kept alive by a reminder (it comes back after a silo restart) and driven by a timer
 /// whose callback is one round, usually a long-poll on the primary that wakes at once on a change. Failures back off
-/// 1 s, 2 s, … 120 s with jitter; the status object (SPEC §2.6) carries the last error's text.
+/// 1 s, 2 s, … 120 s with jitter; the status object (SPEC §2.6) carries the last error's text. When the host starts to
+/// stop, the round in flight is cancelled and the loop ends quietly (see <see cref="RoundAsync"/>).
 /// </summary>
 public abstract partial class PrimaryFollowerGrain(
     DatacenterContext datacenter,
     IPrimaryDatacenterLink link,
     ReplicationSettings settings,
     TimeProvider clock,
+    IHostApplicationLifetime lifetime,
     ILogger logger) : Grain, IRemindable
 {
     private IGrainTimer? _timer;
@@ -86,6 +89,7 @@ public abstract partial class PrimaryFollowerGrain(
 
     private void StartTimer()
     {
+        if (lifetime.ApplicationStopping.IsCancellationRequested) return; // a reminder tick while the silo stops
         _timer ??= this.RegisterGrainTimer(RoundAsync, new GrainTimerCreationOptions
         {
             // The next round starts right after the previous one finishes (the long-poll paces the loop).
@@ -93,7 +97,34 @@ public abstract partial class PrimaryFollowerGrain(
         });
     }
 
-    private async Task RoundAsync(CancellationToken ct)
+    // NOTE: Orleans deactivates a grain only once its running requests have finished, and a timer callback is one;
+    // the timer's own token is cancelled only after that. A long-poll in flight (up to PollWait, 5 minutes) therefore
+    // held every secondary's stop for the whole stop timeout (measured: 8 s per silo in `meridian dev`, then the
+    // reminder service's stop was cancelled and the round failed on the closed link with warnings). So the round also
+    // ends on ApplicationStopping, which fires before the silo and the link to the primary stop: the cancellation
+    // reaches the primary's long-poll too, and the timer is disposed so that no further round starts.
+    private async Task RoundAsync(CancellationToken timerToken)
+    {
+        var stopping = lifetime.ApplicationStopping;
+        using var round = CancellationTokenSource.CreateLinkedTokenSource(timerToken, stopping);
+        try
+        {
+            if (!stopping.IsCancellationRequested) await FollowOnceAsync(round.Token);
+        }
+        catch (Exception e) when (round.IsCancellationRequested)
+        {
+            // Cancelled by the stop (or by the timer's disposal), whatever the exception says (an OperationCanceled-
+            // Exception, or a call that failed because the local host or the link is closing): not a failed round.
+            LogRoundEnded(logger, ReplicationType, datacenter.PrimaryDatacenter, e.GetType().Name);
+        }
+        if (stopping.IsCancellationRequested && _timer is { } timer)
+        {
+            _timer = null;
+            timer.Dispose();
+        }
+    }
+
+    private async Task FollowOnceAsync(CancellationToken ct)
     {
         var connection = link.ConnectionLost; // cancelled if the connection this round uses is lost
         try
@@ -107,10 +138,7 @@ public abstract partial class PrimaryFollowerGrain(
                 PrimaryEpoch = FollowedEpoch,
             };
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
             // A round that failed because the link was down or dropped is retried as soon as the link is back, not
             // after the back-off; other failures (a refusal, a bug) wait the full back-off.
@@ -126,16 +154,18 @@ public abstract partial class PrimaryFollowerGrain(
             await OnRoundFailedAsync(reason, ct);
             var delay = Backoff.Delay(_failures, Random.Shared.NextDouble());
             LogRoundFailed(logger, ReplicationType, datacenter.PrimaryDatacenter, _failures, delay, reason);
-            try
-            {
-                var backoff = Task.Delay(delay, clock, ct);
-                await (retryOnReconnect ? Task.WhenAny(backoff, link.Connected.WaitAsync(ct)) : backoff);
-            }
-            catch (OperationCanceledException) { }
+            // Cancelled during the back-off: RoundAsync ends the round.
+            var backoff = Task.Delay(delay, clock, ct);
+            await (retryOnReconnect ? Task.WhenAny(backoff, link.Connected.WaitAsync(ct)) : backoff);
+            ct.ThrowIfCancellationRequested();
         }
     }
 
     [LoggerMessage(EventId = MeridianEventIds.ReplicationRoundFailed, Level = LogLevel.Warning,
         Message = "Replication of {ReplicationType} from {Primary} failed (attempt {Attempt}), retrying in {Delay}: {Reason}")]
     private static partial void LogRoundFailed(ILogger logger, string replicationType, string primary, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(EventId = MeridianEventIds.ReplicationRoundEnded, Level = LogLevel.Debug,
+        Message = "Replication of {ReplicationType} from {Primary}: round ended by the stop ({Exception})")]
+    private static partial void LogRoundEnded(ILogger logger, string replicationType, string primary, string exception);
 }
