@@ -17,9 +17,37 @@ public sealed class LeafKeyTests
     }
 
     [Fact]
-    public void CreateP256_PrivateKeyMatchesPublicKey()
+    public void CreateP256_OnLinux_GeneratesThroughOpenSslDirectly()
     {
-        var key = LeafKey.CreateP256();
+        // CI runs on Linux with libcrypto.so.3: the fast path must be the one in use there, not a silent fallback.
+        Assert.Equal(OperatingSystem.IsLinux(), Internal.OpenSslP256.IsAvailable);
+        Assert.Contains(OperatingSystem.IsLinux() ? "OpenSSL libcrypto.so" : ".NET", LeafKey.Generator);
+    }
+
+    [Fact]
+    public void CreateP256_NativeKeys_EncodeExactlyAsThePlatformReadsThem()
+    {
+        // 1,000 keys: about four in a thousand private scalars start with a zero byte, the case a padding bug would hit.
+        for (var i = 0; i < 1000; i++)
+        {
+            var key = LeafKey.CreateP256();
+            using var platform = ECDsa.Create();
+            platform.ImportFromPem(key.PrivateKeyPem);
+
+            Assert.Equal(platform.ExportSubjectPublicKeyInfo(), key.SubjectPublicKeyInfo);
+            Assert.Equal(platform.ExportECPrivateKeyPem() + "\n", key.PrivateKeyPem);
+        }
+    }
+
+    public static TheoryData<string> Generators => new() { "default", "dotnet" };
+
+    private static LeafKey Create(string generator) => generator == "dotnet" ? LeafKey.CreateP256WithDotNet() : LeafKey.CreateP256();
+
+    [Theory]
+    [MemberData(nameof(Generators))]
+    public void CreateP256_PrivateKeyMatchesPublicKey(string generator)
+    {
+        var key = Create(generator);
         using var imported = ECDsa.Create();
         imported.ImportFromPem(key.PrivateKeyPem);
 
@@ -31,10 +59,11 @@ public sealed class LeafKeyTests
         Assert.True(verifier.VerifyData(data, imported.SignData(data, HashAlgorithmName.SHA256), HashAlgorithmName.SHA256));
     }
 
-    [Fact]
-    public void CreateP256_OpenSslAgrees()
+    [Theory]
+    [MemberData(nameof(Generators))]
+    public void CreateP256_OpenSslAgrees(string generator)
     {
-        var key = LeafKey.CreateP256();
+        var key = Create(generator);
         using var ssl = new OpenSsl();
         var pem = ssl.Write("key.pem", key.PrivateKeyPem);
 
@@ -47,11 +76,12 @@ public sealed class LeafKeyTests
         Assert.Contains("prime256v1", ssl.RunOk("ec", "-in", pem, "-text", "-noout"));
     }
 
-    [Fact]
-    public void CreateP256_KeysDiffer_AndToStringHidesThePrivateKey()
+    [Theory]
+    [MemberData(nameof(Generators))]
+    public void CreateP256_KeysDiffer_AndToStringHidesThePrivateKey(string generator)
     {
-        var a = LeafKey.CreateP256();
-        var b = LeafKey.CreateP256();
+        var a = Create(generator);
+        var b = Create(generator);
 
         Assert.NotEqual(a.SubjectPublicKeyInfo, b.SubjectPublicKeyInfo);
         Assert.DoesNotContain("PRIVATE", a.ToString());
