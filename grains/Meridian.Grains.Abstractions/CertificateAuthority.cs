@@ -180,9 +180,12 @@ public interface IServiceCertificateGrain : IGrainWithStringKey
     [Alias("WaitForNewer"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IssuedCertificateDto> WaitForNewerAsync(string serial, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
-    /// <summary>After a root change: re-issue after <paramref name="delay"/> if the certificate is on an old root.</summary>
-    [Alias("ReissueAfter"), OneWay]
-    Task ReissueAfterAsync(TimeSpan delay);
+    /// <summary>
+    /// Re-issues now if the certificate is due for renewal or signed under a root that is no longer active; otherwise
+    /// does nothing (idempotent). Sent by the hosting silo's renewal schedule, one-way.
+    /// </summary>
+    [Alias("RenewIfDue"), OneWay]
+    Task RenewIfDueAsync();
 }
 
 /// <summary>

@@ -48,6 +48,9 @@ public sealed class CertificateActivations
     /// <summary>Unregisters an activation.</summary>
     public void Remove(string key) => _keys.TryRemove(key, out _);
 
+    /// <summary>True when <paramref name="key"/> has an activation in this silo.</summary>
+    public bool Contains(string key) => _keys.ContainsKey(key);
+
     /// <summary>The keys of the activations now in this silo.</summary>
     public IReadOnlyList<string> Snapshot() => [.. _keys.Keys];
 }

@@ -129,12 +129,12 @@ public sealed record ReissueSettings(TimeSpan Window, double MaxPerSecond)
 
 /// <summary>
 /// Keeps <see cref="LocalSigner"/> current: long-polls the CA's roots and reloads on every change (rotation, TTL
-/// change, a secondary's new intermediate). When the active root changed, asks every certificate activation in this
-/// silo to re-issue at its slot of a rate-limited, jittered schedule.
+/// change, a secondary's new intermediate). When the active root changed, puts every certificate activation of this
+/// silo on the <see cref="CertificateRenewals"/> schedule at its slot of a rate-limited, jittered re-issue window.
 /// </summary>
-public sealed class LocalSignerSync(
-    IGrainFactory grains, LocalSigner signer, CertificateActivations activations, ReissueSettings reissue,
-    DatacenterContext datacenter, TimeProvider clock,
+public sealed partial class LocalSignerSync(
+    IGrainFactory grains, LocalSigner signer, CertificateActivations activations, CertificateRenewals renewals,
+    ReissueSettings reissue, DatacenterContext datacenter, TimeProvider clock,
     Microsoft.Extensions.Logging.ILogger<LocalSignerSync> logger) : Hosting.SiloLoop(clock, logger)
 {
     /// <inheritdoc />
@@ -154,11 +154,13 @@ public sealed class LocalSignerSync(
                 return;
             }
             await signer.RefreshAsync(0, cancellationToken);
+            LogSignerLoaded(logger, datacenter.Datacenter, signer.Current!.RootsIndex, signer.Current.ActiveRootId, Pki.LeafKey.Generator);
         }
         var before = signer.Current!;
         var roots = await ca.WaitForRootsChangeAsync(before.RootsIndex, TimeSpan.FromMinutes(5), cancellationToken);
         if (roots.Index == before.RootsIndex) return;
         await signer.RefreshAsync(roots.Index, cancellationToken);
+        LogSignerLoaded(logger, datacenter.Datacenter, signer.Current!.RootsIndex, signer.Current.ActiveRootId, Pki.LeafKey.Generator);
         if (signer.Current!.ActiveRootId != before.ActiveRootId) ScheduleReissue();
     }
 
@@ -167,7 +169,17 @@ public sealed class LocalSignerSync(
         var keys = activations.Snapshot();
         if (keys.Count == 0) return;
         var schedule = new Meridian.Core.Certificates.ReissueSchedule(keys.Count, reissue.Window, reissue.MaxPerSecond);
+        var now = Clock.GetUtcNow();
         for (var k = 0; k < keys.Count; k++)
-            grains.GetGrain<IServiceCertificateGrain>(keys[k]).ReissueAfterAsync(schedule.DelayFor(k, Random.Shared.NextDouble())).Ignore();
+            renewals.Schedule(keys[k], now + schedule.DelayFor(k, Random.Shared.NextDouble()));
+        LogReissueScheduled(logger, keys.Count, signer.Current!.ActiveRootId, schedule.TotalDuration);
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = MeridianEventIds.SignerRefreshed, Level = Microsoft.Extensions.Logging.LogLevel.Information,
+        Message = "Leaf signer of {Datacenter} loaded: roots index {RootsIndex}, active root {ActiveRootId}; leaf keys from {LeafKeyGenerator}")]
+    private static partial void LogSignerLoaded(Microsoft.Extensions.Logging.ILogger logger, string datacenter, ulong rootsIndex, string activeRootId, string leafKeyGenerator);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = MeridianEventIds.ReissueScheduled, Level = Microsoft.Extensions.Logging.LogLevel.Information,
+        Message = "Root changed to {ActiveRootId}: {Count} certificates of this silo scheduled for re-issue within {Window}")]
+    private static partial void LogReissueScheduled(Microsoft.Extensions.Logging.ILogger logger, int count, string activeRootId, TimeSpan window);
 }

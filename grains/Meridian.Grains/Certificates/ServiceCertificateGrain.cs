@@ -8,17 +8,22 @@ namespace Meridian.Grains.Certificates;
 /// <summary>
 /// A service's certificate in one datacenter; see <see cref="IServiceCertificateGrain"/>. The private key is generated
 /// here and kept only in memory: after a restart (or deactivation) the service gets a fresh key and certificate.
-/// A timer re-issues at a random point in 60-90 % of the lifetime (SPEC §3.12), which spreads CA load.
+/// It re-issues at a random point in 60-90 % of the lifetime (SPEC §3.12, spreads CA load) and after a root change,
+/// driven by the silo's <see cref="CertificateRenewals"/> rather than a timer per activation. Always active: collecting
+/// an idle activation would throw its key away and leave the service without a renewal.
 /// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class ServiceCertificateGrain(
-    LocalSigner signer, CertificateActivations activations, CertificateInventoryReporter inventory, TimeProvider clock,
-    ILogger<ServiceCertificateGrain> logger)
+    LocalSigner signer, CertificateActivations activations, CertificateInventoryReporter inventory,
+    CertificateRenewals renewals, TimeProvider clock, ILogger<ServiceCertificateGrain> logger)
     : Grain, IServiceCertificateGrain
 {
+    // After a failed renewal the current certificate is kept and the renewal tried again this much later.
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(1);
+
     private readonly ChangeSignal _changed = new();
     private IssuedCertificateDto? _current;
     private DateTimeOffset _renewAt;
-    private IGrainTimer? _renewal;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -35,16 +40,20 @@ public sealed partial class ServiceCertificateGrain(
     }
 
     /// <inheritdoc />
-    public Task ReissueAfterAsync(TimeSpan delay)
+    public async Task RenewIfDueAsync()
     {
-        // Only certificates still on an old root move; the delay spreads a rotation's re-issues over the jitter window.
-        if (_current is null || !IsStale(_current)) return Task.CompletedTask;
-        _renewal?.Dispose();
-        _renewal = this.RegisterGrainTimer(RenewAsync, new GrainTimerCreationOptions
+        // Nothing to renew before the first issue; superseded schedule entries find a current certificate.
+        if (_current is null || !IsStale(_current)) return;
+        try
         {
-            DueTime = Max(delay, TimeSpan.Zero), Period = Timeout.InfiniteTimeSpan, KeepAlive = true,
-        });
-        return Task.CompletedTask;
+            await IssueAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Keep serving the current certificate (a caller of GetAsync retries at once); try again in a minute.
+            LogRenewalFailed(logger, this.GetPrimaryKeyString(), RetryAfterFailure, e);
+            renewals.Schedule(this.GetPrimaryKeyString(), clock.GetUtcNow() + RetryAfterFailure);
+        }
     }
 
     /// <inheritdoc />
@@ -94,43 +103,18 @@ public sealed partial class ServiceCertificateGrain(
             RootID = used.ActiveRootId,
             SigningKeyID = leaf.AuthorityKeyId,
         };
-        var now = clock.GetUtcNow();
-        _renewAt = RenewalSchedule.PickRenewalTime(now, leaf.ValidAfter, leaf.ValidBefore, Random.Shared.NextDouble());
-        _renewal?.Dispose();
-        _renewal = this.RegisterGrainTimer(RenewAsync, new GrainTimerCreationOptions
-        {
-            DueTime = Max(_renewAt - now, TimeSpan.Zero), Period = Timeout.InfiniteTimeSpan, KeepAlive = true,
-        });
+        _renewAt = RenewalSchedule.PickRenewalTime(clock.GetUtcNow(), leaf.ValidAfter, leaf.ValidBefore, Random.Shared.NextDouble());
+        renewals.Schedule(this.GetPrimaryKeyString(), _renewAt);
         LogIssued(logger, key.ToString(), leaf.SerialNumber, _renewAt);
         inventory.Record(key.Service.Value, used.ActiveRootId);
         _changed.Notify();
     }
-
-    private async Task RenewAsync(CancellationToken ct)
-    {
-        try
-        {
-            await IssueAsync(ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Keep serving the current certificate; try again in a minute.
-            LogRenewalFailed(logger, this.GetPrimaryKeyString(), e);
-            _renewal?.Dispose();
-            _renewal = this.RegisterGrainTimer(RenewAsync, new GrainTimerCreationOptions
-            {
-                DueTime = TimeSpan.FromMinutes(1), Period = Timeout.InfiniteTimeSpan, KeepAlive = true,
-            });
-        }
-    }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     [LoggerMessage(EventId = MeridianEventIds.LeafIssued, Level = LogLevel.Debug,
         Message = "Issued certificate for {Service}, serial {Serial}, renewal at {RenewAt}")]
     private static partial void LogIssued(ILogger logger, string service, string serial, DateTimeOffset renewAt);
 
     [LoggerMessage(EventId = MeridianEventIds.LeafRenewalFailed, Level = LogLevel.Warning,
-        Message = "Renewing the certificate of {Service} failed; retrying in a minute")]
-    private static partial void LogRenewalFailed(ILogger logger, string service, Exception exception);
+        Message = "Renewing the certificate of {Service} failed; keeping the current one and retrying in {RetryIn}")]
+    private static partial void LogRenewalFailed(ILogger logger, string service, TimeSpan retryIn, Exception exception);
 }

@@ -24,6 +24,7 @@ public static class MeridianGrainServices
         services.AddSingleton<LocalSigner>();
         services.AddSingleton<CertificateActivations>();
         AddLoop<CertificateInventoryReporter>(services);
+        AddLoop<CertificateRenewals>(services);
         services.TryAddSingleton(ReissueSettings.Default);
         services.TryAddSingleton(Replication.ReplicationSettings.Default);
         services.TryAddSingleton<IPrimaryDatacenterLink, NoPrimaryLink>();
