@@ -3,11 +3,15 @@ namespace Meridian.Grains;
 /// <summary>
 /// Wakes long-poll waiters when a grain's index moves. Used inside one grain activation (single-threaded, or
 /// interleaved only at awaits), so no locking is needed. Waiters always re-read state after waking, so a missed
-/// wake-up cannot lose a change: the index the caller passes is the source of truth.
+/// wake-up cannot lose a change: the index the caller passes is the source of truth. Once the silo starts stopping
+/// (<paramref name="stopping"/>) every wait ends at once, so no poll holds the silo's stop.
 /// </summary>
-internal sealed class ChangeSignal
+internal sealed class ChangeSignal(Hosting.SiloStopping? stopping = null)
 {
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>True once the silo has started stopping: long-poll loops answer with what they have.</summary>
+    public bool Stopping => stopping?.IsStopping == true;
 
     /// <summary>Completes every pending wait.</summary>
     public void Notify()
@@ -21,10 +25,10 @@ internal sealed class ChangeSignal
     /// <paramref name="alsoWakeOn"/>, when given, ends the wait too (a change outside this grain).
     public async Task WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken, Task? alsoWakeOn = null)
     {
-        if (timeout <= TimeSpan.Zero) return;
+        if (timeout <= TimeSpan.Zero || Stopping) return;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, clock, cts.Token);
-        await Task.WhenAny(_changed.Task, delay, alsoWakeOn ?? delay);
+        await Task.WhenAny(_changed.Task, delay, alsoWakeOn ?? delay, stopping?.Task ?? delay);
         cts.Cancel();
         cancellationToken.ThrowIfCancellationRequested();
     }

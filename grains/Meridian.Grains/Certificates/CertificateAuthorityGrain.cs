@@ -17,6 +17,7 @@ public sealed partial class CertificateAuthorityGrain(
     CaConfiguration bootstrapConfiguration,
     Hosting.IPrimaryDatacenterLink link,
     LocalSigner localSigner,
+    Hosting.SiloStopping stopping,
     TimeProvider clock,
     ILogger<CertificateAuthorityGrain> logger) : Grain, ICertificateAuthorityGrain
 {
@@ -26,7 +27,7 @@ public sealed partial class CertificateAuthorityGrain(
     /// <summary>Consul's root name for the built-in provider.</summary>
     public const string RootName = "Consul CA Primary Cert";
 
-    private readonly ChangeSignal _changed = new();
+    private readonly ChangeSignal _changed = new(stopping);
     private CertificateAuthorityState S => state.State;
 
     /// <inheritdoc />

@@ -15,13 +15,13 @@ namespace Meridian.Grains.Certificates;
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class ServiceCertificateGrain(
     LocalSigner signer, CertificateActivations activations, CertificateInventoryReporter inventory,
-    CertificateRenewals renewals, TimeProvider clock, ILogger<ServiceCertificateGrain> logger)
+    CertificateRenewals renewals, Hosting.SiloStopping stopping, TimeProvider clock, ILogger<ServiceCertificateGrain> logger)
     : Grain, IServiceCertificateGrain
 {
     // After a failed renewal the current certificate is kept and the renewal tried again this much later.
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(1);
 
-    private readonly ChangeSignal _changed = new();
+    private readonly ChangeSignal _changed = new(stopping);
     private IssuedCertificateDto? _current;
     private DateTimeOffset _renewAt;
 
@@ -73,7 +73,7 @@ public sealed partial class ServiceCertificateGrain(
             var signerReplaced = signer.Replaced;
             var current = await GetAsync(cancellationToken);
             var remaining = deadline - clock.GetUtcNow();
-            if (current.SerialNumber != serial || remaining <= TimeSpan.Zero) return current;
+            if (current.SerialNumber != serial || remaining <= TimeSpan.Zero || _changed.Stopping) return current;
             // Wake on our own re-issue or on a new signer; GetAsync then re-issues when the root changed (#10871).
             await _changed.WaitAsync(remaining, clock, cancellationToken, signerReplaced);
         }

@@ -17,6 +17,7 @@ public static class MeridianGrainServices
     {
         var services = silo.Services;
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SiloStopping>();
         services.AddSingleton<IntentionCache>();
         AddLoop<IntentionCacheSync>(services);
         services.TryAddSingleton(CaConfiguration.Default);

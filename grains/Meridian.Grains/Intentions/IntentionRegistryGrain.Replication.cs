@@ -7,7 +7,7 @@ namespace Meridian.Grains.Intentions;
 /// <summary>Replication into a secondary (SPEC §2, §5.2-5.4) and forwarding of its writes to the primary.</summary>
 public sealed partial class IntentionRegistryGrain
 {
-    private readonly ChangeSignal _replicated = new();
+    private readonly ChangeSignal _replicated = new(stopping);
 
     /// <inheritdoc />
     public Task<ulong> GetReplicatedIndexAsync(CancellationToken cancellationToken = default)
@@ -30,7 +30,7 @@ public sealed partial class IntentionRegistryGrain
         while (state.State.ReplicatedIndex < primaryIndex)
         {
             var left = deadline - clock.GetUtcNow();
-            if (left <= TimeSpan.Zero) return false;
+            if (left <= TimeSpan.Zero || _replicated.Stopping) return false;
             await _replicated.WaitAsync(left, clock, cancellationToken);
         }
         return true;

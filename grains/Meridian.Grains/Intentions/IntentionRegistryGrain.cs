@@ -40,6 +40,7 @@ public sealed partial class IntentionRegistryGrain(
     DatacenterContext datacenter,
     IntentionCache localCache,
     Hosting.IPrimaryDatacenterLink link,
+    Hosting.SiloStopping stopping,
     TimeProvider clock,
     ILogger<IntentionRegistryGrain> logger) : Grain, IIntentionRegistryGrain
 {
@@ -47,7 +48,7 @@ public sealed partial class IntentionRegistryGrain(
     // and pollers older than them get a full snapshot instead (correct, just bigger).
     private const int MaxLoggedKeys = 200_000;
 
-    private readonly ChangeSignal _changed = new();
+    private readonly ChangeSignal _changed = new(stopping);
     private readonly List<(ulong Index, string[] Keys)> _log = [];
     private int _loggedKeys;
     private DestinationMatchIndex _index = DestinationMatchIndex.Empty;
