@@ -68,9 +68,10 @@ internal static unsafe class OpenSslP256
         fixed (byte* start = der)
         {
             var cursor = start; // i2d writes at *cursor and advances it
-            if (i2d(key, &cursor) != length || cursor != start + length) throw Failure(api, name);
+            if (i2d(key, &cursor) == length && cursor == start + length) return der;
         }
-        return der;
+        CryptographicOperations.ZeroMemory(der); // may hold part of the private key
+        throw Failure(api, name);
     }
 
     private static CryptographicException Failure(Functions api, string function)
