@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net.Sockets;
 using Meridian.Core.Identity;
 
 namespace Meridian.Cli;
@@ -13,6 +14,17 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
     public const string Address = "127.0.0.1";
 
     public string Gateway => $"{Address}:{GatewayPort}";
+
+    /// <summary>The ports this silo binds, each with the option it comes from (HTTP left out when off).</summary>
+    public IEnumerable<(string Option, int Port, string What)> Ports()
+    {
+        yield return ("--gateway-port", GatewayPort, "gateway");
+        yield return ("--silo-port", SiloPort, "silo port");
+        if (HttpPort != 0) yield return ("--http-port", HttpPort, "HTTP port");
+    }
+
+    /// <summary>The gateway, silo and HTTP endpoints, for messages.</summary>
+    public string Endpoints() => $"gateway {Gateway}, silo port {SiloPort}, {(HttpPort == 0 ? "HTTP off" : $"HTTP port {HttpPort}")}";
 
     /// <summary>The silo's whole configuration (nothing is read from files or the environment).</summary>
     public IReadOnlyDictionary<string, string?> Configuration() => new Dictionary<string, string?>
@@ -104,6 +116,8 @@ internal static class DevCommand
         runner.OnRun(command, async (run, settings) =>
         {
             var plan = DevPlan.Create(run.Required(datacenters), run.Get(primary), run.Get(gatewayPort), run.Get(httpPort), run.Get(siloPort), run.Get(postgres));
+            // Before anything starts: every port another process already holds (exit 2, one line per port).
+            CliUsageException.ThrowIfAny(PortsInUse(plan.Silos, run.Context.Silos));
             await RunAsync(run, settings, plan);
             return ExitCodes.Ok;
         });
@@ -117,7 +131,7 @@ internal static class DevCommand
         var started = new List<IAsyncDisposable>();
         try
         {
-            foreach (var silo in plan.Silos) started.Add(await run.Context.Silos.StartAsync(silo, ct));
+            for (var k = 0; k < plan.Silos.Count; k++) started.Add(await StartAsync(run, plan.Silos, k));
             foreach (var silo in plan.Silos) await WaitUntilServingAsync(run, settings, silo);
             run.Output.Line(plan.ReadyLine());
             await run.Context.Out.FlushAsync(CancellationToken.None);
@@ -132,6 +146,44 @@ internal static class DevCommand
             if (started.Count > 0) await run.Context.Error.WriteLineAsync("meridian dev: stopping");
             foreach (var i in StopOrder(plan, started.Count)) await started[i].DisposeAsync();
         }
+    }
+
+    // A failed start is about this datacenter's endpoints, never about the CLI's --gateway (which `dev` does not use).
+    private static async Task<IAsyncDisposable> StartAsync(CommandRun run, IReadOnlyList<DevSiloPlan> silos, int k)
+    {
+        try
+        {
+            return await run.Context.Silos.StartAsync(silos[k], run.CancellationToken);
+        }
+        catch (Exception ex) when (!run.CancellationToken.IsCancellationRequested && ExitCodes.Chain(ex).Any(IsAddressInUse))
+        {
+            // Taken after the check (or by something the check cannot see). Orleans' AddressInUseException does not
+            // say which listener failed: ask again which ports are held, from this datacenter on.
+            CliUsageException.ThrowIfAny(PortsInUse(silos.Skip(k), run.Context.Silos));
+            throw new DevSiloStartException(silos[k], ex);
+        }
+        catch (Exception ex) when (!run.CancellationToken.IsCancellationRequested)
+        {
+            throw new DevSiloStartException(silos[k], ex);
+        }
+    }
+
+    private static bool IsAddressInUse(Exception ex) => ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse };
+
+    /// <summary>One problem per planned port that something else listens on, naming the option to change.</summary>
+    internal static List<CliProblem> PortsInUse(IEnumerable<DevSiloPlan> silos, IDevSiloLauncher launcher)
+    {
+        var problems = new List<CliProblem>();
+        foreach (var silo in silos)
+        {
+            var inUse = launcher.PortsInUse(silo);
+            foreach (var (option, port, what) in silo.Ports().Where(p => inUse.Contains(p.Port)))
+            {
+                var fix = option == "--http-port" ? $"pick another {option}, or 0 to turn HTTP off" : $"pick another {option}";
+                problems.Add(new(option, $"port {port} is in use ({what} of {silo.Datacenter}, {DevSiloPlan.Address}:{port}); {fix}"));
+            }
+        }
+        return problems;
     }
 
     /// <summary>
@@ -178,4 +230,18 @@ internal static class DevCommand
             await run.Context.Error.WriteLineAsync($"meridian dev: warning: {silo.Datacenter} started but did not answer a status call through {silo.Gateway}: {reason}");
         }
     }
+}
+
+/// <summary>
+/// A datacenter of <c>meridian dev</c> did not start for a reason other than bad input (exit 1). The message names that
+/// datacenter and its endpoints, and the cause.
+/// </summary>
+internal sealed class DevSiloStartException(DevSiloPlan silo, Exception inner)
+    : Exception($"datacenter {silo.Datacenter} did not start ({silo.Endpoints()}): {Cause(inner)}", inner)
+{
+    public DevSiloPlan Silo { get; } = silo;
+
+    // Host start-up wraps several failures in an AggregateException whose own message says little.
+    private static string Cause(Exception ex)
+        => ex is AggregateException aggregate ? string.Join("; ", aggregate.InnerExceptions.Select(i => i.Message)) : ex.Message;
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Meridian.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -11,6 +13,9 @@ namespace Meridian.Cli;
 /// <summary>Starts one datacenter's silo for <c>meridian dev</c>; disposing the result stops it.</summary>
 internal interface IDevSiloLauncher
 {
+    /// <summary>The ports of <paramref name="plan"/> that something else already listens on.</summary>
+    IReadOnlyList<int> PortsInUse(DevSiloPlan plan);
+
     Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken);
 }
 
@@ -20,6 +25,31 @@ internal interface IDevSiloLauncher
 /// </summary>
 internal sealed class WebApplicationSiloLauncher(ILoggerProvider? logs = null) : IDevSiloLauncher
 {
+    // A bind to the address the silo's listeners use, with .NET's socket defaults as theirs (on Linux SO_REUSEADDR, so a
+    // port left in TIME_WAIT by an earlier run counts as free, as it is for them). Only EADDRINUSE counts: any other
+    // error (e.g. EACCES below 1024) is left for the start to report with its own message.
+    public IReadOnlyList<int> PortsInUse(DevSiloPlan plan)
+    {
+        var inUse = new List<int>();
+        foreach (var (_, port, _) in plan.Ports())
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Parse(DevSiloPlan.Address), port));
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                inUse.Add(port);
+            }
+            catch (SocketException)
+            {
+                // Not ours to judge.
+            }
+        }
+        return inUse;
+    }
+
     public async Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -49,6 +79,17 @@ internal sealed class WebApplicationSiloLauncher(ILoggerProvider? logs = null) :
         }
         catch
         {
+            // Kestrel binds after the silo has started: stop what runs before disposing, or grains still activating
+            // meet a disposed service provider (dozens of ObjectDisposedException errors in the log).
+            using var timeout = new CancellationTokenSource(DevCommand.SiloStopTimeout);
+            try
+            {
+                await app.StopAsync(timeout.Token);
+            }
+            catch (Exception)
+            {
+                // Whatever stopping a half-started host throws, the start's error is the one to report.
+            }
             await app.DisposeAsync();
             throw;
         }

@@ -49,6 +49,10 @@ internal static class ExitCodes
             {
                 case CliUsageException usage:
                     return (BadInput, usage.Problems.Select(p => p.ToString()));
+                // Before the connection cases: a silo `dev` could not start is not a gateway the CLI could not reach.
+                // Bad configuration inside it is still bad input (the loop goes on to it).
+                case DevSiloStartException start when !Chain(start.InnerException!).Any(i => i is OptionsValidationException):
+                    return (Failed, [Prefixed(start.Message)]);
                 case MeridianValidationException invalid:
                     return (BadInput, invalid.Problems.Select(ProblemLine));
                 case OptionsValidationException options:
@@ -78,7 +82,8 @@ internal static class ExitCodes
     private static string ProblemLine(ValidationProblemDto p) =>
         p.Message.StartsWith(p.Field + ": ", StringComparison.Ordinal) ? p.Message : $"{p.Field}: {p.Message}";
 
-    private static IEnumerable<Exception> Chain(Exception exception)
+    /// <summary>The exception, its inner exceptions, and every branch of a multi-exception AggregateException.</summary>
+    internal static IEnumerable<Exception> Chain(Exception exception)
     {
         for (Exception? ex = exception; ex is not null; ex = ex.InnerException)
         {

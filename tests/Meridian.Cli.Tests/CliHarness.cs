@@ -66,13 +66,34 @@ internal sealed class FakeClientFactory(FakeMeridianClient client) : IMeridianCl
     }
 }
 
+/// <summary>
+/// Records starts and stops. Ports in <see cref="Busy"/> are held by "another process": a start that needs one fails
+/// the way Orleans' listener does (AddressInUseException around SocketException 98, no endpoint in either).
+/// </summary>
 internal sealed class FakeSiloLauncher : IDevSiloLauncher
 {
     public List<DevSiloPlan> Started { get; } = [];
     public List<DevSiloPlan> Stopped { get; } = [];
+    public HashSet<int> Busy { get; } = [];
+
+    /// <summary>Taken by another process while this datacenter starts: after the check, before the bind.</summary>
+    public (string Datacenter, int Port)? TakenDuringStart { get; set; }
+
+    /// <summary>Thrown by every start (after the port emulation).</summary>
+    public Exception? StartFailure { get; set; }
+
+    public IReadOnlyList<int> PortsInUse(DevSiloPlan plan)
+        => [.. new[] { plan.GatewayPort, plan.SiloPort, plan.HttpPort }.Where(Busy.Contains)];
 
     public Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken)
     {
+        if (TakenDuringStart is { } taken && taken.Datacenter == plan.Datacenter) Busy.Add(taken.Port);
+        if (PortsInUse(plan).Count > 0)
+        {
+            return Task.FromException<IAsyncDisposable>(new Microsoft.AspNetCore.Connections.AddressInUseException(
+                "Address already in use", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.AddressAlreadyInUse)));
+        }
+        if (StartFailure is { } failure) return Task.FromException<IAsyncDisposable>(failure);
         Started.Add(plan);
         return Task.FromResult<IAsyncDisposable>(new Running(() => Stopped.Add(plan)));
     }

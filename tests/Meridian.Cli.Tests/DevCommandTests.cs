@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace Meridian.Cli.Tests;
 
 [Trait("Category", "Unit")]
@@ -93,5 +95,54 @@ public sealed class DevCommandTests
         Assert.Equal(ExitCodes.Ok, result.ExitCode);
         Assert.Contains(result.ErrorLines, l => l.Contains("dc1 started but did not answer") && l.Contains("slow"));
         Assert.Single(cli.Silos.Stopped);
+    }
+
+    [Fact]
+    public async Task Dev_GatewayPortInUse_ExitsTwoNamingThePortAndTheOption()
+    {
+        var cli = new CliHarness();
+        cli.Silos.Busy.Add(31500);
+        var result = await cli.RunAsync("dev", "--gateway-port", "31500", "--http-port", "0", "--silo-port", "12500");
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Equal(["--gateway-port: port 31500 is in use (gateway of dc1, 127.0.0.1:31500); pick another --gateway-port"], result.ErrorLines);
+        Assert.Empty(cli.Silos.Started);
+    }
+
+    [Fact]
+    public async Task Dev_SeveralPortsInUse_ReportsEveryOneBeforeStartingAny()
+    {
+        var cli = new CliHarness();
+        cli.Silos.Busy.UnionWith([30001, 8500, 11113]);
+        var result = await cli.RunAsync("dev", "--datacenters", "dc1,dc2,dc3");
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Equal(
+            ["--http-port: port 8500 is in use (HTTP port of dc1, 127.0.0.1:8500); pick another --http-port, or 0 to turn HTTP off",
+             "--gateway-port: port 30001 is in use (gateway of dc2, 127.0.0.1:30001); pick another --gateway-port",
+             "--silo-port: port 11113 is in use (silo port of dc3, 127.0.0.1:11113); pick another --silo-port"],
+            result.ErrorLines);
+        Assert.Empty(cli.Silos.Started);
+    }
+
+    [Fact]
+    public async Task Dev_PortTakenAfterTheCheck_NamesItAndStopsTheDatacentersAlreadyStarted()
+    {
+        var cli = new CliHarness();
+        cli.Silos.TakenDuringStart = ("dc2", 30001);
+        var result = await cli.RunAsync("dev", "--datacenters", "dc1,dc2");
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("--gateway-port: port 30001 is in use (gateway of dc2, 127.0.0.1:30001); pick another --gateway-port", result.ErrorLines);
+        Assert.Equal(["dc1"], cli.Silos.Stopped.Select(s => s.Datacenter));
+    }
+
+    [Fact]
+    public async Task Dev_SiloFailsToStartForAnotherReason_NamesThatDatacenterNotTheDefaultGateway()
+    {
+        var cli = new CliHarness();
+        cli.Silos.StartFailure = new SocketException((int)SocketError.AccessDenied);
+        var result = await cli.RunAsync("dev", "--gateway-port", "31500", "--http-port", "0", "--silo-port", "12500");
+        Assert.Equal(ExitCodes.Failed, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("meridian: datacenter dc1 did not start (gateway 127.0.0.1:31500, silo port 12500, HTTP off): ", line);
+        Assert.DoesNotContain("30000", line);
     }
 }

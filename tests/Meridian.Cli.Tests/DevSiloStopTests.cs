@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Cli.Tests;
@@ -29,7 +27,7 @@ public sealed class DevSiloStopTests
         var output = new SignalingWriter();
         var error = new StringWriter();
         var context = new CliContext(output, error, new HostedMeridianClientFactory(), new WebApplicationSiloLauncher(logs), _ => null);
-        var (gatewayPort, siloPort) = FreePortRanges(3);
+        var (gatewayPort, siloPort) = TestPorts.FreeRanges(3);
         string[] datacenters = ["dc1", "dc2", "dc3"];
         using var stop = new CancellationTokenSource();
         var ready = output.WaitForLineAsync("meridian dev: ready");
@@ -72,7 +70,7 @@ public sealed class DevSiloStopTests
         Assert.True(problems.Count == 0, $"{problems.Count} warning(s) or worse while stopping:\n{string.Join('\n', problems)}");
         Assert.True(clock.Elapsed < StopBound, $"stopping took {clock.Elapsed.TotalSeconds:0.0} s (bound {StopBound.TotalSeconds:0} s)");
         // Every silo stopped: nothing listens on any gateway or silo port any more.
-        var listening = Enumerable.Range(0, datacenters.Length).SelectMany(k => new[] { gatewayPort + k, siloPort + k }).Where(Accepts).ToList();
+        var listening = Enumerable.Range(0, datacenters.Length).SelectMany(k => new[] { gatewayPort + k, siloPort + k }).Where(TestPorts.Accepts).ToList();
         Assert.True(listening.Count == 0, $"still listening after the stop: {string.Join(", ", listening)}");
     }
 
@@ -82,47 +80,6 @@ public sealed class DevSiloStopTests
         var error = new StringWriter();
         var context = new CliContext(new StringWriter(), error, new HostedMeridianClientFactory(), new FakeSiloLauncher(), _ => null);
         return (await MeridianCli.RunAsync(args, context, CancellationToken.None), error.ToString());
-    }
-
-    // Two ranges of free loopback ports below the ephemeral range (32768+), so an outgoing connection cannot take one.
-    private static (int Gateway, int Silo) FreePortRanges(int count)
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var gateway = Random.Shared.Next(20_000, 32_000 - 2 * count);
-            var silo = gateway + count;
-            if (Enumerable.Range(gateway, 2 * count).All(IsFree)) return (gateway, silo);
-        }
-        throw new InvalidOperationException("found no free range of loopback ports between 20000 and 32000");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static bool Accepts(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }
 
