@@ -19,7 +19,10 @@ internal static class ReplicationCommands
         return new Command("replication", "Replication from the primary datacenter") { status };
     }
 
-    /// <summary>Human form of one replicator's status (also used by <c>meridian status</c>).</summary>
+    /// <summary>
+    /// Human form of one replicator's status (also used by <c>meridian status</c>). Lag is the primary's index in its
+    /// last answer minus the index applied here, so a round that fails to apply still shows how far behind it is.
+    /// </summary>
     public static void Write(Output o, ReplicationStatusDto r) => o.Fields(
         ("Replication", r.ReplicationType),
         ("  Enabled", r.Enabled ? "true" : "false"),
@@ -30,6 +33,7 @@ internal static class ReplicationCommands
         ("  Primary epoch", r.PrimaryEpoch.Length == 0 ? null : r.PrimaryEpoch),
         ("  Lag", r.Lag.ToString(CultureInfo.InvariantCulture)),
         ("  Last success", Never(r.LastSuccess)),
+        ("  Last success age", r.LastSuccessAge is { } age ? Output.Duration(age) : null),
         ("  Last error", Never(r.LastError)),
         ("  Last error message", r.LastErrorMessage.Length == 0 ? null : r.LastErrorMessage));
 

@@ -16,7 +16,7 @@ public sealed record ReplicationStatusDto
     [Id(3)] public string ReplicationType { get; init; } = "";
     /// <summary>The primary's index this datacenter has applied.</summary>
     [Id(4)] public ulong ReplicatedIndex { get; init; }
-    /// <summary>The primary's index at the last contact.</summary>
+    /// <summary>The primary's index in its last answer, recorded whether or not applying it succeeded.</summary>
     [Id(5)] public ulong PrimaryIndex { get; init; }
     /// <summary><see cref="PrimaryIndex"/> − <see cref="ReplicatedIndex"/>.</summary>
     [Id(6)] public ulong Lag { get; init; }
@@ -30,6 +30,8 @@ public sealed record ReplicationStatusDto
     /// a new one); empty for what is replicated without epochs (<c>ca-roots</c>) or before the first sync.
     /// </summary>
     [Id(11)] public string PrimaryEpoch { get; init; } = "";
+    /// <summary>Time since <see cref="LastSuccess"/> when the status was read; null if there was none yet.</summary>
+    [Id(12)] public TimeSpan? LastSuccessAge { get; init; }
 }
 
 /// <summary>

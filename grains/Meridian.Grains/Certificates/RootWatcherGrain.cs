@@ -7,9 +7,9 @@ namespace Meridian.Grains.Certificates;
 
 /// <summary>
 /// Watches the primary's roots for one secondary; see <see cref="IRootWatcherGrain"/>. Each round long-polls the
-/// primary's CA, checks the primary still is the primary (a second primary is a role mismatch, never a silent second
-/// trust domain), hands the roots to the local CA (re-key + new intermediate on a new active root, half-life renewal)
-/// and reports how far this datacenter's certificates have moved to the active root.
+/// primary's CA (the shared loop has checked that the primary still is the primary: a second primary is a role
+/// mismatch, never a silent second trust domain), hands the roots to the local CA (re-key + new intermediate on a new
+/// active root, half-life renewal) and reports how far this datacenter's certificates have moved to the active root.
 /// </summary>
 public sealed class RootWatcherGrain(
     DatacenterContext datacenter,
@@ -28,18 +28,11 @@ public sealed class RootWatcherGrain(
     /// <inheritdoc />
     protected override async Task<(ulong Index, int Changes)> FollowAsync(IGrainFactory primary, CancellationToken ct)
     {
-        if (_lastIndex == 0)
-        {
-            // SPEC §5 item 1: the datacenter we were told is primary must agree that it is.
-            var view = await primary.GetGrain<IDatacenterGrain>(Datacenter.PrimaryDatacenter).GetStatusAsync(ct);
-            if (view.Role != "primary" || view.PrimaryDatacenter != Datacenter.PrimaryDatacenter)
-                throw new MeridianException(
-                    $"role mismatch: {Datacenter.Datacenter} is configured with primary {Datacenter.PrimaryDatacenter}, but {view.Datacenter} says its primary is {view.PrimaryDatacenter}");
-        }
         var primaryCa = primary.GetGrain<ICertificateAuthorityGrain>(Datacenter.PrimaryDatacenter);
         // Renewal checks need a round at least hourly even when the primary is idle.
         var pollWait = Settings.PollWait < TimeSpan.FromHours(1) ? Settings.PollWait : TimeSpan.FromHours(1);
         var roots = await PollPrimaryAsync(t => primaryCa.WaitForRootsChangeAsync(_lastIndex, pollWait, t), pollWait, ct);
+        RecordPrimaryIndex(roots.Index);
         if (roots.Index < _lastIndex) _lastIndex = 0;
         var localCa = GrainFactory.GetGrain<ICertificateAuthorityGrain>(Datacenter.Datacenter);
         var status = await localCa.SyncWithPrimaryAsync(roots, ct);

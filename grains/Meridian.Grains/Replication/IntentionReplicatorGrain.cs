@@ -48,10 +48,12 @@ public sealed partial class IntentionReplicatorGrain(
             // What the local registry applied and persisted (index and primary epoch in one write) is where we resume.
             _applied = await local.GetReplicatedPositionAsync(ct);
             _resumed = true;
+            RecordReplicatedIndex(_applied.Index);
         }
         var registry = primary.GetGrain<IIntentionRegistryGrain>(Datacenter.PrimaryDatacenter);
         var last = _applied;
         var changes = await PollPrimaryAsync(t => registry.WaitForChangesAsync(last, Settings.PollWait, t), Settings.PollWait, ct);
+        RecordPrimaryIndex(changes.Index); // before the apply, which may be refused (first sync) or fail
         if (!string.IsNullOrEmpty(last.Epoch) && changes.Epoch != last.Epoch)
             LogEpochChanged(_logger, Datacenter.PrimaryDatacenter, last.Epoch, last.Index, changes.Epoch, changes.Index);
         else if (changes.Index < last.Index)

@@ -10,6 +10,10 @@ namespace Meridian.Grains.Replication;
 /// whose callback is one round, usually a long-poll on the primary that wakes at once on a change. Failures back off
 /// 1 s, 2 s, … 120 s with jitter; the status object (SPEC §2.6) carries the last error's text. When the host starts to
 /// stop, the round in flight is cancelled and the loop ends quietly (see <see cref="RoundAsync"/>).
+/// Before the first round on a connection (so also after every failure and reconnection) the loop asks the datacenter it
+/// reached whether it is the primary it was configured with; a role mismatch (SPEC §5 item 1, Consul #6847: the primary
+/// gateways lead to another secondary, or to a cluster serving another datacenter) fails the round before anything is
+/// read or applied, and the status says what the remote claims to be.
 /// </summary>
 public abstract partial class PrimaryFollowerGrain(
     DatacenterContext datacenter,
@@ -22,6 +26,8 @@ public abstract partial class PrimaryFollowerGrain(
     private IGrainTimer? _timer;
     private int _failures;
     private ReplicationStatusDto _status = new();
+    // The link connection on which the remote last confirmed it is our primary; null: check before the next round.
+    private CancellationToken? _roleConfirmedOn;
 
     /// <summary>What is replicated, for status and logs: <c>intentions</c>, <c>ca-roots</c>.</summary>
     protected abstract string ReplicationType { get; }
@@ -32,7 +38,10 @@ public abstract partial class PrimaryFollowerGrain(
     /// <summary>Replication settings.</summary>
     protected ReplicationSettings Settings => settings;
 
-    /// <summary>One round against the primary. Returns the primary's index it reached and how many changes it applied.</summary>
+    /// <summary>
+    /// One round against the primary. Calls <see cref="RecordPrimaryIndex"/> with the primary's answer before applying
+    /// it; returns the primary's index it reached and how many changes it applied.
+    /// </summary>
     protected abstract Task<(ulong Index, int Changes)> FollowAsync(IGrainFactory primary, CancellationToken cancellationToken);
 
     /// <summary>
@@ -74,7 +83,25 @@ public abstract partial class PrimaryFollowerGrain(
 
     /// <summary>The loop's status.</summary>
     public Task<ReplicationStatusDto> GetStatusAsync(CancellationToken cancellationToken = default)
-        => Task.FromResult(_status with { Running = _timer is not null });
+        => Task.FromResult(_status with
+        {
+            Running = _timer is not null,
+            LastSuccessAge = _status.LastSuccess == DateTimeOffset.MinValue ? null : clock.GetUtcNow() - _status.LastSuccess,
+        });
+
+    /// <summary>
+    /// Records the primary's index from a poll's answer, before it is applied: the lag stays real when the apply then
+    /// fails (a refused first sync lags by the primary's whole index, not 0).
+    /// </summary>
+    protected void RecordPrimaryIndex(ulong primaryIndex) => _status = WithLag(_status with { PrimaryIndex = primaryIndex });
+
+    /// <summary>Records the primary's index already applied before any round of this activation (resumed from storage).</summary>
+    protected void RecordReplicatedIndex(ulong replicatedIndex) => _status = WithLag(_status with { ReplicatedIndex = replicatedIndex });
+
+    // A primary rebuilt with a lower index (another epoch) can be "behind" what was applied: no lag to report then,
+    // the epoch change and the full sync that follows are logged by the replicator.
+    private static ReplicationStatusDto WithLag(ReplicationStatusDto s)
+        => s with { Lag = s.PrimaryIndex > s.ReplicatedIndex ? s.PrimaryIndex - s.ReplicatedIndex : 0 };
 
     /// <summary>
     /// Runs a long-poll on the primary bounded by <paramref name="pollWait"/> plus margins and by the link: a primary
@@ -130,13 +157,18 @@ public abstract partial class PrimaryFollowerGrain(
         try
         {
             var primary = await link.GetPrimaryAsync(settings.ConnectWait, ct);
+            if (_roleConfirmedOn != connection)
+            {
+                await CheckPrimaryRoleAsync(primary, ct);
+                _roleConfirmedOn = connection;
+            }
             var (index, changes) = await FollowAsync(primary, ct);
             _failures = 0;
-            _status = _status with
+            // PrimaryIndex stays what the primary answered this round (RecordPrimaryIndex).
+            _status = WithLag(_status with
             {
-                ReplicatedIndex = index, PrimaryIndex = index, Lag = 0, LastSuccess = clock.GetUtcNow(), LastRoundChanges = changes,
-                PrimaryEpoch = FollowedEpoch,
-            };
+                ReplicatedIndex = index, LastSuccess = clock.GetUtcNow(), LastRoundChanges = changes, PrimaryEpoch = FollowedEpoch,
+            });
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
@@ -144,6 +176,7 @@ public abstract partial class PrimaryFollowerGrain(
             // after the back-off; other failures (a refusal, a bug) wait the full back-off.
             var retryOnReconnect = connection.IsCancellationRequested || !link.IsConnected;
             _failures++;
+            _roleConfirmedOn = null;
             var reason = e switch
             {
                 MeridianValidationException v => string.Join("; ", v.Problems),
@@ -159,6 +192,30 @@ public abstract partial class PrimaryFollowerGrain(
             await (retryOnReconnect ? Task.WhenAny(backoff, link.Connected.WaitAsync(ct)) : backoff);
             ct.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>
+    /// SPEC §5 item 1: the datacenter reached through the primary gateways must say it is our primary. A cluster that
+    /// serves another datacenter refuses the call with <see cref="MeridianNotFoundException"/> naming what it serves.
+    /// </summary>
+    private async Task CheckPrimaryRoleAsync(IGrainFactory primary, CancellationToken ct)
+    {
+        var expected = datacenter.PrimaryDatacenter;
+        var configured = $"role mismatch: {datacenter.Datacenter} is configured with primary {expected}, but";
+        DatacenterStatusDto view;
+        try
+        {
+            // Bounded like a poll without its wait: connect wait plus margin, and by the connection.
+            view = await PollPrimaryAsync(t => primary.GetGrain<IDatacenterGrain>(expected).GetStatusAsync(t), TimeSpan.Zero, ct);
+        }
+        catch (MeridianNotFoundException e)
+        {
+            throw new MeridianException($"{configured} the cluster its primary gateways lead to does not serve {expected} ({e.Message}); nothing was replicated");
+        }
+        if (view.Role != "primary" || view.Datacenter != expected || view.PrimaryDatacenter != expected)
+            throw new MeridianException(
+                $"{configured} the cluster its primary gateways lead to says it is {view.Datacenter} with role {view.Role} " +
+                $"(primary {view.PrimaryDatacenter}); nothing was replicated");
     }
 
     [LoggerMessage(EventId = MeridianEventIds.ReplicationRoundFailed, Level = LogLevel.Warning,

@@ -74,6 +74,9 @@ public sealed class PrimaryLifecycleTests
             Assert.True(status.LastError > status.LastSuccess);
             Assert.Equal(own, await IntentionContent.OfAsync(joined));
             Assert.Equal(0ul, await joined.Registry.GetReplicatedIndexAsync());
+            // SPEC §5 item 5: the primary answered with its index, nothing was applied; the lag is all of it, not 0.
+            Assert.Equal((0ul, primaryIndex, primaryIndex), (status.ReplicatedIndex, status.PrimaryIndex, status.Lag));
+            Assert.Null(status.LastSuccessAge);
         }
         Assert.NotEqual(await IntentionContent.OfAsync(primary), own);
 
@@ -82,5 +85,54 @@ public sealed class PrimaryLifecycleTests
         await adopted.WaitForReplicatedAsync(primaryIndex);
         await IntentionContent.ConvergedAsync(primary, adopted);
         Assert.DoesNotContain((await adopted.Registry.ListAsync()).Intentions, i => i.DestinationName.StartsWith("local-", StringComparison.Ordinal));
+        // Caught up: no lag, and the last success is recent.
+        ReplicationStatusDto caughtUp = new();
+        await Poll.UntilAsync(async () => (caughtUp = await adopted.Replicator.GetStatusAsync()).ReplicatedIndex == primaryIndex,
+            () => Task.FromResult($"dc3 status: replicated {caughtUp.ReplicatedIndex}, primary {caughtUp.PrimaryIndex}, '{caughtUp.LastErrorMessage}'"));
+        Assert.Equal((primaryIndex, 0ul), (caughtUp.PrimaryIndex, caughtUp.Lag));
+        Assert.True(caughtUp.LastSuccessAge is { } age && age >= TimeSpan.Zero && age < Poll.Timeout, $"LastSuccessAge {caughtUp.LastSuccessAge}");
+    }
+
+    [Fact]
+    public async Task Secondary_WhosePrimaryGatewaysReachAnotherSecondary_ReportsRoleMismatch_AndAppliesNothing()
+    {
+        await using var primary = await DatacenterCluster.StartAsync("dc1", "dc1");
+        await using var dc2 = await DatacenterCluster.StartSecondaryAsync("dc2", primary);
+        var index = (await primary.Registry.UpsertAsync(Allow("web", "db"))).Index;
+        await dc2.WaitForReplicatedAsync(index);
+
+        // dc3 is configured with primary dc1, but its primary gateways lead to dc2's cluster (Consul #6847).
+        var link = new TestPrimaryLink("dc1");
+        link.PointTo(dc2.Client);
+        link.Connect();
+        await using var dc3 = await DatacenterCluster.StartAsync("dc3", "dc1", link);
+        ReplicationStatusDto intentions = new(), roots = new();
+        var watcher = dc3.Client.GetGrain<IRootWatcherGrain>("dc3");
+        await Poll.UntilAsync(async () =>
+            {
+                (intentions, roots) = (await dc3.Replicator.GetStatusAsync(), await watcher.GetStatusAsync());
+                return intentions.LastErrorMessage.Contains("role mismatch", StringComparison.Ordinal)
+                    && roots.LastErrorMessage.Contains("role mismatch", StringComparison.Ordinal);
+            },
+            () => Task.FromResult($"dc3 intentions: '{intentions.LastErrorMessage}' (replicated {intentions.ReplicatedIndex}); roots: '{roots.LastErrorMessage}'"));
+        // The status says what the remote is: it serves dc2, not dc1.
+        Assert.Contains("configured with primary dc1", intentions.LastErrorMessage, StringComparison.Ordinal);
+        Assert.Contains("serves datacenter dc2", intentions.LastErrorMessage, StringComparison.Ordinal);
+        Assert.True(intentions.LastError > intentions.LastSuccess);
+        Assert.Equal(0ul, intentions.ReplicatedIndex);
+        Assert.Empty((await dc3.Registry.ListAsync()).Intentions);
+        Assert.Equal(0ul, await dc3.Registry.GetReplicatedIndexAsync());
+        // Nothing was even read from dc2: the check comes before any long-poll.
+        Assert.DoesNotContain(dc2.ClientCalls, c => c.Method.StartsWith("WaitForChanges", StringComparison.Ordinal)
+            || c.Method.StartsWith("WaitForRootsChange", StringComparison.Ordinal));
+        var overall = await dc3.Client.GetGrain<IDatacenterGrain>("dc3").GetStatusAsync();
+        Assert.Contains("intention replication: role mismatch", overall.Degraded, StringComparison.Ordinal);
+
+        // Pointed at the real primary (a reconnection), the check passes and replication catches up.
+        link.PointTo(primary.Client);
+        await dc3.WaitForReplicatedAsync(index);
+        await IntentionContent.ConvergedAsync(primary, dc3);
+        await Poll.UntilAsync(async () => (intentions = await dc3.Replicator.GetStatusAsync()).LastSuccess > intentions.LastError,
+            () => Task.FromResult($"dc3 intentions: '{intentions.LastErrorMessage}'"));
     }
 }
