@@ -12,7 +12,20 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
             throw new MeridianNotFoundException(
                 $"this cluster serves datacenter {datacenter.Datacenter}, not {name}: connect to {name}'s gateway or pass --datacenter {datacenter.Datacenter}");
         }
-        var ca = await GrainFactory.GetGrain<ICertificateAuthorityGrain>(name).InitializeAsync(cancellationToken);
+        // SPEC §5 item 16 (Consul #9570): a CA that cannot initialise must not take status (and /health) down with it;
+        // intentions and authorize do not need the CA, so the datacenter answers, degraded, with the reason.
+        var caGrain = GrainFactory.GetGrain<ICertificateAuthorityGrain>(name);
+        CaStatusDto ca;
+        string caInitError = "";
+        try
+        {
+            ca = await caGrain.InitializeAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            caInitError = e is MeridianValidationException v && v.Problems.Length > 0 ? string.Join("; ", v.Problems) : e.Message;
+            ca = await caGrain.GetStatusAsync(cancellationToken);
+        }
         var intentions = await GrainFactory.GetGrain<IIntentionRegistryGrain>(name).GetSummaryAsync(cancellationToken);
         var progress = await GrainFactory.GetGrain<ICertificateInventoryGrain>(name).GetProgressAsync(cancellationToken);
         ReplicationStatusDto? replication = null, roots = null;
@@ -23,6 +36,7 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
         }
         // Problems an operator must see (SPEC §5 items 5, 12): the newest error is later than the last success.
         List<string> degraded = [];
+        if (caInitError.Length > 0) degraded.Add($"CA initialisation failed: {caInitError}");
         if (!string.IsNullOrEmpty(ca.Degraded)) degraded.Add($"CA: {ca.Degraded}");
         if (replication is { } r && r.LastError > r.LastSuccess) degraded.Add($"intention replication: {r.LastErrorMessage}");
         if (roots is { } w && w.LastError > w.LastSuccess && w.LastErrorMessage != ca.Degraded) degraded.Add($"CA root watch: {w.LastErrorMessage}");

@@ -190,6 +190,9 @@ public sealed partial class CertificateAuthorityGrain(
         {
             // Drop half-applied changes: memory goes back to what storage holds.
             await state.ReadStateAsync();
+            // Nothing stored yet: the reload gave defaults, so put back the configured bootstrap (as activation does);
+            // otherwise a failed first initialisation would silently retry with a key type nobody configured.
+            if (!state.RecordExists) S.Config = ToState(bootstrapConfiguration);
             S.State = CaStateMachine.Complete(begun, succeeded: false).WireName();
             LogOperationFailed(logger, datacenter.Datacenter, operation.WireName());
             throw;
