@@ -19,6 +19,7 @@ public sealed partial class CertificateAuthorityGrain(
     LocalSigner localSigner,
     Hosting.SiloStopping stopping,
     TimeProvider clock,
+    CaMaintenanceSettings maintenance,
     ILogger<CertificateAuthorityGrain> logger) : Grain, ICertificateAuthorityGrain
 {
     /// <summary>Name of the grain's persisted state (silos read the signing key from it directly).</summary>
@@ -38,7 +39,7 @@ public sealed partial class CertificateAuthorityGrain(
         if (Parse(S.State).IsBusy()) S.State = Active() is null ? CaManagerState.Uninitialized.WireName() : CaManagerState.Initialized.WireName();
         this.RegisterGrainTimer(PruneRootsAsync, new GrainTimerCreationOptions
         {
-            DueTime = RootRetention.PruneInterval, Period = RootRetention.PruneInterval, KeepAlive = true, Interleave = false,
+            DueTime = maintenance.PruneInterval, Period = maintenance.PruneInterval, KeepAlive = true, Interleave = false,
         });
         return Task.CompletedTask;
     }
@@ -301,8 +302,17 @@ public sealed partial class CertificateAuthorityGrain(
             ActiveRootExpiry = root?.NotAfter,
             SigningCaExpiry = root is null ? null : CertificateInfo.Parse(root.SigningCertPem).NotAfter,
             SigningKeyID = root?.SigningKeyId ?? "",
-            Degraded = _degraded,
+            Degraded = string.Join("; ", new[] { _degraded, SigningCaProblem(root) }.Where(d => d.Length > 0)),
         };
+    }
+
+    // SPEC §5 items 6, 12: a signing CA that is running out (failed intermediate renewal, root due for rotation) is loud.
+    private string SigningCaProblem(CaRootState? root)
+    {
+        if (root is null) return "";
+        var signing = CertificateInfo.Parse(root.SigningCertPem);
+        var kind = root.SigningCertPem == root.RootCertPem ? SigningCaKind.Root : SigningCaKind.Intermediate;
+        return SigningCaExpiry.Problem(clock.GetUtcNow(), signing.NotBefore, signing.NotAfter, kind);
     }
 
     private void EnsurePrimary()

@@ -21,6 +21,7 @@ public static class MeridianGrainServices
         services.AddSingleton<IntentionCache>();
         AddLoop<IntentionCacheSync>(services);
         services.TryAddSingleton(CaConfiguration.Default);
+        services.TryAddSingleton(CaMaintenanceSettings.Default);
         services.AddSingleton<SerialAllocator>();
         services.AddSingleton<LocalSigner>();
         services.AddSingleton<CertificateActivations>();
