@@ -12,6 +12,7 @@ public static class MeridianEventIds
     public const int CaInitializeFailed = 1004;
     public const int SignerRefreshed = 1005;
     public const int SignerRefreshFailed = 1006;
+    public const int CaIntermediatesPruned = 1010;
 
     public const int LeafIssued = 2001;
     public const int LeafRenewalScheduled = 2002;

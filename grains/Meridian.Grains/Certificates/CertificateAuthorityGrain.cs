@@ -168,11 +168,25 @@ public sealed partial class CertificateAuthorityGrain(
         var migrated = !datacenter.IsPrimary || AllSecondariesMigrated(Active()?.Id ?? "");
         var pruned = S.Roots.RemoveAll(r => !r.Active
             && RootRetention.CanPrune(now, r.RotatedOutAt, S.Config.LeafCertTtl, migrated).CanPrune);
-        if (pruned == 0) return;
+        // SPEC §5 item 11 (Consul #8681): an expired cross-signed intermediate is already left out of leaf chains; drop it
+        // from the roots list too, so `ca roots` and the secondaries stop serving it before the next rotation. The
+        // signing certificate stays even when expired: status reports that (SigningCaExpiry), and the chain stays whole.
+        var trimmed = S.Roots.Where(r => r.IntermediateCertPems.Any(p => p != r.SigningCertPem && IsExpired(p, now))).ToList();
+        if (pruned == 0 && trimmed.Count == 0) return;
         S.Index++;
+        foreach (var r in trimmed)
+        {
+            r.IntermediateCertPems = [.. r.IntermediateCertPems.Where(p => p == r.SigningCertPem || !IsExpired(p, now))];
+            r.ModifyIndex = S.Index;
+        }
         await state.WriteStateAsync(ct);
+        if (trimmed.Count > 0) LogIntermediatesPruned(logger, datacenter.Datacenter, trimmed.Count, S.Index);
+        // This silo's signer drops the expired certificate from new chains at once; other silos follow through their long-poll.
+        if (SigningMaterial.From(S) is { } material) localSigner.Install(material);
         _changed.Notify();
     }
+
+    private static bool IsExpired(string pem, DateTimeOffset now) => CertificateInfo.ParseAll(pem).All(c => c.IsExpiredAt(now));
 
     // Consul's mutual exclusion: one CA operation at a time; a failed one leaves the previous state.
     private async Task RunAsync(CaManagerState operation, Func<Task> body)
@@ -336,6 +350,10 @@ public sealed partial class CertificateAuthorityGrain(
     [LoggerMessage(EventId = MeridianEventIds.CaConfigUpdated, Level = LogLevel.Information,
         Message = "CA configuration of {Datacenter} updated at index {Index}")]
     private static partial void LogConfigUpdated(ILogger logger, string datacenter, ulong index);
+
+    [LoggerMessage(EventId = MeridianEventIds.CaIntermediatesPruned, Level = LogLevel.Information,
+        Message = "Dropped expired intermediates from {RootCount} root(s) of {Datacenter} at roots index {Index}")]
+    private static partial void LogIntermediatesPruned(ILogger logger, string datacenter, int rootCount, ulong index);
 
     [LoggerMessage(EventId = MeridianEventIds.CaInitializeFailed, Level = LogLevel.Warning,
         Message = "CA operation {Operation} failed in {Datacenter}; the previous state was kept")]
