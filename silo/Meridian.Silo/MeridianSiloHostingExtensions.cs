@@ -126,6 +126,35 @@ public static class MeridianSiloHostingExtensions
         services.AddHostedService(_ => link);
     }
 
+    /// <summary>
+    /// The silo program: builds the host from <paramref name="args"/> (and appsettings.json, MERIDIAN__* variables),
+    /// runs it until it is stopped and returns the exit code. A start-up problem the operator has to fix (invalid
+    /// options, a database without the schema) ends with its message on stderr, one line per problem, and exit code 2,
+    /// instead of an unhandled exception (a SIGABRT and the stack trace twice).
+    /// </summary>
+    public static async Task<int> RunSiloAsync(string[] args)
+    {
+        try
+        {
+            var builder = WebApplication.CreateBuilder(args);
+            builder.AddMeridianSilo();
+            var app = builder.Build();
+            app.MapMeridianEndpoints();
+            await app.RunAsync();
+            return 0;
+        }
+        catch (OptionsValidationException e)
+        {
+            foreach (var failure in e.Failures) await Console.Error.WriteLineAsync($"meridian silo: {failure}");
+            return 2;
+        }
+        catch (SiloStartupException e)
+        {
+            await Console.Error.WriteLineAsync($"meridian silo: {e.Message}");
+            return 2;
+        }
+    }
+
     /// <summary>Maps <c>/health</c> (JSON status, 200 when healthy, 503 otherwise) and the Orleans dashboard at <c>/dashboard</c>.</summary>
     public static WebApplication MapMeridianEndpoints(this WebApplication app)
     {

@@ -20,7 +20,7 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
         if (!storage.CreateSchema)
         {
             LogMissing(logger, missing.Count);
-            throw new InvalidOperationException(
+            throw new SiloStartupException(
                 $"The PostgreSQL database has no Meridian/Orleans schema ({missing.Count} query keys missing, e.g. {missing[0]}). " +
                 $"Run: {PostgreSqlSchema.InstallCommand} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
         }
@@ -38,3 +38,6 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
         Message = "The PostgreSQL schema is missing {MissingKeys} query keys and Meridian:Storage:CreateSchema is false")]
     private static partial void LogMissing(ILogger logger, int missingKeys);
 }
+
+/// <summary>A start-up problem the operator has to fix; its message says what and how. The silo exits with code 2.</summary>
+public sealed class SiloStartupException(string message) : Exception(message);

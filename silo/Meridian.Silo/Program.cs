@@ -1,9 +1,5 @@
 using Meridian.Silo;
-using Microsoft.AspNetCore.Builder;
 
 // A Meridian datacenter silo. Configuration: appsettings.json, MERIDIAN__* environment variables, command line.
-var builder = WebApplication.CreateBuilder(args);
-builder.AddMeridianSilo();
-var app = builder.Build();
-app.MapMeridianEndpoints();
-await app.RunAsync();
+// Exit codes: 0 stopped, 2 a start-up problem to fix (message on stderr), anything else a crash.
+return await MeridianSiloHostingExtensions.RunSiloAsync(args);

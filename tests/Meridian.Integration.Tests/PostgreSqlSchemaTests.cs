@@ -1,3 +1,5 @@
+using System.Globalization;
+using Meridian.Integration.Tests.Processes;
 using Meridian.Testing;
 using Meridian.Silo;
 using Npgsql;
@@ -14,6 +16,34 @@ public sealed class PostgreSqlSchemaTests(PostgresFixture fx)
         Assert.Equal(
             ["01-orleans-main.sql", "02-orleans-clustering.sql", "03-orleans-persistence.sql", "04-orleans-reminders.sql"],
             PostgreSqlSchema.ScriptNames);
+    }
+
+    [Fact]
+    public async Task SiloProcess_EmptyDatabaseWithoutCreateSchema_ExitsWith2AndTheCommand_NoCrash()
+    {
+        var db = await fx.CreateEmptyDatabaseAsync();
+        var ports = FreePorts.Take(3);
+        await using var silo = ChildProcess.StartDotnet(Binaries.Silo, [], new Dictionary<string, string?>
+        {
+            ["Meridian__Datacenter"] = "dc1",
+            ["Meridian__PrimaryDatacenter"] = "dc1",
+            ["Meridian__Storage__Provider"] = "PostgreSql",
+            ["Meridian__Storage__ConnectionString"] = db,
+            ["Meridian__Storage__CreateSchema"] = "false",
+            ["Meridian__Endpoints__Address"] = "127.0.0.1",
+            ["Meridian__Endpoints__SiloPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
+            ["Meridian__Endpoints__GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
+            ["Meridian__Endpoints__HttpPort"] = ports[2].ToString(CultureInfo.InvariantCulture),
+        });
+
+        var code = await silo.WaitForExitAsync(TimeSpan.FromMinutes(2));
+
+        // Exit 2 with the fix in one line on stderr; before, an unhandled exception aborted the process (134).
+        Assert.True(code == 2, $"exit {code}\n{silo.Output}");
+        Assert.Contains("meridian silo: The PostgreSQL database has no Meridian/Orleans schema", silo.Output, StringComparison.Ordinal);
+        Assert.Contains(PostgreSqlSchema.InstallCommand, silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
+        Assert.False(await PostgreSqlSchema.IsInstalledAsync(db)); // nothing was written
     }
 
     [Fact]
