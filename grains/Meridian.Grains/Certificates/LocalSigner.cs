@@ -150,14 +150,16 @@ public sealed partial class LocalSignerSync(
             if (string.IsNullOrEmpty(status.ActiveRootID))
             {
                 // A secondary before its first intermediate: wait for the CA's roots to change.
-                await ca.WaitForRootsChangeAsync(0, TimeSpan.FromMinutes(1), cancellationToken);
+                await ca.WaitForRootsChangeAsync(0, TimeSpan.FromMinutes(1)).WaitAsync(cancellationToken);
                 return;
             }
             await signer.RefreshAsync(0, cancellationToken);
             LogSignerLoaded(logger, datacenter.Datacenter, signer.Current!.RootsIndex, signer.Current.ActiveRootId, Pki.LeafKey.Generator);
         }
         var before = signer.Current!;
-        var roots = await ca.WaitForRootsChangeAsync(before.RootsIndex, TimeSpan.FromMinutes(5), cancellationToken);
+        // The stop cancels the wait here, not in the grain: a cancellation sent to a grain of a stopping silo fails and
+        // logs an error; the poll itself ends at the stop (SiloStopping).
+        var roots = await ca.WaitForRootsChangeAsync(before.RootsIndex, TimeSpan.FromMinutes(5)).WaitAsync(cancellationToken);
         if (roots.Index == before.RootsIndex) return;
         await signer.RefreshAsync(roots.Index, cancellationToken);
         LogSignerLoaded(logger, datacenter.Datacenter, signer.Current!.RootsIndex, signer.Current.ActiveRootId, Pki.LeafKey.Generator);

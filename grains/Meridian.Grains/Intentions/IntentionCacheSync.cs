@@ -24,7 +24,8 @@ public sealed class IntentionCacheSync(
     {
         var registry = grains.GetGrain<IIntentionRegistryGrain>(datacenter.Datacenter);
         var after = cache.IsLoaded ? cache.Position : new IntentionPositionDto(0, "");
-        var changes = await registry.WaitForChangesAsync(after, cache.IsLoaded ? PollWait : TimeSpan.Zero, cancellationToken);
+        // Cancelled here rather than in the grain (see LocalSignerSync); the poll itself ends at the stop (SiloStopping).
+        var changes = await registry.WaitForChangesAsync(after, cache.IsLoaded ? PollWait : TimeSpan.Zero).WaitAsync(cancellationToken);
         cache.Apply(changes);
     }
 }
