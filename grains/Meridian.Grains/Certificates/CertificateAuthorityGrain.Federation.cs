@@ -46,7 +46,17 @@ public sealed partial class CertificateAuthorityGrain
     {
         ArgumentNullException.ThrowIfNull(primaryRoots);
         if (datacenter.IsPrimary) return Status();
-        var primaryActive = ValidatePrimaryRoots(primaryRoots);
+        CaRootDto primaryActive;
+        try
+        {
+            primaryActive = ValidatePrimaryRoots(primaryRoots);
+        }
+        catch (MeridianException e)
+        {
+            // Refused before anything changes; the status says why, whoever handed the roots in.
+            _degraded = $"Refused the roots of primary datacenter {datacenter.PrimaryDatacenter}: {e.Message}";
+            throw;
+        }
         var local = Active();
         var now = clock.GetUtcNow();
         // Consul §3.7 step 4, plus the half-life renewal of §3.10 folded into the same check.

@@ -117,6 +117,63 @@ public sealed class CaFederationTests(TwoDatacenterFixture fx)
         Assert.DoesNotContain(true, lagging.Values);
     }
 
+    // SPEC §5 items 13 and 15 (Consul #10682, #14888): one field of the primary's real answer broken at a time.
+    public static TheoryData<string> MalformedPrimaryRoots => ["empty trust domain", "no active root", "active root id not listed", "active root pem unparseable"];
+
+    private static (CaRootListDto Roots, string Reason) Break(CaRootListDto roots, string how) => how switch
+    {
+        "empty trust domain" => (roots with { TrustDomain = "" }, "trust domain from primary datacenter is not initialized"),
+        "no active root" => (roots with { Roots = [.. roots.Roots.Select(r => r with { Active = false })] }, "primary datacenter roots have no active root"),
+        "active root id not listed" => (roots with { ActiveRootID = "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33" },
+            "primary datacenter roots have no active root"),
+        "active root pem unparseable" => (roots with
+        {
+            Roots = [.. roots.Roots.Select(r => r.Active ? r with { RootCert = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n" } : r)],
+        }, "primary datacenter roots are invalid: "),
+        _ => throw new ArgumentOutOfRangeException(nameof(how), how, null),
+    };
+
+    // What a secondary publishes: its roots listing (with its intermediates and SigningKeyID) and every silo's signer.
+    private static string Published(DatacenterCluster dc, CaRootListDto roots)
+        => string.Join("\n", new[] { $"{roots.Index} {roots.ActiveRootID} {roots.TrustDomain}" }
+            .Concat(roots.Roots.Select(r => $"{r.ID} {r.Active} {r.SigningKeyID} {r.ModifyIndex} {string.Join(",", r.IntermediateCerts.Select(Ski))}"))
+            .Concat(dc.SiloServices.Select(sp => sp.GetRequiredService<LocalSigner>().Current is { } s
+                ? $"signer {s.ActiveRootId} {s.RootsIndex} {s.Leaves.SigningKeyId}" : "signer none")));
+
+    [Theory]
+    [MemberData(nameof(MalformedPrimaryRoots))]
+    public async Task SyncWithPrimary_MalformedPrimaryRoots_IsRefused_NothingPublished_DegradedWithReason(string how)
+    {
+        var primaryRoots = await fx.FollowedRootsAsync();
+        var dc = fx.Dc2; // two silos: both signers must stay as they are
+        var (malformed, reason) = Break(primaryRoots, how);
+        var before = Published(dc, await dc.Ca.GetRootsAsync());
+        var caWrites = dc.Store.Writes.Count(w => w.StateName == CertificateAuthorityGrain.StateName);
+
+        // The root watcher's next healthy round clears Degraded (it polls every PollWait): read the status right after the
+        // refusal, and try again should a round land in between.
+        var status = new CaStatusDto();
+        for (var attempt = 0; attempt < 3 && !status.Degraded.Contains(reason, StringComparison.Ordinal); attempt++)
+        {
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => dc.Ca.SyncWithPrimaryAsync(malformed));
+            Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
+            status = await dc.Ca.GetStatusAsync();
+        }
+        Assert.Contains(reason, status.Degraded, StringComparison.Ordinal);
+        Assert.Equal(("INITIALIZED", primaryRoots.ActiveRootID, primaryRoots.TrustDomain), (status.State, status.ActiveRootID, status.TrustDomain));
+
+        // Nothing was installed, stored or handed to the signers.
+        Assert.Equal(before, Published(dc, await dc.Ca.GetRootsAsync()));
+        Assert.Equal(caWrites, dc.Store.Writes.Count(w => w.StateName == CertificateAuthorityGrain.StateName));
+        var cert = await dc.Certificate(Fresh("svc")).GetAsync();
+        Assert.Equal((primaryRoots.ActiveRootID, status.SigningKeyID), (cert.RootID, cert.SigningKeyID));
+
+        // The primary's real answer is accepted again and clears the refusal (the shared datacenter is left healthy).
+        var healthy = await dc.Ca.SyncWithPrimaryAsync(primaryRoots);
+        Assert.Equal(("", primaryRoots.ActiveRootID), (healthy.Degraded, healthy.ActiveRootID));
+        Assert.Equal(before, Published(dc, await dc.Ca.GetRootsAsync()));
+    }
+
     [Fact]
     public async Task CaPrivateKeys_NeverLeaveTheirDatacenter()
     {

@@ -49,9 +49,13 @@ public sealed class DatacenterCluster : IAsyncDisposable
 
     public IEnumerable<IServiceProvider> SiloServices => _cluster.Silos.Select(s => s.ServiceProvider);
 
-    /// <summary>Starts a datacenter. A secondary needs <paramref name="link"/>; <paramref name="store"/> defaults to a fresh one.</summary>
+    /// <summary>
+    /// Starts a datacenter. A secondary needs <paramref name="link"/>; <paramref name="store"/> defaults to a fresh one;
+    /// <paramref name="services"/> registers extra silo services before Meridian's (a <see cref="TimeProvider"/>, …).
+    /// </summary>
     public static async Task<DatacenterCluster> StartAsync(
-        string name, string primary, TestPrimaryLink? link = null, DatacenterStore? store = null, short silos = 1, bool adoptPrimaryState = false)
+        string name, string primary, TestPrimaryLink? link = null, DatacenterStore? store = null, short silos = 1, bool adoptPrimaryState = false,
+        Action<IServiceCollection>? services = null)
     {
         if (name != primary && link is null) throw new ArgumentException("a secondary needs a link", nameof(link));
         store ??= new DatacenterStore(name);
@@ -71,6 +75,7 @@ public sealed class DatacenterCluster : IAsyncDisposable
             silo.Services.AddSingleton(new ReplicationSettings(PollWait, adoptPrimaryState, TimeSpan.FromSeconds(1)));
             silo.Services.AddSingleton(new ReissueSettings(ReissueWindow, 2000));
             if (link is not null) silo.Services.AddSingleton<IPrimaryDatacenterLink>(link);
+            services?.Invoke(silo.Services);
             silo.AddMeridianGrainServices();
         });
         builder.ConfigureClient(client => client.AddOutgoingGrainCallFilter(async call =>
