@@ -98,4 +98,7 @@ public static class ChainVerifier
     /// </summary>
     public static IReadOnlyList<string> PruneExpired(IEnumerable<string> chainPems, DateTimeOffset now)
         => chainPems.SelectMany(CertificateInfo.ParseAll).Where(c => !c.IsExpiredAt(now)).Select(c => c.ToPem()).ToList();
+
+    /// <summary>True when every certificate in <paramref name="pem"/> has expired at <paramref name="now"/> (the rule of <see cref="PruneExpired"/>).</summary>
+    public static bool IsExpired(string pem, DateTimeOffset now) => CertificateInfo.ParseAll(pem).All(c => c.IsExpiredAt(now));
 }

@@ -171,12 +171,12 @@ public sealed partial class CertificateAuthorityGrain(
         // SPEC §5 item 11 (Consul #8681): an expired cross-signed intermediate is already left out of leaf chains; drop it
         // from the roots list too, so `ca roots` and the secondaries stop serving it before the next rotation. The
         // signing certificate stays even when expired: status reports that (SigningCaExpiry), and the chain stays whole.
-        var trimmed = S.Roots.Where(r => r.IntermediateCertPems.Any(p => p != r.SigningCertPem && IsExpired(p, now))).ToList();
+        var trimmed = S.Roots.Where(r => r.IntermediateCertPems.Any(p => p != r.SigningCertPem && ChainVerifier.IsExpired(p, now))).ToList();
         if (pruned == 0 && trimmed.Count == 0) return;
         S.Index++;
         foreach (var r in trimmed)
         {
-            r.IntermediateCertPems = [.. r.IntermediateCertPems.Where(p => p == r.SigningCertPem || !IsExpired(p, now))];
+            r.IntermediateCertPems = [.. r.IntermediateCertPems.Where(p => p == r.SigningCertPem || !ChainVerifier.IsExpired(p, now))];
             r.ModifyIndex = S.Index;
         }
         await state.WriteStateAsync(ct);
@@ -185,8 +185,6 @@ public sealed partial class CertificateAuthorityGrain(
         if (SigningMaterial.From(S) is { } material) localSigner.Install(material);
         _changed.Notify();
     }
-
-    private static bool IsExpired(string pem, DateTimeOffset now) => CertificateInfo.ParseAll(pem).All(c => c.IsExpiredAt(now));
 
     // Consul's mutual exclusion: one CA operation at a time; a failed one leaves the previous state.
     private async Task RunAsync(CaManagerState operation, Func<Task> body)
