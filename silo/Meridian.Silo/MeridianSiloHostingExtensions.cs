@@ -12,8 +12,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
-using Orleans.Serialization;
-using Orleans.Storage;
 
 namespace Meridian.Silo;
 
@@ -70,16 +68,8 @@ public static class MeridianSiloHostingExtensions
             if (storage.IsPostgreSql)
             {
                 silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
-                // NOTE: the ADO.NET provider's default serializer (Newtonsoft JSON with reference preservation) writes
-                // ImmutableDictionary state (IntentionDto.Meta) but cannot read it back, so grains failed to activate after
-                // a restart. Meridian's states are [GenerateSerializer] types with stable aliases: store them with the
-                // Orleans serializer, the format their aliases are for.
-                silo.AddAdoNetGrainStorage(StorageName, ob => ob.Configure<Serializer>((o, serializer) =>
-                {
-                    o.Invariant = "Npgsql";
-                    o.ConnectionString = storage.ConnectionString;
-                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-                }));
+                // The serializer of every MeridianStorage.Name provider is set once, in AddMeridianGrainServices.
+                silo.AddAdoNetGrainStorage(StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
                 silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
             }
             else
