@@ -65,10 +65,12 @@ public static class MeridianSiloHostingExtensions
             });
             var address = IPAddress.Parse(endpoints.Address);
             silo.ConfigureEndpoints(address, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: false);
+            // Either provider stores state with the serializer AddMeridianGrainServices sets for StorageName (the
+            // Orleans one; see MeridianStorage): never set a provider's own, the memory and the PostgreSQL path must not
+            // differ again.
             if (storage.IsPostgreSql)
             {
                 silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
-                // The serializer of every MeridianStorage.Name provider is set once, in AddMeridianGrainServices.
                 silo.AddAdoNetGrainStorage(StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
                 silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
             }
