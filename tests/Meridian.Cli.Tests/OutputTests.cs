@@ -172,6 +172,12 @@ public sealed class ExitCodeTests
         { new RateLimitedException(), ExitCodes.Failed },
         { new CaNotInitializedException("CA is uninitialized and unable to sign certificates yet"), ExitCodes.Failed },
         { new InvalidOperationException("boom"), ExitCodes.Failed },
+        // What the silo and the SDK make of any other failure: the kind decides.
+        { new MeridianException("IIntentionRegistryGrain.UpsertAsync failed (JsonSerializationException): bad state"), ExitCodes.Failed },
+        { new MeridianException("primary unreachable", MeridianErrorKind.Unavailable), ExitCodes.Unreachable },
+        { new MeridianException("no such thing", MeridianErrorKind.NotFound), ExitCodes.NotFound },
+        { new MeridianException("bad value", MeridianErrorKind.Validation), ExitCodes.BadInput },
+        { new MeridianException("not allowed", MeridianErrorKind.PermissionDenied), ExitCodes.PermissionDenied },
     };
 
     [Theory]
