@@ -1,7 +1,9 @@
+using System.Net.Sockets;
 using Meridian.Grains;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Meridian.Silo;
 
@@ -15,7 +17,19 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var storage = options.Value;
-        var missing = await PostgreSqlSchema.GetMissingQueryKeysAsync(storage.ConnectionString!, cancellationToken);
+        IReadOnlyList<string> missing;
+        try
+        {
+            missing = await PostgreSqlSchema.GetMissingQueryKeysAsync(storage.ConnectionString!, cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException)
+        {
+            // The first query is the first connection: a server that is down, a wrong host or password ends here.
+            // Named by host:port only, because the connection string carries the password.
+            var target = new NpgsqlConnectionStringBuilder(storage.ConnectionString);
+            throw new SiloStartupException(
+                $"{StorageOptions.SectionName}:ConnectionString: cannot connect to PostgreSQL at {target.Host}:{target.Port}: {Describe(e)}");
+        }
         if (missing.Count == 0) return;
         if (!storage.CreateSchema)
         {
@@ -29,6 +43,14 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // Npgsql's own message ("Failed to connect to 127.0.0.1:1") says less than its cause ("Connection refused").
+    private static string Describe(Exception e) => e switch
+    {
+        PostgresException p => p.MessageText,
+        { InnerException: { } inner } => inner.Message,
+        _ => e.Message,
+    };
 
     [LoggerMessage(EventId = MeridianEventIds.SchemaInstalled, Level = LogLevel.Information,
         Message = "Created the PostgreSQL schema ({ScriptCount} scripts, Orleans {OrleansVersion} ADO.NET contract)")]
