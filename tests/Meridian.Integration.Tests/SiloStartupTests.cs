@@ -30,6 +30,8 @@ public sealed class SiloStartupTests(PostgresFixture fx)
             ["Meridian__Storage__CreateSchema"] = "sometimes",
             ["Meridian__Ca__PrivateKeyBits"] = "many",
             ["Meridian__DefaultIntentionPolicy"] = "perhaps",
+            ["Meridian__Storage__Provider"] = "PostgreSql",
+            ["Meridian__Storage__ConnectionString"] = "Host=127.0.0.1;Passwort=typo-secret-91c2",
         });
 
         var code = await silo.WaitForExitAsync(ExitTimeout);
@@ -43,7 +45,9 @@ public sealed class SiloStartupTests(PostgresFixture fx)
         Assert.Contains("meridian silo: Meridian:Storage:CreateSchema: 'sometimes' is not true or false", lines);
         Assert.Contains("meridian silo: Meridian:Ca:PrivateKeyBits: 'many' is not a whole number", lines);
         Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:DefaultIntentionPolicy:", StringComparison.Ordinal));
-        Assert.Equal(6, lines.Count);
+        Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:Storage:ConnectionString is not an Npgsql connection string: ", StringComparison.Ordinal));
+        Assert.Equal(7, lines.Count);
+        Assert.DoesNotContain("typo-secret-91c2", silo.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
     }
 
