@@ -123,7 +123,7 @@ public static class MeridianSiloHostingExtensions
         {
             var builder = WebApplication.CreateBuilder(args);
             SiloPreflight.AddLogLevelDefaults(builder.Configuration);
-            var problems = SiloPreflight.Check(builder.Configuration);
+            var problems = await SiloPreflight.CheckAsync(builder.Configuration);
             if (problems.Count > 0) return await ReportAsync(problems);
             builder.AddMeridianSilo();
             var app = builder.Build();

@@ -17,6 +17,22 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var storage = options.Value;
+        var (missing, problem) = await InspectAsync(storage, cancellationToken);
+        if (missing.Count > 0 && !storage.CreateSchema) LogMissing(logger, missing.Count);
+        if (problem is not null) throw new SiloStartupException(problem);
+        if (missing.Count == 0) return;
+        await PostgreSqlSchema.ApplyAsync(storage.ConnectionString!, cancellationToken);
+        LogInstalled(logger, PostgreSqlSchema.ScriptNames.Count, PostgreSqlSchema.OrleansContractVersion);
+    }
+
+    /// <summary>
+    /// Connects and reads which query keys the database lacks. <c>Problem</c> is what stops the start: the server
+    /// cannot be reached (named by host:port only, because the connection string carries the password), or the schema
+    /// is missing and <c>Meridian:Storage:CreateSchema</c> is false (with the command to run). Read-only: the silo
+    /// program calls it before anything starts (<see cref="SiloPreflight"/>).
+    /// </summary>
+    internal static async Task<(IReadOnlyList<string> Missing, string? Problem)> InspectAsync(StorageOptions storage, CancellationToken cancellationToken)
+    {
         IReadOnlyList<string> missing;
         try
         {
@@ -25,21 +41,13 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
         catch (Exception e) when (e is NpgsqlException or SocketException)
         {
             // The first query is the first connection: a server that is down, a wrong host or password ends here.
-            // Named by host:port only, because the connection string carries the password.
             var target = new NpgsqlConnectionStringBuilder(storage.ConnectionString);
-            throw new SiloStartupException(
-                $"{StorageOptions.SectionName}:ConnectionString: cannot connect to PostgreSQL at {target.Host}:{target.Port}: {Describe(e)}");
+            return ([], $"{StorageOptions.SectionName}:ConnectionString: cannot connect to PostgreSQL at {target.Host}:{target.Port}: {Describe(e)}");
         }
-        if (missing.Count == 0) return;
-        if (!storage.CreateSchema)
-        {
-            LogMissing(logger, missing.Count);
-            throw new SiloStartupException(
-                $"The PostgreSQL database has no Meridian/Orleans schema ({missing.Count} query keys missing, e.g. {missing[0]}). " +
-                $"Run: {PostgreSqlSchema.InstallCommand} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
-        }
-        await PostgreSqlSchema.ApplyAsync(storage.ConnectionString!, cancellationToken);
-        LogInstalled(logger, PostgreSqlSchema.ScriptNames.Count, PostgreSqlSchema.OrleansContractVersion);
+        if (missing.Count == 0 || storage.CreateSchema) return (missing, null);
+        return (missing,
+            $"The PostgreSQL database has no Meridian/Orleans schema ({missing.Count} query keys missing, e.g. {missing[0]}). " +
+            $"Run: {PostgreSqlSchema.InstallCommand} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

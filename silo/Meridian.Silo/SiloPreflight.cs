@@ -7,7 +7,8 @@ namespace Meridian.Silo;
 
 /// <summary>
 /// What the silo program checks before anything starts (no schema, no membership row, no listener): every option,
-/// then, when the endpoints are valid, that no port is taken. All problems are returned together.
+/// then, when they are valid, that no port is taken and that PostgreSQL answers. All problems are returned together,
+/// and none of them reaches the host, whose "Hosting failed to start" log would add a stack trace.
 /// </summary>
 internal static class SiloPreflight
 {
@@ -27,23 +28,31 @@ internal static class SiloPreflight
     public static void AddLogLevelDefaults(IConfigurationBuilder configuration) =>
         configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LogLevelDefaults });
 
-    /// <summary>Every problem of <paramref name="config"/>, one line each, naming the option key.</summary>
-    public static IReadOnlyList<string> Check(IConfiguration config)
+    /// <summary>
+    /// Every problem of <paramref name="config"/>, one line each, naming the option key: the options, then (when they
+    /// are valid) the ports and the PostgreSQL database, all reported together.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CheckAsync(IConfiguration config, CancellationToken cancellationToken = default)
     {
         var problems = SiloConfiguration.TryRead(config, out var settings);
         if (settings is null) return problems;
         var endpoints = settings.Endpoints;
         var address = IPAddress.Parse(endpoints.Address);
-        List<string> taken = [];
+        List<string> found = [];
         foreach (var (key, port) in new[]
                  {
                      ("SiloPort", endpoints.SiloPort), ("GatewayPort", endpoints.GatewayPort), ("HttpPort", endpoints.HttpPort),
                  })
         {
             if (port == 0 || !ListenPorts.IsInUse(address, port)) continue;
-            taken.Add($"{EndpointOptions.SectionName}:{key}: {address}:{port} is already in use (another silo or `meridian dev`?); stop it or choose another port");
+            found.Add($"{EndpointOptions.SectionName}:{key}: {address}:{port} is already in use (another silo or `meridian dev`?); stop it or choose another port");
         }
-        return taken;
+        if (settings.Storage.IsPostgreSql
+            && (await PostgreSqlSchemaInstaller.InspectAsync(settings.Storage, cancellationToken)).Problem is { } database)
+        {
+            found.Add(database);
+        }
+        return found;
     }
 }
 
