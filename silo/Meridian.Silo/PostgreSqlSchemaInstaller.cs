@@ -47,7 +47,7 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
         if (missing.Count == 0 || storage.CreateSchema) return (missing, null);
         return (missing,
             $"The PostgreSQL database has no Meridian/Orleans schema ({missing.Count} query keys missing, e.g. {missing[0]}). " +
-            $"Run: {PostgreSqlSchema.InstallCommand} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
+            $"Run: {PostgreSqlSchema.InstallCommand(storage.ConnectionString!)} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
