@@ -25,30 +25,10 @@ internal interface IDevSiloLauncher
 /// </summary>
 internal sealed class WebApplicationSiloLauncher(ILoggerProvider? logs = null) : IDevSiloLauncher
 {
-    // A bind to the address the silo's listeners use, with .NET's socket defaults as theirs (on Linux SO_REUSEADDR, so a
-    // port left in TIME_WAIT by an earlier run counts as free, as it is for them). Only EADDRINUSE counts: any other
-    // error (e.g. EACCES below 1024) is left for the start to report with its own message.
-    public IReadOnlyList<int> PortsInUse(DevSiloPlan plan)
-    {
-        var inUse = new List<int>();
-        foreach (var (_, port, _) in plan.Ports())
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(IPAddress.Parse(DevSiloPlan.Address), port));
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
-            {
-                inUse.Add(port);
-            }
-            catch (SocketException)
-            {
-                // Not ours to judge.
-            }
-        }
-        return inUse;
-    }
+    // The same probe the silo program runs before it starts (ListenPorts explains why Orleans' own bind cannot be
+    // trusted to fail).
+    public IReadOnlyList<int> PortsInUse(DevSiloPlan plan) =>
+        [.. plan.Ports().Select(p => p.Port).Where(port => ListenPorts.IsInUse(IPAddress.Parse(DevSiloPlan.Address), port))];
 
     public async Task<IAsyncDisposable> StartAsync(DevSiloPlan plan, CancellationToken cancellationToken)
     {

@@ -21,25 +21,10 @@ public static class CaOptions
         List<string> problems = [];
         var input = new CaConfigurationInput(
             section["LeafCertTTL"], section["IntermediateCertTTL"], section["RootCertTTL"], section["PrivateKeyType"],
-            Int(section, "PrivateKeyBits", problems), Double(section, "CSRMaxPerSecond", problems), Int(section, "CSRMaxConcurrent", problems));
+            ConfigValues.ReadOptional<int>(section, "PrivateKeyBits", problems), ConfigValues.ReadOptional<double>(section, "CSRMaxPerSecond", problems),
+            ConfigValues.ReadOptional<int>(section, "CSRMaxConcurrent", problems));
         problems.AddRange(CaConfiguration.TryCreate(input, out result).Select(p => $"{SectionName}:{p.Field}: {p.Message}"));
         if (problems.Count > 0) result = null;
         return problems;
-    }
-
-    private static int? Int(IConfigurationSection s, string key, List<string> problems)
-    {
-        if (s[key] is not { } text) return null;
-        if (int.TryParse(text, out var v)) return v;
-        problems.Add($"{SectionName}:{key}: \"{text}\" is not a whole number");
-        return null;
-    }
-
-    private static double? Double(IConfigurationSection s, string key, List<string> problems)
-    {
-        if (s[key] is not { } text) return null;
-        if (double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var v)) return v;
-        problems.Add($"{SectionName}:{key}: \"{text}\" is not a number");
-        return null;
     }
 }

@@ -93,7 +93,23 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             errors.Add($"Meridian:Storage:Provider \"{o.Provider}\" is not supported: use Memory or PostgreSql");
         if (o.IsPostgreSql && string.IsNullOrWhiteSpace(o.ConnectionString))
             errors.Add("Meridian:Storage:ConnectionString must be set when Meridian:Storage:Provider is PostgreSql (e.g. Host=127.0.0.1;Port=5432;Database=meridian;Username=meridian;Password=...)");
+        else if (o.IsPostgreSql && ConnectionStringProblem(o.ConnectionString!) is { } problem)
+            errors.Add($"Meridian:Storage:ConnectionString is not an Npgsql connection string: {problem}");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    // Npgsql's parse errors name the keyword, never a value, so the message cannot leak the password.
+    private static string? ConnectionStringProblem(string connectionString)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
     }
 }
 

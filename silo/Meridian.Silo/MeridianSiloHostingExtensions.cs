@@ -28,15 +28,9 @@ public static class MeridianSiloHostingExtensions
     public static WebApplicationBuilder AddMeridianSilo(this WebApplicationBuilder builder)
     {
         var config = builder.Configuration;
-        var meridian = Bind<MeridianOptions>(config, MeridianOptions.SectionName);
-        var storage = Bind<StorageOptions>(config, StorageOptions.SectionName);
-        var endpoints = Bind<EndpointOptions>(config, EndpointOptions.SectionName);
-        var caProblems = CaOptions.TryRead(config, out var caConfiguration);
-        ThrowIfInvalid(
-            new MeridianOptionsValidator().Validate(null, meridian),
-            new StorageOptionsValidator().Validate(null, storage),
-            new EndpointOptionsValidator().Validate(null, endpoints),
-            caProblems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(caProblems));
+        var problems = SiloConfiguration.TryRead(config, out var settings);
+        if (problems.Count > 0) throw new OptionsValidationException("Meridian", typeof(MeridianOptions), problems);
+        var (meridian, storage, endpoints) = (settings!.Meridian, settings.Storage, settings.Endpoints);
 
         var services = builder.Services;
         services.AddOptions<MeridianOptions>().BindConfiguration(MeridianOptions.SectionName).ValidateOnStart();
@@ -46,11 +40,11 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<EndpointOptions>, EndpointOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(caConfiguration!);
+        services.AddSingleton(settings.Ca);
         services.AddSingleton(new DatacenterContext(meridian.Datacenter, meridian.PrimaryDatacenter,
             meridian.DefaultIntentionPolicy, storage.IsPostgreSql ? "PostgreSql" : "Memory"));
 
-        AddFederation(services, config, meridian);
+        AddFederation(services, settings);
 
         // Registered before UseOrleans so it runs before the silo starts (hosted services start in order):
         // the ADO.NET providers need the OrleansQuery table before they can do anything.
@@ -94,41 +88,35 @@ public static class MeridianSiloHostingExtensions
     }
 
     // A secondary reaches the primary through a private, background-connected Orleans client.
-    private static void AddFederation(IServiceCollection services, IConfiguration config, MeridianOptions meridian)
+    private static void AddFederation(IServiceCollection services, SiloConfiguration settings)
     {
-        var replication = config.GetSection(ReplicationOptions.SectionName);
-        services.AddSingleton(new Grains.Replication.ReplicationSettings(
-            replication.GetValue("PollWait", TimeSpan.FromMinutes(5)),
-            replication.GetValue("AdoptPrimaryState", false),
-            TimeSpan.FromSeconds(10)));
-        services.AddSingleton(new Grains.Certificates.ReissueSettings(
-            config.GetValue($"{CaOptions.SectionName}:ReissueWindow", TimeSpan.FromSeconds(30)),
-            config.GetValue($"{CaOptions.SectionName}:ReissueMaxPerSecond", 2000.0)));
+        services.AddSingleton(settings.Replication);
+        services.AddSingleton(settings.Reissue);
+        var meridian = settings.Meridian;
         if (meridian.Datacenter == meridian.PrimaryDatacenter) return;
-        var primary = Bind<PrimaryOptions>(config, PrimaryOptions.SectionName);
-        if (primary.Gateways.Count == 0)
-        {
-            throw new OptionsValidationException(PrimaryOptions.SectionName, typeof(PrimaryOptions),
-                [$"Meridian:Primary:Gateways must list the gateways (HOST:PORT) of the primary datacenter {meridian.PrimaryDatacenter}, because {meridian.Datacenter} is a secondary"]);
-        }
-        var gateways = primary.Gateways.Select(Meridian.Client.MeridianClientOptions.ParseEndpoint).ToArray();
+        var primary = settings.Primary;
         var link = new PrimaryLink(meridian.PrimaryDatacenter, meridian.ServiceId,
-            string.IsNullOrEmpty(primary.ClusterId) ? $"meridian-{meridian.PrimaryDatacenter}" : primary.ClusterId, gateways);
+            string.IsNullOrEmpty(primary.ClusterId) ? $"meridian-{meridian.PrimaryDatacenter}" : primary.ClusterId, [.. settings.PrimaryGateways]);
         services.AddSingleton<IPrimaryDatacenterLink>(link);
         services.AddHostedService(_ => link);
     }
 
     /// <summary>
     /// The silo program: builds the host from <paramref name="args"/> (and appsettings.json, MERIDIAN__* variables),
-    /// runs it until it is stopped and returns the exit code. A start-up problem the operator has to fix (invalid
-    /// options, a database without the schema) ends with its message on stderr, one line per problem, and exit code 2,
-    /// instead of an unhandled exception (a SIGABRT and the stack trace twice).
+    /// runs it until it is stopped and returns the exit code. Before anything starts it checks every option and every
+    /// port (<see cref="SiloPreflight"/>). A start-up problem the operator has to fix (invalid options, a port in use,
+    /// an unreachable database, a database without the schema) ends with one <c>meridian silo: key: problem</c> line
+    /// per problem on stderr, all of them together, and exit code 2, instead of an unhandled exception (a SIGABRT and
+    /// the stack trace twice).
     /// </summary>
     public static async Task<int> RunSiloAsync(string[] args)
     {
         try
         {
             var builder = WebApplication.CreateBuilder(args);
+            SiloPreflight.AddLogLevelDefaults(builder.Configuration);
+            var problems = await SiloPreflight.CheckAsync(builder.Configuration);
+            if (problems.Count > 0) return await ReportAsync(problems);
             builder.AddMeridianSilo();
             var app = builder.Build();
             app.MapMeridianEndpoints();
@@ -137,14 +125,18 @@ public static class MeridianSiloHostingExtensions
         }
         catch (OptionsValidationException e)
         {
-            foreach (var failure in e.Failures) await Console.Error.WriteLineAsync($"meridian silo: {failure}");
-            return 2;
+            return await ReportAsync(e.Failures);
         }
         catch (SiloStartupException e)
         {
-            await Console.Error.WriteLineAsync($"meridian silo: {e.Message}");
-            return 2;
+            return await ReportAsync([e.Message]);
         }
+    }
+
+    private static async Task<int> ReportAsync(IEnumerable<string> problems)
+    {
+        foreach (var problem in problems) await Console.Error.WriteLineAsync($"meridian silo: {problem}");
+        return 2;
     }
 
     /// <summary>Maps <c>/health</c> (JSON status, 200 when healthy, 503 otherwise) and the Orleans dashboard at <c>/dashboard</c>.</summary>
@@ -169,19 +161,6 @@ public static class MeridianSiloHostingExtensions
     }
 
     private static bool DashboardEnabled(IConfiguration config) => config.GetValue("Meridian:Dashboard:Enabled", true);
-
-    private static T Bind<T>(IConfiguration config, string section) where T : new()
-    {
-        var value = new T();
-        config.GetSection(section).Bind(value);
-        return value;
-    }
-
-    private static void ThrowIfInvalid(params ValidateOptionsResult[] results)
-    {
-        var failures = results.Where(r => r.Failed).SelectMany(r => r.Failures ?? []).ToList();
-        if (failures.Count > 0) throw new OptionsValidationException("Meridian", typeof(MeridianOptions), failures);
-    }
 }
 
 /// <summary>The HTTP server of a silo whose <c>Meridian:Endpoints:HttpPort</c> is 0: it listens nowhere.</summary>

@@ -1,7 +1,9 @@
+using System.Net.Sockets;
 using Meridian.Grains;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Meridian.Silo;
 
@@ -15,20 +17,48 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var storage = options.Value;
-        var missing = await PostgreSqlSchema.GetMissingQueryKeysAsync(storage.ConnectionString!, cancellationToken);
+        var (missing, problem) = await InspectAsync(storage, cancellationToken);
+        if (missing.Count > 0 && !storage.CreateSchema) LogMissing(logger, missing.Count);
+        if (problem is not null) throw new SiloStartupException(problem);
         if (missing.Count == 0) return;
-        if (!storage.CreateSchema)
-        {
-            LogMissing(logger, missing.Count);
-            throw new SiloStartupException(
-                $"The PostgreSQL database has no Meridian/Orleans schema ({missing.Count} query keys missing, e.g. {missing[0]}). " +
-                $"Run: {PostgreSqlSchema.InstallCommand(storage.ConnectionString!)} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
-        }
         await PostgreSqlSchema.ApplyAsync(storage.ConnectionString!, cancellationToken);
         LogInstalled(logger, PostgreSqlSchema.ScriptNames.Count, PostgreSqlSchema.OrleansContractVersion);
     }
 
+    /// <summary>
+    /// Connects and reads which query keys the database lacks. <c>Problem</c> is what stops the start: the server
+    /// cannot be reached (named by host:port only, because the connection string carries the password), or the schema
+    /// is missing and <c>Meridian:Storage:CreateSchema</c> is false (with the command to run). Read-only: the silo
+    /// program calls it before anything starts (<see cref="SiloPreflight"/>).
+    /// </summary>
+    internal static async Task<(IReadOnlyList<string> Missing, string? Problem)> InspectAsync(StorageOptions storage, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> missing;
+        try
+        {
+            missing = await PostgreSqlSchema.GetMissingQueryKeysAsync(storage.ConnectionString!, cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException)
+        {
+            // The first query is the first connection: a server that is down, a wrong host or password ends here.
+            var target = new NpgsqlConnectionStringBuilder(storage.ConnectionString);
+            return ([], $"{StorageOptions.SectionName}:ConnectionString: cannot connect to PostgreSQL at {target.Host}:{target.Port}: {Describe(e)}");
+        }
+        if (missing.Count == 0 || storage.CreateSchema) return (missing, null);
+        return (missing,
+            $"The PostgreSQL database has no Meridian/Orleans schema ({missing.Count} query keys missing, e.g. {missing[0]}). " +
+            $"Run: {PostgreSqlSchema.InstallCommand(storage.ConnectionString!)} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
+    }
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // Npgsql's own message ("Failed to connect to 127.0.0.1:1") says less than its cause ("Connection refused").
+    private static string Describe(Exception e) => e switch
+    {
+        PostgresException p => p.MessageText,
+        { InnerException: { } inner } => inner.Message,
+        _ => e.Message,
+    };
 
     [LoggerMessage(EventId = MeridianEventIds.SchemaInstalled, Level = LogLevel.Information,
         Message = "Created the PostgreSQL schema ({ScriptCount} scripts, Orleans {OrleansVersion} ADO.NET contract)")]

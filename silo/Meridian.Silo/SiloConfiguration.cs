@@ -1,0 +1,77 @@
+using System.Net;
+using Meridian.Core.Certificates;
+using Meridian.Grains.Certificates;
+using Meridian.Grains.Replication;
+using Microsoft.Extensions.Configuration;
+
+namespace Meridian.Silo;
+
+/// <summary>
+/// Every <c>Meridian:*</c> option of a silo, read and validated in one pass. <see cref="TryRead"/> collects all
+/// problems (values that do not parse, values out of range, missing keys), each naming its full key, so the operator
+/// fixes them in one go instead of one per start.
+/// </summary>
+internal sealed record SiloConfiguration(
+    MeridianOptions Meridian,
+    StorageOptions Storage,
+    EndpointOptions Endpoints,
+    CaConfiguration Ca,
+    ReplicationSettings Replication,
+    ReissueSettings Reissue,
+    PrimaryOptions Primary,
+    IReadOnlyList<IPEndPoint> PrimaryGateways)
+{
+    /// <summary>Reads the configuration; on problems <paramref name="result"/> is null.</summary>
+    public static IReadOnlyList<string> TryRead(IConfiguration config, out SiloConfiguration? result)
+    {
+        List<string> problems = [];
+        var meridian = ConfigValues.Bind<MeridianOptions>(config, MeridianOptions.SectionName, problems);
+        var storage = ConfigValues.Bind<StorageOptions>(config, StorageOptions.SectionName, problems);
+        var endpoints = ConfigValues.Bind<EndpointOptions>(config, EndpointOptions.SectionName, problems);
+        var primary = ConfigValues.Bind<PrimaryOptions>(config, PrimaryOptions.SectionName, problems);
+        // Read here only to be validated with the rest; the host reads it again where it wires the dashboard.
+        ConfigValues.Read(config, "Meridian:Dashboard:Enabled", true, problems);
+        var replication = new ReplicationSettings(
+            ConfigValues.Read(config, $"{ReplicationOptions.SectionName}:PollWait", TimeSpan.FromMinutes(5), problems),
+            ConfigValues.Read(config, $"{ReplicationOptions.SectionName}:AdoptPrimaryState", false, problems),
+            TimeSpan.FromSeconds(10));
+        var reissue = new ReissueSettings(
+            ConfigValues.Read(config, $"{CaOptions.SectionName}:ReissueWindow", TimeSpan.FromSeconds(30), problems),
+            ConfigValues.Read(config, $"{CaOptions.SectionName}:ReissueMaxPerSecond", 2000.0, problems));
+
+        problems.AddRange(new MeridianOptionsValidator().Validate(null, meridian).Failures ?? []);
+        problems.AddRange(new StorageOptionsValidator().Validate(null, storage).Failures ?? []);
+        problems.AddRange(new EndpointOptionsValidator().Validate(null, endpoints).Failures ?? []);
+        problems.AddRange(CaOptions.TryRead(config, out var ca));
+        var gateways = ReadPrimaryGateways(meridian, primary, problems);
+
+        result = problems.Count == 0
+            ? new SiloConfiguration(meridian, storage, endpoints, ca!, replication, reissue, primary, gateways)
+            : null;
+        return problems;
+    }
+
+    // A secondary reaches the primary through these; the primary itself needs none.
+    private static List<IPEndPoint> ReadPrimaryGateways(MeridianOptions meridian, PrimaryOptions primary, List<string> problems)
+    {
+        if (meridian.Datacenter == meridian.PrimaryDatacenter) return [];
+        if (primary.Gateways.Count == 0)
+        {
+            problems.Add($"{PrimaryOptions.SectionName}:Gateways must list the gateways (HOST:PORT) of the primary datacenter {meridian.PrimaryDatacenter}, because {meridian.Datacenter} is a secondary");
+            return [];
+        }
+        List<IPEndPoint> gateways = [];
+        for (var i = 0; i < primary.Gateways.Count; i++)
+        {
+            try
+            {
+                gateways.Add(Client.MeridianClientOptions.ParseEndpoint(primary.Gateways[i]));
+            }
+            catch (Exception e) when (e is ArgumentException or System.Net.Sockets.SocketException)
+            {
+                problems.Add($"{PrimaryOptions.SectionName}:Gateways:{i}: {e.Message}");
+            }
+        }
+        return gateways;
+    }
+}
