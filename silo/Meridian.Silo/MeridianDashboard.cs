@@ -107,6 +107,7 @@ public static class MeridianDashboard
             <a id="meridian-link" href="meridian" style="position:fixed;right:16px;bottom:16px;z-index:2000;padding:8px 14px;border-radius:6px;background:#1f6feb;color:#fff !important;font:600 14px sans-serif;text-decoration:none;box-shadow:0 2px 6px rgba(0,0,0,.3)">{{label}}: datacenter, CA, replication &rarr;</a>
             <script>
             (function () {
+              document.title = document.getElementById('meridian-link').textContent.split(':')[0] + ' - Orleans Dashboard';
               var q = new URLSearchParams(location.search), type = q.get('grainType'), id = q.get('grainId');
               if (!type || !id) return;
               function set(el, proto, value, event) {

@@ -18,7 +18,7 @@ internal static class MeridianPage
         main{padding:16px 24px;display:grid;gap:16px;grid-template-columns:repeat(auto-fit,minmax(520px,1fr))}
         section{min-width:0;overflow-x:auto;background:#fff;border-radius:6px;box-shadow:0 1px 3px rgba(0,0,0,.15);padding:12px 16px}
         h2{font-size:16px;margin:0 0 8px}table{border-collapse:collapse;width:100%}
-        th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e3e7ec;vertical-align:top;overflow-wrap:anywhere}th{color:#5b6773;font-weight:600}
+        th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e3e7ec;vertical-align:top;overflow-wrap:anywhere}th{color:#5b6773;font-weight:600;white-space:nowrap;overflow-wrap:normal}
         .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}.muted{color:#5b6773}.wide{grid-column:1/-1}
         </style>
         """;
@@ -96,7 +96,7 @@ internal static class MeridianPage
         }));
         html.Append("</section>");
 
-        html.Append("<section><h2>Certificate inventory</h2>");
+        html.Append("<section class=\"wide\"><h2>Certificate inventory</h2>");
         Table(html, ["Service", "Root", "On active root", ""], overview.Certificates.Certificates.Select(c => new[]
         {
             E(c.Service), E(c.RootID), c.OnActiveRoot ? "<span class=\"ok\">yes</span>" : "<span class=\"bad\">no</span>",
