@@ -52,11 +52,18 @@ internal sealed class CommandRunner(CliContext context, GlobalOptions globals)
 
     /// <summary>A command that talks to one datacenter through <see cref="IMeridianClient"/>.</summary>
     public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task> body)
+        => OnClient(command, async (run, client) =>
+        {
+            await body(run, client);
+            return ExitCodes.Ok;
+        });
+
+    /// <summary>A command that talks to one datacenter and decides its own exit code when it succeeds.</summary>
+    public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task<int>> body)
         => command.SetAction((parse, ct) => RunAsync(parse, ct, async (run, settings) =>
         {
             await using var connection = await context.Clients.ConnectAsync(settings, ct);
-            await body(run, connection.Client);
-            return ExitCodes.Ok;
+            return await body(run, connection.Client);
         }));
 
     /// <summary>A command that does not need a connection (it may open its own through <see cref="CliContext.Clients"/>).</summary>

@@ -23,6 +23,9 @@ internal static class ExitCodes
     public const int PermissionDenied = 4;
     public const int Unreachable = 5;
 
+    /// <summary><c>intention check</c> answered "denied": Consul's exit code for it (bad input shares it, on stderr).</summary>
+    public const int Denied = 2;
+
     /// <summary>Prints the parser's errors as <c>--option: message</c> lines.</summary>
     public static int ReportParseErrors(IReadOnlyList<ParseError> errors, TextWriter error)
     {
