@@ -39,7 +39,7 @@ public sealed partial class DashboardFixture : IAsyncLifetime
         var upsert = await Cli.RunAsync([.. dc2, "intention", "upsert", "--source", "dash-web", "--destination", "dash-billing",
             "--action", "allow", "--description", "written before the screenshots", "--wait-replicated"]);
         Assert.True(upsert.ExitCode == 0, upsert.ToString());
-        LeafKeyPem = Cli.Json(await Cli.RunAsync([.. dc2, "--json", "cert", "get", "--service", "dash-api"])).GetProperty("PrivateKeyPEM").GetString()!;
+        LeafKeyPem = Cli.Json(await Cli.RunAsync([.. dc2, "--json", "cert", "get", "--service", "dash-api", "--include-key"])).GetProperty("PrivateKeyPEM").GetString()!;
         Assert.Contains("PRIVATE KEY", LeafKeyPem, StringComparison.Ordinal);
 
         // The certificate inventory hears of new certificates in 100 ms batches: wait (bounded) until it lists dash-api.
