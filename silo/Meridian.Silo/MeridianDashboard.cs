@@ -57,7 +57,7 @@ public static class MeridianDashboard
             // "Connecting..." until enough log lines arrived. A declared type (and nosniff) lets each chunk through.
             context.Response.OnStarting(() =>
             {
-                context.Response.ContentType = "text/plain; charset=utf-8";
+                if (string.IsNullOrEmpty(context.Response.ContentType)) context.Response.ContentType = "text/plain; charset=utf-8";
                 context.Response.Headers.XContentTypeOptions = "nosniff";
                 return Task.CompletedTask;
             });
