@@ -156,6 +156,13 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// <summary>Records why this secondary's CA cannot follow the primary (shown as <c>Degraded</c>) until the next success.</summary>
     [Alias("ReportDegraded"), AlwaysInterleave]
     Task ReportDegradedAsync(string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Status, roots and configuration, for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
+    /// (hence the name without <c>Async</c>). Read-only; never a private key.
+    /// </summary>
+    [Alias("GetState")]
+    Task<CaOverviewDto> GetState();
 }
 
 /// <summary>A reserved range of serial numbers, <c>[First, First + Count)</c>.</summary>
@@ -186,6 +193,13 @@ public interface IServiceCertificateGrain : IGrainWithStringKey
     /// </summary>
     [Alias("RenewIfDue"), OneWay]
     Task RenewIfDueAsync();
+
+    /// <summary>
+    /// The current certificate without its key (null before the first issue; never issues one), for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
+    /// (hence the name without <c>Async</c>). Read-only; never a private key.
+    /// </summary>
+    [Alias("GetState")]
+    Task<IssuedCertificateDto?> GetState();
 }
 
 /// <summary>

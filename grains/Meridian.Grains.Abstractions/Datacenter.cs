@@ -32,4 +32,11 @@ public interface IDatacenterGrain : IGrainWithStringKey
     /// <summary>Overall status. Starts the CA's initialisation if it has not run yet.</summary>
     [Alias("GetStatus")]
     Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Status, roots, intentions and certificate inventory of the datacenter, for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
+    /// (hence the name without <c>Async</c>). Read-only; never a private key.
+    /// </summary>
+    [Alias("GetState")]
+    Task<DatacenterOverviewDto> GetState();
 }

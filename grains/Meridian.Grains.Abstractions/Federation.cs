@@ -26,4 +26,11 @@ public interface ICertificateInventoryGrain : IGrainWithStringKey
     /// <summary>Certificates on the active root / all known certificates.</summary>
     [Alias("GetProgress")]
     Task<RotationProgressDto> GetProgressAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Rotation progress and each service's root, for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
+    /// (hence the name without <c>Async</c>). Read-only; never a private key.
+    /// </summary>
+    [Alias("GetState")]
+    Task<CertificateInventoryDto> GetState();
 }

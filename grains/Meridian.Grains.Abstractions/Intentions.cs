@@ -194,6 +194,13 @@ public interface IIntentionGrain : IGrainWithStringKey
     /// <summary>Stores <paramref name="entry"/> (null deletes). Durable before it returns. Idempotent.</summary>
     [Alias("Set")]
     Task SetAsync(IntentionEntryDto? entry, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The stored entry (null when none), for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
+    /// (hence the name without <c>Async</c>). Read-only; never a private key.
+    /// </summary>
+    [Alias("GetState")]
+    Task<IntentionEntryDto?> GetState();
 }
 
 /// <summary>One bucket of a datacenter's destination list (key: <c>dc/NN</c>). Written only by the registry.</summary>
@@ -284,6 +291,13 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// </summary>
     [Alias("WaitForReplicated"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The datacenter's intentions and index, for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
+    /// (hence the name without <c>Async</c>). Read-only; never a private key.
+    /// </summary>
+    [Alias("GetState")]
+    Task<IntentionListDto> GetState();
 }
 
 /// <summary>

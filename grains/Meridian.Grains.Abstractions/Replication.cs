@@ -48,6 +48,13 @@ public interface IIntentionReplicatorGrain : IGrainWithStringKey
     /// <summary>The replicator's status.</summary>
     [Alias("GetStatus"), AlwaysInterleave]
     Task<ReplicationStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The replicator's status, for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
+    /// (hence the name without <c>Async</c>). Read-only; never a private key.
+    /// </summary>
+    [Alias("GetState"), AlwaysInterleave]
+    Task<ReplicationStatusDto> GetState();
 }
 
 /// <summary>
@@ -64,4 +71,11 @@ public interface IRootWatcherGrain : IGrainWithStringKey
     /// <summary>The watcher's status.</summary>
     [Alias("GetStatus"), AlwaysInterleave]
     Task<ReplicationStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The watcher's status, for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
+    /// (hence the name without <c>Async</c>). Read-only; never a private key.
+    /// </summary>
+    [Alias("GetState"), AlwaysInterleave]
+    Task<ReplicationStatusDto> GetState();
 }

@@ -4,6 +4,23 @@ namespace Meridian.Grains;
 public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IDatacenterGrain
 {
     /// <inheritdoc />
+    public async Task<DatacenterOverviewDto> GetState()
+    {
+        var name = this.GetPrimaryKeyString();
+        var status = await GetStatusAsync();
+        var roots = GrainFactory.GetGrain<ICertificateAuthorityGrain>(name).GetRootsAsync();
+        var intentions = GrainFactory.GetGrain<IIntentionRegistryGrain>(name).ListAsync();
+        var certificates = GrainFactory.GetGrain<ICertificateInventoryGrain>(name).GetState();
+        return new DatacenterOverviewDto
+        {
+            Status = status,
+            Roots = await roots,
+            Intentions = await intentions,
+            Certificates = await certificates,
+        };
+    }
+
+    /// <inheritdoc />
     public async Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         var name = this.GetPrimaryKeyString();

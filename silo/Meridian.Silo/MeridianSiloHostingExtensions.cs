@@ -139,7 +139,7 @@ public static class MeridianSiloHostingExtensions
         return 2;
     }
 
-    /// <summary>Maps <c>/health</c> (JSON status, 200 when healthy, 503 otherwise) and the Orleans dashboard at <c>/dashboard</c>.</summary>
+    /// <summary>Maps <c>/health</c> (JSON status, 200 when healthy, 503 otherwise), the Orleans dashboard at <c>/dashboard</c> and the Meridian page at <c>/dashboard/meridian</c>.</summary>
     public static WebApplication MapMeridianEndpoints(this WebApplication app)
     {
         app.MapGet("/health", async (IGrainFactory grains, IOptions<MeridianOptions> options, CancellationToken ct) =>
@@ -156,7 +156,11 @@ public static class MeridianSiloHostingExtensions
                 status.Degraded,
             }, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
-        if (DashboardEnabled(app.Configuration)) app.MapOrleansDashboard(routePrefix: "/dashboard");
+        if (DashboardEnabled(app.Configuration))
+        {
+            app.MapOrleansDashboard(routePrefix: MeridianDashboard.DashboardPrefix);
+            app.MapMeridianDashboard();
+        }
         return app;
     }
 

@@ -127,6 +127,10 @@ public sealed partial class CertificateAuthorityGrain(
     public Task<CaStatusDto> GetStatusAsync(CancellationToken cancellationToken = default) => Task.FromResult(Status());
 
     /// <inheritdoc />
+    public Task<CaOverviewDto> GetState() =>
+        Task.FromResult(new CaOverviewDto { Status = Status(), Roots = Roots(), Configuration = ConfigDto() });
+
+    /// <inheritdoc />
     public async Task<SerialBlockDto> ReserveSerialsAsync(int count, CancellationToken cancellationToken = default)
     {
         if (count is < 1 or > 65_536) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be 1..65536");

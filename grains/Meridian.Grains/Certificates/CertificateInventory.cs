@@ -22,16 +22,34 @@ public sealed class CertificateInventoryGrain : Grain, ICertificateInventoryGrai
 
     /// <inheritdoc />
     public async Task<RotationProgressDto> GetProgressAsync(CancellationToken cancellationToken = default)
+        => Progress(await ActiveRootAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<CertificateInventoryDto> GetState()
     {
-        var ca = await GrainFactory.GetGrain<ICertificateAuthorityGrain>(this.GetPrimaryKeyString()).GetStatusAsync(cancellationToken);
-        return new RotationProgressDto
+        var active = await ActiveRootAsync(default);
+        return new CertificateInventoryDto
         {
-            Datacenter = this.GetPrimaryKeyString(),
-            ActiveRootID = ca.ActiveRootID,
-            OnActiveRoot = _rootByService.Values.Count(r => r == ca.ActiveRootID),
-            Total = _rootByService.Count,
+            Progress = Progress(active),
+            Certificates = [.. _rootByService.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new CertificateInventoryEntryDto
+            {
+                Service = p.Key,
+                RootID = p.Value,
+                OnActiveRoot = p.Value == active,
+            })],
         };
     }
+
+    private async Task<string> ActiveRootAsync(CancellationToken cancellationToken)
+        => (await GrainFactory.GetGrain<ICertificateAuthorityGrain>(this.GetPrimaryKeyString()).GetStatusAsync(cancellationToken)).ActiveRootID;
+
+    private RotationProgressDto Progress(string activeRootId) => new()
+    {
+        Datacenter = this.GetPrimaryKeyString(),
+        ActiveRootID = activeRootId,
+        OnActiveRoot = _rootByService.Values.Count(r => r == activeRootId),
+        Total = _rootByService.Count,
+    };
 }
 
 /// <summary>

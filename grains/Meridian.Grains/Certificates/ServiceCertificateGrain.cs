@@ -64,6 +64,9 @@ public sealed partial class ServiceCertificateGrain(
     }
 
     /// <inheritdoc />
+    public Task<IssuedCertificateDto?> GetState() => Task.FromResult(_current is null ? null : _current with { PrivateKeyPEM = "" });
+
+    /// <inheritdoc />
     public async Task<IssuedCertificateDto> WaitForNewerAsync(string serial, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         var deadline = clock.GetUtcNow() + ChangeSignal.Clamp(maxWait);

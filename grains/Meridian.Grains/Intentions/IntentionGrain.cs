@@ -15,6 +15,9 @@ public sealed class IntentionGrain(
     public Task<IntentionEntryDto?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(state.State.Entry);
 
     /// <inheritdoc />
+    public Task<IntentionEntryDto?> GetState() => GetAsync();
+
+    /// <inheritdoc />
     public async Task SetAsync(IntentionEntryDto? entry, CancellationToken cancellationToken = default)
     {
         state.State.Entry = entry;

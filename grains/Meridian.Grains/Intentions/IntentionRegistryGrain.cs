@@ -166,6 +166,9 @@ public sealed partial class IntentionRegistryGrain(
     }
 
     /// <inheritdoc />
+    public Task<IntentionListDto> GetState() => ListAsync();
+
+    /// <inheritdoc />
     public Task<IntentionMatchDto> MatchAsync(string by, ImmutableArray<string> names, CancellationToken cancellationToken = default)
     {
         var type = IntentionMatcher.ParseMatchType(by);

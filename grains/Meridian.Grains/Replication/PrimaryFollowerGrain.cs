@@ -89,6 +89,9 @@ public abstract partial class PrimaryFollowerGrain(
             LastSuccessAge = _status.LastSuccess == DateTimeOffset.MinValue ? null : clock.GetUtcNow() - _status.LastSuccess,
         });
 
+    /// <summary>The loop's status, for the Orleans dashboard's Grain Details.</summary>
+    public Task<ReplicationStatusDto> GetState() => GetStatusAsync();
+
     /// <summary>
     /// Records the primary's index from a poll's answer, before it is applied: the lag stays real when the apply then
     /// fails (a refused first sync lags by the primary's whole index, not 0).

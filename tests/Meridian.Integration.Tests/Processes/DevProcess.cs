@@ -19,6 +19,9 @@ public sealed class DevProcess : IAsyncDisposable
     /// <summary>The dc1 gateway, HOST:PORT.</summary>
     public string Gateway { get; }
 
+    /// <summary>Each datacenter's HTTP base URL (dashboard, /health), <c>http://127.0.0.1:PORT</c>; set by <see cref="StartFederatedAsync"/>.</summary>
+    public IReadOnlyDictionary<string, string> HttpBases { get; private set; } = new Dictionary<string, string>();
+
     /// <summary>Everything printed so far (banner first).</summary>
     public string Output => _process.Output;
 
@@ -64,7 +67,10 @@ public sealed class DevProcess : IAsyncDisposable
             "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
         ];
         var gateways = datacenters.Select((dc, k) => (dc, $"127.0.0.1:{gatewayPort + k}")).ToDictionary(p => p.dc, p => p.Item2);
-        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), gatewayPort + Array.IndexOf(datacenters, primary));
+        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), gatewayPort + Array.IndexOf(datacenters, primary))
+        {
+            HttpBases = datacenters.Select((dc, k) => (dc, $"http://127.0.0.1:{httpPort + k}")).ToDictionary(p => p.dc, p => p.Item2),
+        };
         try
         {
             var ready = await dev._process.WaitForLineAsync(l => l.StartsWith("meridian dev: ready", StringComparison.Ordinal), ReadyTimeout);
