@@ -170,7 +170,7 @@ public sealed partial class IntentionRegistryGrain(
     {
         var type = IntentionMatcher.ParseMatchType(by);
         var requested = names.IsDefault ? [] : names;
-        var selectors = requested.Select(n => ServiceSelector.Parse(n, "name")).ToList();
+        var selectors = IntentionRefs.ParseAll(requested, "name");
         // By destination, the index already holds each destination's sorted list (the one the authorizer walks):
         // a lookup per name instead of a scan of every entry. Same result as IntentionMatcher.Match: the same covering
         // entries (own, namespace wildcard, all-wildcard; `*`/name entries are invalid) sorted by the same total order.
@@ -278,8 +278,10 @@ public sealed partial class IntentionRegistryGrain(
         DestinationNS = string.IsNullOrEmpty(i.DestinationNS) ? IntentionConstants.Default : i.DestinationNS,
     };
 
+    // Get and delete address what is stored: no name rule here, so an intention written before the rule was
+    // enforced can still be read and deleted.
     private static (ServiceSelector Source, ServiceSelector Destination) ParseRef(IntentionRefDto r)
-        => IntentionRefs.Parse(r.Source, r.Destination);
+        => IntentionRefs.Parse(r.Source, r.Destination, existing: true);
 
     private static bool SameSource(SourceIntention a, SourceIntention b)
         => a.Name == b.Name && OrDefault(a.Namespace) == OrDefault(b.Namespace) && OrDefault(a.Partition) == OrDefault(b.Partition)
