@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Meridian.Client;
+using Meridian.Grains;
 
 namespace Meridian.Cli;
 
@@ -50,12 +51,22 @@ internal sealed class CommandRunner(CliContext context, GlobalOptions globals)
     public CliContext Context => context;
     public GlobalOptions Globals => globals;
 
-    /// <summary>A command that talks to one datacenter through <see cref="IMeridianClient"/>.</summary>
-    public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task> body)
+    /// <summary>
+    /// A command that talks to one datacenter through <see cref="IMeridianClient"/>. <paramref name="fields"/> names the
+    /// option behind each API field, for the server's validation problems.
+    /// </summary>
+    public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task> body, ApiFields? fields = null)
         => command.SetAction((parse, ct) => RunAsync(parse, ct, async (run, settings) =>
         {
             await using var connection = await context.Clients.ConnectAsync(settings, ct);
-            await body(run, connection.Client);
+            try
+            {
+                await body(run, connection.Client);
+            }
+            catch (MeridianValidationException invalid) when (fields is not null)
+            {
+                throw fields.Rename(invalid);
+            }
             return ExitCodes.Ok;
         }));
 
