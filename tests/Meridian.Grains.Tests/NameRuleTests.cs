@@ -89,10 +89,15 @@ public sealed class NameRuleTests(ClusterFixture fx)
         Assert.Contains((await registry.ListAsync()).Intentions, i => (i.SourceName, i.DestinationName) == (spoof, db));
         var reference = new IntentionRefDto { Source = spoof, Destination = db };
         Assert.Equal(spoof, (await registry.GetAsync(reference)).SourceName);
+        // The destination stays writable: a valid source is added beside the stored one.
+        await registry.UpsertAsync(new IntentionDto { SourceName = "api", DestinationName = db, Action = "deny" });
+        Assert.Equal(["api", spoof], (await registry.MatchAsync("destination", [db])).Matches[0].Intentions
+            .Select(i => i.SourceName).Order(StringComparer.Ordinal));
         var deleted = await registry.DeleteAsync(reference);
         Assert.True(deleted.Index > 1, $"delete index {deleted.Index}");
-        Assert.DoesNotContain((await registry.ListAsync()).Intentions, i => i.DestinationName == db);
-        Assert.Null(await cluster.Client.GetGrain<IIntentionGrain>($"{CustomCluster.Datacenter}/{key}").GetAsync());
+        Assert.Equal(["api"], (await registry.ListAsync()).Intentions.Where(i => i.DestinationName == db).Select(i => i.SourceName));
+        Assert.Equal(["api"], (await cluster.Client.GetGrain<IIntentionGrain>($"{CustomCluster.Datacenter}/{key}").GetAsync())!
+            .Sources.Select(x => x.Name));
         // Nothing new can be written under that name.
         await Assert.ThrowsAsync<MeridianValidationException>(
             () => registry.UpsertAsync(new IntentionDto { SourceName = spoof, DestinationName = db, Action = "allow" }));

@@ -100,17 +100,19 @@ public sealed partial class IntentionRegistryGrain(
             Type = flat.SourceType,
             Description = flat.Description,
         };
-        var sources = existing?.Sources.Where(s => !SameSource(s, source)).ToList() ?? [];
-        sources.Add(source);
+        var stored = existing?.Sources.Where(s => !SameSource(s, source)).ToList() ?? [];
+        var keepMeta = flat.Meta.Count == 0 && existing is not null;
+        // The new source was checked above; what the entry already holds may predate a rule (names, control
+        // characters) and must not make the destination unwritable.
         var candidate = IntentionRules.CreateEntry(new ServiceIntentionsEntry
         {
             Name = flat.DestinationName,
             Namespace = flat.DestinationNS,
             Partition = flat.DestinationPartition,
-            Sources = [.. sources],
+            Sources = [.. stored, source],
             // Meta belongs to the destination's entry (shared by its sources), as for Consul config entries.
-            Meta = flat.Meta.Count > 0 ? flat.Meta : existing?.Meta ?? ImmutableDictionary<string, string>.Empty,
-        });
+            Meta = keepMeta ? existing!.Meta : flat.Meta,
+        }, stored, storedMeta: keepMeta);
         if (existing is not null && IntentionDiff.ContentHash(existing) == IntentionDiff.ContentHash(candidate))
             return new IntentionWriteResultDto(existing.ModifyIndex, datacenter.Datacenter); // idempotent: nothing changed
 

@@ -39,6 +39,35 @@ public static class IntentionRules
     }
 
     /// <summary>
+    /// <see cref="CreateEntry(ServiceIntentionsEntry)"/> for a write that adds to a stored entry: problems of the
+    /// sources in <paramref name="stored"/> (the same instances, carried over unchanged) and of the Meta when
+    /// <paramref name="storedMeta"/> are not reported. They passed the rules of the version that stored them; a rule
+    /// added since must not make the destination unwritable, only keep new text out. (Delete them to clean up.)
+    /// </summary>
+    public static ServiceIntentionsEntry CreateEntry(ServiceIntentionsEntry spec, IReadOnlyCollection<SourceIntention> stored, bool storedMeta)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(stored);
+        var carried = new HashSet<int>();
+        for (var i = 0; i < spec.Sources.Length; i++)
+        {
+            if (stored.Any(s => ReferenceEquals(s, spec.Sources[i]))) carried.Add(i);
+        }
+        DomainValidationException.ThrowIfAny([.. Validate(spec).Where(p => !(storedMeta && p.Field == "Meta") && !carried.Contains(SourceIndex(p.Field)))]);
+        return Normalize(spec);
+    }
+
+    // The i of a "Sources[i]..." field (input position), -1 for any other field.
+    private static int SourceIndex(string field)
+    {
+        const string prefix = "Sources[";
+        if (!field.StartsWith(prefix, StringComparison.Ordinal)) return -1;
+        var close = field.IndexOf(']', prefix.Length);
+        return close > 0 && int.TryParse(field.AsSpan(prefix.Length, close - prefix.Length), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var i) ? i : -1;
+    }
+
+    /// <summary>
     /// Consul's deterministic normalisation: destination namespace/partition default to <c>default</c>; each source
     /// gets Type <c>consul</c> when empty, inherits the destination namespace/partition when unset (a wildcard
     /// destination namespace is not inherited), upper-cased HTTP methods and a computed precedence; sources are

@@ -241,6 +241,22 @@ public sealed class IntentionRulesTests
     }
 
     [Fact]
+    public void CreateEntry_StoredPartsBreakingANewerRule_AreCarriedOverNewPartsAreChecked()
+    {
+        // Stored by a version without the name and control-character rules.
+        var storedSource = Src("web\u0001");
+        var storedMeta = new Dictionary<string, string> { ["k"] = "v\u0007" };
+
+        var created = IntentionRules.CreateEntry(Entry("db", storedSource, Src("api")) with { Meta = storedMeta }, [storedSource], storedMeta: true);
+        Assert.Equal(["api", "web\u0001"], created.Sources.Select(x => x.Name).Order(StringComparer.Ordinal));
+
+        // A new source, or new meta, still meets every rule; an equal but new source instance is new.
+        var ex = Assert.Throws<DomainValidationException>(() => IntentionRules.CreateEntry(
+            Entry("db", storedSource, Src("Api"), Src("web\u0001", srcDc: "dc1")) with { Meta = storedMeta }, [storedSource], storedMeta: false));
+        Assert.Equal(["Meta", "Sources[1].Name", "Sources[2].Name"], ex.Problems.Select(p => p.Field));
+    }
+
+    [Fact]
     public void CreateEntry_Invalid_ThrowsDomainValidationExceptionWithAllProblems()
     {
         var ex = Assert.Throws<DomainValidationException>(() => IntentionRules.CreateEntry(new ServiceIntentionsEntry { Meta = Meta(65) }));
