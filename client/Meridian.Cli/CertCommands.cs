@@ -23,24 +23,29 @@ internal static class CertCommands
 
     private static Command Get(CommandRunner runner)
     {
-        var common = new CommonOptions();
+        var common = new CommonOptions("Write cert.pem (leaf + chain), key.pem (mode 0600) and ca.pem (trust bundle) here and print their paths");
+        var includeKey = new Option<bool>("--include-key")
+        {
+            Description = "Without --out: print the private key too (it is left out unless asked: a terminal's scrollback is not a key store)",
+        };
         var waitNewerThan = new Option<string?>("--wait-newer-than")
         {
             Description = "Wait until the service has a certificate with another serial than this one (renewal, rotation)",
             HelpName = "SERIAL",
         };
-        var command = common.AddTo(new Command("get", "Get the service's certificate and private key") { waitNewerThan });
+        var command = common.AddTo(new Command("get", "Get the service's certificate and private key (the key is written with --out, printed only with --include-key)") { waitNewerThan, includeKey });
         runner.OnClient(command, async (run, client) =>
         {
             var issued = await client.GetCertificateAsync(run.Required(common.Service), run.Get(waitNewerThan), cancellationToken: run.CancellationToken);
-            await WriteAsync(run, client, issued, run.Get(common.Out), withKey: true);
+            await WriteAsync(run, client, issued, run.Get(common.Out), run.Get(includeKey) ? KeyOutput.Print : KeyOutput.FileOnly);
         }, CommonOptions.Fields);
         return command;
     }
 
     private static Command Sign(CommandRunner runner)
     {
-        var common = new CommonOptions();
+        // No key.pem here: the workload made the key and keeps it.
+        var common = new CommonOptions("Write cert.pem (leaf + chain) and ca.pem (trust bundle) here and print their paths");
         var csr = new Option<FileInfo>("--csr") { Description = "PEM certificate signing request made by the workload", Required = true, HelpName = "FILE" }
             .AcceptExistingOnly();
         var command = common.AddTo(new Command("sign", "Sign the workload's own CSR; its private key never leaves the workload") { csr });
@@ -48,24 +53,50 @@ internal static class CertCommands
         {
             var csrPem = await File.ReadAllTextAsync(run.Required(csr).FullName, run.CancellationToken);
             var issued = await client.SignCertificateAsync(run.Required(common.Service), csrPem, run.CancellationToken);
-            await WriteAsync(run, client, issued, run.Get(common.Out), withKey: false);
+            await WriteAsync(run, client, issued, run.Get(common.Out), KeyOutput.None);
         }, CommonOptions.Fields);
         return command;
     }
 
-    private static async Task WriteAsync(CommandRun run, IMeridianClient client, IssuedCertificateDto issued, DirectoryInfo? outDirectory, bool withKey)
+    /// <summary>What happens to the private key of an issued certificate.</summary>
+    private enum KeyOutput
+    {
+        /// <summary>There is none to show (<c>cert sign</c>: the workload holds it).</summary>
+        None,
+        /// <summary>Written to key.pem under --out; never printed.</summary>
+        FileOnly,
+        /// <summary>Printed too, because the user asked (--include-key).</summary>
+        Print,
+    }
+
+    private static async Task WriteAsync(CommandRun run, IMeridianClient client, IssuedCertificateDto issued, DirectoryInfo? outDirectory, KeyOutput key)
     {
         if (outDirectory is null)
         {
+            var printKey = key == KeyOutput.Print && issued.PrivateKeyPEM.Length > 0;
+            if (key == KeyOutput.FileOnly)
+            {
+                await run.Context.Error.WriteLineAsync(
+                    "meridian: the private key is not printed; pass --out DIR to write key.pem (mode 0600), or --include-key to print it");
+            }
+            if (run.Output.Json)
+            {
+                // Consul's field names, minus the key unless it was asked for.
+                var json = System.Text.Json.JsonSerializer.SerializeToNode(issued, Output.JsonOptions)!.AsObject();
+                if (!printKey) json.Remove(nameof(IssuedCertificateDto.PrivateKeyPEM));
+                run.Output.WriteJson(json);
+                return;
+            }
             run.Output.Write(issued, (o, c) =>
             {
                 o.Fields(("SerialNumber", c.SerialNumber), ("ServiceURI", c.ServiceURI),
                     ("ValidAfter", Output.Time(c.ValidAfter)), ("ValidBefore", Output.Time(c.ValidBefore)));
                 o.Pem(c.CertPEM);
-                if (withKey && c.PrivateKeyPEM.Length > 0) o.Pem(c.PrivateKeyPEM);
+                if (printKey) o.Pem(c.PrivateKeyPEM);
             });
             return;
         }
+        var withKey = key != KeyOutput.None;
         // The trust bundle is every root still listed (pruned roots are gone): peers may hold leaves of any of them.
         var roots = await client.GetCaRootsAsync(run.CancellationToken);
         var directory = outDirectory.FullName;
@@ -79,17 +110,13 @@ internal static class CertCommands
             ("SerialNumber", f.SerialNumber), ("cert", f.CertFile), ("key", f.KeyFile), ("ca", f.CAFile)));
     }
 
-    private sealed class CommonOptions
+    private sealed class CommonOptions(string outDescription)
     {
         // The certificate grain's key is "<datacenter>/<service>": its service part is reported as "service.Service".
         public static readonly ApiFields Fields = new(("--service", ["service", "service.Service"]), ("--csr", ["csr"]));
 
         public Option<string> Service { get; } = new("--service") { Description = "Service name", Required = true, HelpName = "NAME" };
-        public Option<DirectoryInfo?> Out { get; } = new("--out")
-        {
-            Description = "Write cert.pem (leaf + chain), key.pem (mode 0600) and ca.pem (trust bundle) here and print their paths",
-            HelpName = "DIR",
-        };
+        public Option<DirectoryInfo?> Out { get; } = new("--out") { Description = outDescription, HelpName = "DIR" };
 
         public Command AddTo(Command command)
         {

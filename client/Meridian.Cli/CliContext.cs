@@ -56,18 +56,25 @@ internal sealed class CommandRunner(CliContext context, GlobalOptions globals)
     /// option behind each API field, for the server's validation problems.
     /// </summary>
     public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task> body, ApiFields? fields = null)
+        => OnClient(command, async (run, client) =>
+        {
+            await body(run, client);
+            return ExitCodes.Ok;
+        }, fields);
+
+    /// <summary>A command that talks to one datacenter and decides its own exit code when it succeeds.</summary>
+    public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task<int>> body, ApiFields? fields = null)
         => command.SetAction((parse, ct) => RunAsync(parse, ct, async (run, settings) =>
         {
             await using var connection = await context.Clients.ConnectAsync(settings, ct);
             try
             {
-                await body(run, connection.Client);
+                return await body(run, connection.Client);
             }
             catch (MeridianValidationException invalid) when (fields is not null)
             {
                 throw fields.Rename(invalid);
             }
-            return ExitCodes.Ok;
         }));
 
     /// <summary>A command that does not need a connection (it may open its own through <see cref="CliContext.Clients"/>).</summary>

@@ -204,6 +204,11 @@ internal static class DevCommand
         o.Line(plan.InMemory
             ? "meridian dev: data lives in memory and is lost on exit (use --postgres CONNSTR to keep it)"
             : "meridian dev: data is stored in PostgreSQL and survives restarts");
+        if (plan.InMemory)
+        {
+            o.Line("meridian dev: a restart makes a new trust domain and new roots: certificates issued before stop verifying, " +
+                "and every intention (every deny too) is gone");
+        }
         foreach (var s in plan.Silos)
         {
             var role = s.Datacenter == s.PrimaryDatacenter ? "primary" : $"secondary of {s.PrimaryDatacenter}";

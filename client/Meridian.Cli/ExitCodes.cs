@@ -23,6 +23,9 @@ internal static class ExitCodes
     public const int PermissionDenied = 4;
     public const int Unreachable = 5;
 
+    /// <summary><c>intention check</c> answered "denied": Consul's exit code for it (bad input shares it, on stderr).</summary>
+    public const int Denied = 2;
+
     /// <summary>Prints the parser's errors as <c>--option: message</c> lines.</summary>
     public static int ReportParseErrors(IReadOnlyList<ParseError> errors, TextWriter error)
     {
@@ -57,13 +60,12 @@ internal static class ExitCodes
                     return (BadInput, invalid.Problems.Select(ProblemLine));
                 case OptionsValidationException options:
                     return (BadInput, options.Failures);
-                case MeridianNotFoundException:
-                    return (NotFound, [Prefixed(ex.Message)]);
-                case MeridianPermissionDeniedException:
-                    return (PermissionDenied, [Prefixed(ex.Message)]);
                 case NotPrimaryDatacenterException notPrimary:
                     return (PermissionDenied, [Prefixed($"{ex.Message} (writes go to the primary datacenter {notPrimary.PrimaryDatacenter})")]);
-                case MeridianUnreachableException or DatacenterUnreachableException:
+                // Every other Meridian error by its kind: the silo and the SDK turn whatever else failed into one.
+                case MeridianException meridian:
+                    return (CodeOf(meridian.Kind), [Prefixed(ex.Message)]);
+                case MeridianUnreachableException:
                     return (Unreachable, [Prefixed(ex.Message)]);
                 case ConnectionFailedException or SocketConnectionException or SiloUnavailableException
                     or GatewayTooBusyException or SocketException or TimeoutException:
@@ -76,6 +78,16 @@ internal static class ExitCodes
     }
 
     private static string Prefixed(string message) => "meridian: " + message;
+
+    // Rate limits and a CA that is not ready yet stay 1: retried by the caller, not fixed by other input.
+    private static int CodeOf(MeridianErrorKind kind) => kind switch
+    {
+        MeridianErrorKind.Validation => BadInput,
+        MeridianErrorKind.NotFound => NotFound,
+        MeridianErrorKind.PermissionDenied or MeridianErrorKind.NotPrimary => PermissionDenied,
+        MeridianErrorKind.Unavailable => Unreachable,
+        _ => Failed,
+    };
 
     // Core keeps Consul's message texts, many of which already start with the field ("SourceName: wildcard …"):
     // print the field once.

@@ -160,12 +160,18 @@ internal static class IntentionCommands
     {
         var source = CliParsers.ServiceRefOption("--source", "Source service [NS/]NAME", required: true);
         var destination = CliParsers.ServiceRefOption("--destination", "Destination service [NS/]NAME", required: true);
-        var command = new Command("check", "Whether the source may connect to the destination") { source, destination };
+        var command = new Command("check", "Whether the source may connect to the destination: exit 0 when allowed, 2 when denied (as Consul)")
+        {
+            source, destination,
+        };
         runner.OnClient(command, async (run, client) =>
         {
             var allowed = await client.CheckIntentionAsync(
                 run.Get(source)!.Value.ToString(), run.Get(destination)!.Value.ToString(), run.CancellationToken);
             run.Output.Write(new CheckResult(allowed), (o, r) => o.Line(r.Allowed ? "allowed" : "denied"));
+            // Consul's `intention check` exits 2 when denied, so `consul intention check a b && …` scripts keep working.
+            // 2 is also our bad-input code; both mean "do not connect", and only bad input writes to stderr.
+            return allowed ? ExitCodes.Ok : ExitCodes.Denied;
         }, PairFields);
         return command;
     }

@@ -6,7 +6,8 @@ namespace Meridian.Client;
 /// The Meridian SDK: every operation a user, the <c>meridian</c> CLI or (later) the HTTP API performs against a
 /// datacenter. Errors callers may branch on: <see cref="MeridianValidationException"/> (bad input; nothing written),
 /// <see cref="MeridianNotFoundException"/>, <see cref="MeridianPermissionDeniedException"/>,
-/// <see cref="NotPrimaryDatacenterException"/>, <see cref="MeridianUnreachableException"/>.
+/// <see cref="NotPrimaryDatacenterException"/>, <see cref="MeridianUnreachableException"/>; every other failure in the
+/// datacenter arrives as a <see cref="MeridianException"/> whose <see cref="MeridianException.Kind"/> says what kind it is.
 /// </summary>
 public interface IMeridianClient
 {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Meridian.Grains;
 using Microsoft.Extensions.Options;
 
@@ -88,10 +89,20 @@ public sealed class MeridianClient(IClusterClient cluster, IOptions<MeridianClie
     private IAuthorizerGrain Authorizer => cluster.GetGrain<IAuthorizerGrain>(Datacenter);
     private ICertificateAuthorityGrain Ca => cluster.GetGrain<ICertificateAuthorityGrain>(Datacenter);
 
-    // Every call carries the caller's token in the request context (read by the silo, never logged).
-    private Task<T> Call<T>(Func<Task<T>> call)
+    // Every call carries the caller's token in the request context (read by the silo, never logged). A failure that is
+    // neither a Meridian error nor the connection's own (timeout, unreachable gateway: the CLI names the gateway for
+    // those) becomes a Meridian error here too: an exception the silo could not turn into one (a grain that failed to
+    // activate) or that this client cannot decode (no codec) must not reach callers as an Orleans internal.
+    private async Task<T> Call<T>(Func<Task<T>> call, [CallerMemberName] string operation = "")
     {
         CallerToken.Set(_options.Token);
-        return call();
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (!MeridianErrors.IsTransport(e) && MeridianErrors.Translate(e, operation) is { } error)
+        {
+            throw error;
+        }
     }
 }

@@ -29,6 +29,7 @@ public static class MeridianEventIds
     public const int SchemaMissing = 5002;
     public const int SiloLoopRoundFailed = 5003;
     public const int SiloLoopStopped = 5004;
+    public const int GrainCallFailed = 5010;
 
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;

@@ -12,8 +12,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
-using Orleans.Serialization;
-using Orleans.Storage;
 
 namespace Meridian.Silo;
 
@@ -67,19 +65,13 @@ public static class MeridianSiloHostingExtensions
             });
             var address = IPAddress.Parse(endpoints.Address);
             silo.ConfigureEndpoints(address, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: false);
+            // Either provider stores state with the serializer AddMeridianGrainServices sets for StorageName (the
+            // Orleans one; see MeridianStorage): never set a provider's own, the memory and the PostgreSQL path must not
+            // differ again.
             if (storage.IsPostgreSql)
             {
                 silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
-                // NOTE: the ADO.NET provider's default serializer (Newtonsoft JSON with reference preservation) writes
-                // ImmutableDictionary state (IntentionDto.Meta) but cannot read it back, so grains failed to activate after
-                // a restart. Meridian's states are [GenerateSerializer] types with stable aliases: store them with the
-                // Orleans serializer, the format their aliases are for.
-                silo.AddAdoNetGrainStorage(StorageName, ob => ob.Configure<Serializer>((o, serializer) =>
-                {
-                    o.Invariant = "Npgsql";
-                    o.ConnectionString = storage.ConnectionString;
-                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-                }));
+                silo.AddAdoNetGrainStorage(StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
                 silo.UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = storage.ConnectionString; });
             }
             else

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 
 namespace Meridian.Silo;
@@ -42,9 +43,27 @@ public static class PostgreSqlSchema
             .Select(n => n[ResourcePrefix.Length..])
             .Order(StringComparer.Ordinal)];
 
-    /// <summary>The command an operator runs to install the schema (for error messages and logs).</summary>
-    public static string InstallCommand =>
-        "for f in sql/postgresql/0*.sql; do psql -v ON_ERROR_STOP=1 --single-transaction -d <database> -f \"$f\"; done";
+    /// <summary>
+    /// The command an operator runs, from the repository root, to install the schema into the database of
+    /// <paramref name="connectionString"/>: its host, port, user and database filled in (as sql/postgresql/README.md
+    /// writes it), never its password (psql asks for it, or reads PGPASSWORD / ~/.pgpass).
+    /// </summary>
+    public static string InstallCommand(string connectionString)
+    {
+        var c = new NpgsqlConnectionStringBuilder(connectionString);
+        var target = string.Join(' ', new[]
+        {
+            ("-h", c.Host), ("-p", c.Port.ToString(CultureInfo.InvariantCulture)),
+            ("-U", c.Username), ("-d", c.Database),
+        }.Where(o => !string.IsNullOrEmpty(o.Item2)).Select(o => $"{o.Item1} {ShellQuote(o.Item2!)}"));
+        return $"for f in sql/postgresql/0*.sql; do psql -v ON_ERROR_STOP=1 --single-transaction {target} -f \"$f\"; done";
+    }
+
+    // Single-quoted for a POSIX shell unless plainly safe (a host name, a user, a database name).
+    private static string ShellQuote(string value)
+        => value.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '.' or '-' or '_' or ':' or '/')
+            ? value
+            : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>Returns the text of one embedded script, e.g. <c>01-orleans-main.sql</c>.</summary>
     public static string ReadScript(string fileName)

@@ -22,7 +22,7 @@ internal sealed partial class PostgreSqlSchemaInstaller(IOptions<StorageOptions>
             LogMissing(logger, missing.Count);
             throw new SiloStartupException(
                 $"The PostgreSQL database has no Meridian/Orleans schema ({missing.Count} query keys missing, e.g. {missing[0]}). " +
-                $"Run: {PostgreSqlSchema.InstallCommand} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
+                $"Run: {PostgreSqlSchema.InstallCommand(storage.ConnectionString!)} -- or set Meridian:Storage:CreateSchema=true to let the silo create it.");
         }
         await PostgreSqlSchema.ApplyAsync(storage.ConnectionString!, cancellationToken);
         LogInstalled(logger, PostgreSqlSchema.ScriptNames.Count, PostgreSqlSchema.OrleansContractVersion);

@@ -62,6 +62,9 @@ public sealed class DevCommandTests
         Assert.Equal(["dc2", "dc1"], cli.Silos.Stopped.Select(s => s.Datacenter));
         var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("lost on exit", lines[1]);
+        // A restart of an in-memory dev silently invalidated every certificate and every deny: say so up front.
+        Assert.Contains("a restart makes a new trust domain and new roots", lines[2]);
+        Assert.Contains("every intention (every deny too) is gone", lines[2]);
         Assert.Equal("meridian dev: ready dc1=127.0.0.1:30000 dc2=127.0.0.1:30001", Assert.Single(lines, l => l.Contains("ready")));
         Assert.Equal(lines[^1], Assert.Single(lines, l => l.Contains("ready")));
     }

@@ -12,11 +12,24 @@ public sealed class OutputTests
         var cli = new CliHarness();
         cli.Client.Allowed = false;
         var result = await cli.RunAsync("intention", "check", "--source", "web", "--destination", "team/db", "--json");
-        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Equal(ExitCodes.Denied, result.ExitCode);
         var json = JsonFields.Parse(result.Stdout);
         Assert.Equal(["Allowed"], JsonFields.Names(json));
         Assert.False(json.GetProperty("Allowed").GetBoolean());
         Assert.Equal(("web", "team/db"), cli.Client.Last<(string, string)>());
+    }
+
+    [Theory]
+    [InlineData(true, 0, "allowed")]
+    [InlineData(false, 2, "denied")]
+    public async Task IntentionCheck_ExitCodeIsConsuls_ZeroAllowedTwoDenied(bool allowed, int exitCode, string printed)
+    {
+        var cli = new CliHarness();
+        cli.Client.Allowed = allowed;
+        var result = await cli.RunAsync("intention", "check", "--source", "web", "--destination", "db");
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.Equal(printed, result.Stdout.Trim());
+        Assert.Empty(result.Stderr);
     }
 
     [Fact]
@@ -73,10 +86,55 @@ public sealed class OutputTests
     }
 
     [Fact]
+    public async Task CertGet_WithoutOut_PrintsCertificateButNotTheKey_AndSaysHowToGetIt()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("cert", "get", "--service", "web");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Contains("LEAF", result.Stdout);
+        Assert.DoesNotContain("PRIVATE KEY", result.Stdout);
+        Assert.DoesNotContain("SECRET", result.Stdout);
+        Assert.Contains("--include-key", result.Stderr);
+        Assert.Contains("--out DIR", result.Stderr);
+    }
+
+    [Fact]
+    public async Task CertGet_JsonWithoutIncludeKey_LeavesThePrivateKeyFieldOut()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("cert", "get", "--service", "web", "--json");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        var json = JsonFields.Parse(result.Stdout);
+        Assert.False(json.TryGetProperty("PrivateKeyPEM", out _));
+        Assert.DoesNotContain("SECRET", result.Stdout);
+        Assert.Equal("0e", json.GetProperty("SerialNumber").GetString());
+    }
+
+    [Fact]
+    public async Task CertGet_IncludeKey_PrintsTheKey()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("cert", "get", "--service", "web", "--include-key");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Contains("SECRET", result.Stdout);
+        Assert.Empty(result.Stderr);
+    }
+
+    [Fact]
+    public async Task CertSignHelp_PromisesNoKeyFile_CertGetHelpDoes()
+    {
+        var sign = await new CliHarness().RunAsync("cert", "sign", "--help");
+        var get = await new CliHarness().RunAsync("cert", "get", "--help");
+        Assert.Contains("cert.pem", sign.Stdout);
+        Assert.DoesNotContain("key.pem", sign.Stdout);
+        Assert.Contains("key.pem", get.Stdout);
+    }
+
+    [Fact]
     public async Task CertGet_Json_HasConsulIssuedCertFields()
     {
         var cli = new CliHarness();
-        var result = await cli.RunAsync("cert", "get", "--service", "web", "--wait-newer-than", "0d", "--json");
+        var result = await cli.RunAsync("cert", "get", "--service", "web", "--wait-newer-than", "0d", "--json", "--include-key");
         Assert.Equal(ExitCodes.Ok, result.ExitCode);
         var json = JsonFields.Parse(result.Stdout);
         foreach (var field in new[] { "SerialNumber", "CertPEM", "PrivateKeyPEM", "ServiceURI", "ValidAfter", "ValidBefore" })
@@ -114,6 +172,12 @@ public sealed class ExitCodeTests
         { new RateLimitedException(), ExitCodes.Failed },
         { new CaNotInitializedException("CA is uninitialized and unable to sign certificates yet"), ExitCodes.Failed },
         { new InvalidOperationException("boom"), ExitCodes.Failed },
+        // What the silo and the SDK make of any other failure: the kind decides.
+        { new MeridianException("IIntentionRegistryGrain.UpsertAsync failed (JsonSerializationException): bad state"), ExitCodes.Failed },
+        { new MeridianException("primary unreachable", MeridianErrorKind.Unavailable), ExitCodes.Unreachable },
+        { new MeridianException("no such thing", MeridianErrorKind.NotFound), ExitCodes.NotFound },
+        { new MeridianException("bad value", MeridianErrorKind.Validation), ExitCodes.BadInput },
+        { new MeridianException("not allowed", MeridianErrorKind.PermissionDenied), ExitCodes.PermissionDenied },
     };
 
     [Theory]

@@ -41,9 +41,25 @@ public sealed class PostgreSqlSchemaTests(PostgresFixture fx)
         // Exit 2 with the fix in one line on stderr; before, an unhandled exception aborted the process (134).
         Assert.True(code == 2, $"exit {code}\n{silo.Output}");
         Assert.Contains("meridian silo: The PostgreSQL database has no Meridian/Orleans schema", silo.Output, StringComparison.Ordinal);
-        Assert.Contains(PostgreSqlSchema.InstallCommand, silo.Output, StringComparison.Ordinal);
+        // The command names this database's host, port, user and database (as sql/postgresql/README.md does), never a password.
+        var target = new Npgsql.NpgsqlConnectionStringBuilder(db);
+        Assert.Contains(PostgreSqlSchema.InstallCommand(db), silo.Output, StringComparison.Ordinal);
+        Assert.Contains($"-h {target.Host} -p {target.Port} -U {target.Username} -d {target.Database} -f \"$f\"", silo.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
         Assert.False(await PostgreSqlSchema.IsInstalledAsync(db)); // nothing was written
+    }
+
+    [Theory]
+    [InlineData("Host=db.internal;Port=5433;Database=meridian;Username=meridian;Password=s3cret-pw",
+        "-h db.internal -p 5433 -U meridian -d meridian -f")]
+    [InlineData("Host=127.0.0.1;Database=my db;Username=o'neil;Password=s3cret-pw",
+        "-h 127.0.0.1 -p 5432 -U 'o'\\''neil' -d 'my db' -f")]
+    public void InstallCommand_NamesHostPortUserDatabase_NeverThePassword(string connectionString, string expected)
+    {
+        var command = PostgreSqlSchema.InstallCommand(connectionString);
+        Assert.Contains(expected, command, StringComparison.Ordinal);
+        Assert.StartsWith("for f in sql/postgresql/0*.sql; do psql -v ON_ERROR_STOP=1 --single-transaction ", command, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", command, StringComparison.Ordinal);
     }
 
     [Fact]

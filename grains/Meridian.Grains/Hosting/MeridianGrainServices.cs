@@ -10,12 +10,13 @@ namespace Meridian.Grains.Hosting;
 public static class MeridianGrainServices
 {
     /// <summary>
-    /// Adds Meridian's silo services. The host must also register a <see cref="DatacenterContext"/> and the
-    /// <see cref="MeridianStorage.Name"/> grain storage.
+    /// Adds Meridian's silo services, including the serializer of the <see cref="MeridianStorage.Name"/> grain storage.
+    /// The host must also register a <see cref="DatacenterContext"/> and that grain storage (any provider).
     /// </summary>
     public static ISiloBuilder AddMeridianGrainServices(this ISiloBuilder silo)
     {
         var services = silo.Services;
+        services.AddMeridianStorageSerializer();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SiloStopping>();
         services.AddSingleton<IntentionCache>();

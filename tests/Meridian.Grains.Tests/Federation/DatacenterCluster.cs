@@ -68,7 +68,7 @@ public sealed class DatacenterCluster : IAsyncDisposable
         {
             silo.UseInMemoryReminderService();
             silo.Services.AddKeyedSingleton<IGrainStorage>(MeridianStorage.Name,
-                (sp, _) => new RecordingGrainStorage(store, sp.GetRequiredService<Orleans.Serialization.Serializer>()));
+                (sp, _) => new RecordingGrainStorage(store, sp.GetRequiredKeyedService<IGrainStorageSerializer>(MeridianStorage.Name)));
             silo.Services.AddSingleton(context);
             silo.Services.AddSingleton(CaConfiguration.Default);
             // Registered before AddMeridianGrainServices, whose TryAdd then keeps these.

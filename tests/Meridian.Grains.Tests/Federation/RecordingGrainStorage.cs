@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Meridian.Grains.Tests.Federation;
@@ -70,14 +69,17 @@ public sealed class DatacenterStore(string datacenter)
     }
 }
 
-/// <summary>The <see cref="IGrainStorage"/> registered as <see cref="MeridianStorage.Name"/> in test silos, backed by a <see cref="DatacenterStore"/>.</summary>
-public sealed class RecordingGrainStorage(DatacenterStore store, Serializer serializer) : IGrainStorage
+/// <summary>
+/// The <see cref="IGrainStorage"/> registered as <see cref="MeridianStorage.Name"/> in test silos, backed by a
+/// <see cref="DatacenterStore"/>; it serializes with the silo's serializer for that provider name, as real providers do.
+/// </summary>
+public sealed class RecordingGrainStorage(DatacenterStore store, IGrainStorageSerializer serializer) : IGrainStorage
 {
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         if (store.TryRead(stateName, grainId, out var row))
         {
-            grainState.State = serializer.Deserialize<T>(row.Data);
+            grainState.State = serializer.Deserialize<T>(new BinaryData(row.Data));
             grainState.ETag = row.ETag;
             grainState.RecordExists = true;
         }
@@ -91,8 +93,8 @@ public sealed class RecordingGrainStorage(DatacenterStore store, Serializer seri
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var data = serializer.SerializeToArray(grainState.State);
-        var copy = serializer.Deserialize<T>(data)!;
+        var data = serializer.Serialize(grainState.State).ToArray();
+        var copy = serializer.Deserialize<T>(new BinaryData(data))!;
         grainState.ETag = store.Write(stateName, grainId, grainState.ETag, data, typeof(T), copy);
         grainState.RecordExists = true;
         return Task.CompletedTask;

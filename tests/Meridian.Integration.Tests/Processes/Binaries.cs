@@ -12,6 +12,9 @@ public static class Binaries
 {
     private static readonly Lazy<string> RepositoryRoot = new(FindRepositoryRoot);
 
+    /// <summary>The repository's root folder (where README.md is).</summary>
+    public static string Repository => RepositoryRoot.Value;
+
     /// <summary><c>silo/Meridian.Silo/bin/&lt;config&gt;/net10.0/Meridian.Silo.dll</c>.</summary>
     public static string Silo => Locate(Path.Combine("silo", "Meridian.Silo"), "Meridian.Silo.dll");
 

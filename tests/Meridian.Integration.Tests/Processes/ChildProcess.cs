@@ -175,14 +175,17 @@ public static class Commands
     }
 
     /// <summary>Runs any executable found on PATH.</summary>
-    public static async Task<CommandResult> RunAsync(string fileName, params string[] args)
+    public static Task<CommandResult> RunAsync(string fileName, params string[] args) => RunAsync(fileName, Timeout, args);
+
+    /// <summary>Runs any executable found on PATH, killed after <paramref name="timeout"/>.</summary>
+    public static async Task<CommandResult> RunAsync(string fileName, TimeSpan timeout, params string[] args)
     {
         var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(Timeout);
+        using var cts = new CancellationTokenSource(timeout);
         try
         {
             await process.WaitForExitAsync(cts.Token);
@@ -190,7 +193,7 @@ public static class Commands
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not exit within {Timeout.TotalSeconds:0} s");
+            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not exit within {timeout.TotalSeconds:0} s");
         }
         return new CommandResult($"{fileName} {string.Join(' ', args)}", process.ExitCode, await stdout, await stderr);
     }

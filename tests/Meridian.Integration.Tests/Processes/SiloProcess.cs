@@ -105,6 +105,9 @@ public sealed class SdkClient : IAsyncDisposable
 
     public IMeridianClient Client => _host.Services.GetRequiredService<IMeridianClient>();
 
+    /// <summary>The Orleans client under the SDK, for calls to test grains.</summary>
+    public IClusterClient Orleans => _host.Services.GetRequiredService<IClusterClient>();
+
     public static async Task<SdkClient> ConnectAsync(string gateway, string datacenter = "dc1")
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -1,0 +1,37 @@
+using Orleans.Runtime;
+
+namespace Meridian.Grains.Tests;
+
+[Trait("Category", "Unit")]
+public sealed class MeridianErrorsTests
+{
+    [Fact]
+    public void Translate_MeridianErrorOrCancellation_LetsItThrough()
+    {
+        Assert.Null(MeridianErrors.Translate(new MeridianNotFoundException("gone"), "X.Get"));
+        Assert.Null(MeridianErrors.Translate(new OperationCanceledException(), "X.Get"));
+        Assert.Null(MeridianErrors.Translate(new TaskCanceledException(), "X.Get"));
+    }
+
+    [Fact]
+    public void Translate_TransportFailure_IsUnavailable()
+    {
+        var error = MeridianErrors.Translate(new TimeoutException("Response did not arrive on time"), "IRegistry.Upsert");
+        Assert.Equal(MeridianErrorKind.Unavailable, error!.Kind);
+        Assert.Equal("IRegistry.Upsert failed (TimeoutException): Response did not arrive on time", error.Message);
+        Assert.Equal(MeridianErrorKind.Unavailable, MeridianErrors.Translate(new SiloUnavailableException("down"), "op")!.Kind);
+    }
+
+    [Fact]
+    public void Translate_AnyOtherException_IsInternalOneLineWithoutSecretsOrInner()
+    {
+        var pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBx\n-----END EC PRIVATE KEY-----";
+        var error = MeridianErrors.Translate(
+            new InvalidOperationException($"cannot read\nrow {pem}\r\n  Host=db;Password=s3cret;Username=meridian", new IOException("disk")),
+            "ICa.GetRoots");
+        Assert.Equal(MeridianErrorKind.Internal, error!.Kind);
+        Assert.Equal("ICa.GetRoots failed (InvalidOperationException): cannot read row [private key redacted] Host=db;Password=[redacted];Username=meridian",
+            error.Message);
+        Assert.Null(error.InnerException);
+    }
+}
