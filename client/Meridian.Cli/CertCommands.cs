@@ -38,7 +38,7 @@ internal static class CertCommands
         {
             var issued = await client.GetCertificateAsync(run.Required(common.Service), run.Get(waitNewerThan), cancellationToken: run.CancellationToken);
             await WriteAsync(run, client, issued, run.Get(common.Out), run.Get(includeKey) ? KeyOutput.Print : KeyOutput.FileOnly);
-        });
+        }, CommonOptions.Fields);
         return command;
     }
 
@@ -54,7 +54,7 @@ internal static class CertCommands
             var csrPem = await File.ReadAllTextAsync(run.Required(csr).FullName, run.CancellationToken);
             var issued = await client.SignCertificateAsync(run.Required(common.Service), csrPem, run.CancellationToken);
             await WriteAsync(run, client, issued, run.Get(common.Out), KeyOutput.None);
-        });
+        }, CommonOptions.Fields);
         return command;
     }
 
@@ -112,6 +112,9 @@ internal static class CertCommands
 
     private sealed class CommonOptions(string outDescription)
     {
+        // The certificate grain's key is "<datacenter>/<service>": its service part is reported as "service.Service".
+        public static readonly ApiFields Fields = new(("--service", ["service", "service.Service"]), ("--csr", ["csr"]));
+
         public Option<string> Service { get; } = new("--service") { Description = "Service name", Required = true, HelpName = "NAME" };
         public Option<DirectoryInfo?> Out { get; } = new("--out") { Description = outDescription, HelpName = "DIR" };
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Meridian.Client;
+using Meridian.Grains;
 
 namespace Meridian.Cli;
 
@@ -50,20 +51,30 @@ internal sealed class CommandRunner(CliContext context, GlobalOptions globals)
     public CliContext Context => context;
     public GlobalOptions Globals => globals;
 
-    /// <summary>A command that talks to one datacenter through <see cref="IMeridianClient"/>.</summary>
-    public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task> body)
+    /// <summary>
+    /// A command that talks to one datacenter through <see cref="IMeridianClient"/>. <paramref name="fields"/> names the
+    /// option behind each API field, for the server's validation problems.
+    /// </summary>
+    public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task> body, ApiFields? fields = null)
         => OnClient(command, async (run, client) =>
         {
             await body(run, client);
             return ExitCodes.Ok;
-        });
+        }, fields);
 
     /// <summary>A command that talks to one datacenter and decides its own exit code when it succeeds.</summary>
-    public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task<int>> body)
+    public void OnClient(Command command, Func<CommandRun, IMeridianClient, Task<int>> body, ApiFields? fields = null)
         => command.SetAction((parse, ct) => RunAsync(parse, ct, async (run, settings) =>
         {
             await using var connection = await context.Clients.ConnectAsync(settings, ct);
-            return await body(run, connection.Client);
+            try
+            {
+                return await body(run, connection.Client);
+            }
+            catch (MeridianValidationException invalid) when (fields is not null)
+            {
+                throw fields.Rename(invalid);
+            }
         }));
 
     /// <summary>A command that does not need a connection (it may open its own through <see cref="CliContext.Clients"/>).</summary>

@@ -33,7 +33,7 @@ internal static class IntentionCommands
             var request = new AuthorizeRequestDto { Target = run.Required(target), ClientCertURI = run.Required(uri) };
             var result = await client.AuthorizeAsync(request, run.CancellationToken);
             run.Output.Write(result, (o, r) => o.Line($"{(r.Authorized ? "authorized" : "denied")}: {r.Reason}"));
-        });
+        }, new ApiFields(("--target", ["Target"]), ("--client-cert-uri", ["ClientCertURI"])));
         return command;
     }
 
@@ -41,10 +41,12 @@ internal static class IntentionCommands
     {
         var pair = new PairOptions();
         var action = new Option<string>("--action") { Description = "allow or deny", Required = true }.AcceptOnlyFromAmong("allow", "deny");
-        var description = new Option<string?>("--description") { Description = "Free-form description", HelpName = "TEXT" };
+        var description = new Option<string?>("--description") { Description = "Free-form description (no control characters)", HelpName = "TEXT" };
         var meta = CliParsers.MetaOption();
+        meta.Description = "Metadata KEY=VALUE (repeatable). Meta belongs to the destination's entry, shared by all its sources: "
+            + "given, it replaces the entry's meta; omitted, the entry keeps what it has";
         var wait = WaitReplicatedOption();
-        var command = pair.AddTo(new Command("upsert", "Create or replace the intention for a source and destination") { action, description, meta, wait });
+        var command = pair.AddTo(new Command("upsert", UpsertDescription) { action, description, meta, wait });
         runner.OnClient(command, async (run, client) =>
         {
             var (source, destination) = pair.Services(run);
@@ -63,9 +65,31 @@ internal static class IntentionCommands
             var result = await client.UpsertIntentionAsync(intention, run.CancellationToken);
             await WaitReplicatedAsync(run, client, result, wait);
             run.Output.Write(result, (o, r) => o.Line($"{source} => {destination} {intention.Action}: written at index {r.Index} in {r.CommittedIn}"));
-        });
+        }, UpsertFields);
         return command;
     }
+
+    // Consul's config-entry model (service-intentions): every source of one destination lives in one entry, which
+    // carries the Meta and the Create/ModifyIndex that each of its intentions shows. Consul's intentions read through
+    // the legacy API report the entry's indexes too, so per-intention indexes would be ours alone.
+    internal const string UpsertDescription =
+        "Create or replace the intention for a source and destination. Names are lower-case letters, digits, '-' and '_' "
+        + "(as for certificates), or '*'. Intentions are stored per destination, as Consul's service-intentions config "
+        + "entries: Meta, CreateIndex and ModifyIndex belong to the destination's entry and are the same on all of its "
+        + "intentions (writing one source bumps ModifyIndex on its siblings; CreateIndex is when the destination got its "
+        + "first intention)";
+
+    private static readonly ApiFields UpsertFields = new(
+        ("--source", ["SourceNS", "SourceName", "SourcePartition"]),
+        ("--destination", ["DestinationNS", "DestinationName", "DestinationPartition"]),
+        ("--source-dc", ["SourceDatacenter"]),
+        ("--destination-dc", ["DestinationDatacenter"]),
+        ("--action", ["Action"]),
+        ("--description", ["Description"]),
+        ("--meta", ["Meta"]));
+
+    // Get, delete and check name the pair as "source" and "destination".
+    private static readonly ApiFields PairFields = new(("--source", ["source"]), ("--destination", ["destination"]));
 
     // --wait-replicated: a write through a secondary is committed in the primary; wait until this datacenter has it.
     private static Option<bool> WaitReplicatedOption() => new("--wait-replicated")
@@ -85,7 +109,7 @@ internal static class IntentionCommands
         var pair = new PairOptions();
         var command = pair.AddTo(new Command("get", "Show the intention for an exact source and destination"));
         runner.OnClient(command, async (run, client) =>
-            run.Output.Write(await client.GetIntentionAsync(pair.Ref(run), run.CancellationToken), WriteIntention));
+            run.Output.Write(await client.GetIntentionAsync(pair.Ref(run), run.CancellationToken), WriteIntention), PairFields);
         return command;
     }
 
@@ -99,7 +123,7 @@ internal static class IntentionCommands
             var result = await client.DeleteIntentionAsync(pair.Ref(run), run.CancellationToken);
             await WaitReplicatedAsync(run, client, result, wait);
             run.Output.Write(result, (o, r) => o.Line($"deleted at index {r.Index} in {r.CommittedIn}"));
-        });
+        }, PairFields);
         return command;
     }
 
@@ -124,11 +148,11 @@ internal static class IntentionCommands
             {
                 foreach (var entry in match.Matches)
                 {
-                    o.Line($"{entry.Name}:");
+                    o.Line($"{Output.Printable(entry.Name)}:");
                     WriteRows(o, entry.Intentions, "  ");
                 }
             });
-        });
+        }, new ApiFields(("<NAME>", ["name"]), ("--by", ["by"])));
         return command;
     }
 
@@ -148,7 +172,7 @@ internal static class IntentionCommands
             // Consul's `intention check` exits 2 when denied, so `consul intention check a b && …` scripts keep working.
             // 2 is also our bad-input code; both mean "do not connect", and only bad input writes to stderr.
             return allowed ? ExitCodes.Ok : ExitCodes.Denied;
-        });
+        }, PairFields);
         return command;
     }
 
@@ -158,8 +182,8 @@ internal static class IntentionCommands
         ("Destination", Scoped(i.DestinationNS, i.DestinationName, i.DestinationDatacenter)),
         ("Action", ActionText(i)),
         ("Precedence", i.Precedence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        ("Description", i.Description.Length == 0 ? null : i.Description),
-        ("Meta", i.Meta.IsEmpty ? null : string.Join(", ", i.Meta.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}={m.Value}"))),
+        ("Description", i.Description.Length == 0 ? null : Output.Printable(i.Description)),
+        ("Meta", i.Meta.IsEmpty ? null : Output.Printable(string.Join(", ", i.Meta.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}={m.Value}")))),
         ("ModifyIndex", i.ModifyIndex.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     private static void WriteRows(Output o, ImmutableArray<IntentionDto> intentions, string indent)

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Meridian.Core.Certificates;
+using Meridian.Core.Validation;
 
 namespace Meridian.Cli;
 
@@ -53,8 +54,20 @@ internal sealed class Output(TextWriter writer, bool json)
     /// <summary>Go's <c>Duration.String()</c>.</summary>
     public static string Duration(TimeSpan value) => GoDuration.Format(value);
 
-    /// <summary><c>[ns/]name</c> as the API writes it.</summary>
-    public static string Service(string ns, string name) => ns.Length == 0 ? name : $"{ns}/{name}";
+    /// <summary><c>[ns/]name</c> as the API writes it, printable (<see cref="Printable"/>).</summary>
+    public static string Service(string ns, string name) => Printable(ns.Length == 0 ? name : $"{ns}/{name}");
+
+    /// <summary>
+    /// Stored text as a person may see it: control and bidirectional-override characters escaped (<c>\x01</c>), so
+    /// an intention written before names were checked cannot pass for another one (<c>web\x01</c> printed as
+    /// <c>web</c>) or rewrite the terminal.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        if (!text.Any(ValidationText.IsForbidden)) return text;
+        var quoted = ValidationText.Quote(text);
+        return quoted[1..^1];
+    }
 
     private sealed class GoDurationJsonConverter : JsonConverter<TimeSpan>
     {

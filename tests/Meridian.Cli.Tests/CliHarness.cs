@@ -178,8 +178,11 @@ internal sealed class FakeMeridianClient : IMeridianClient
     public Task<IntentionDto> GetIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default)
         => Answer(intention, new IntentionDto { ID = "id-1", SourceName = "web", DestinationName = "db", Action = "allow", Precedence = 9 });
 
+    /// <summary>What ListIntentionsAsync answers.</summary>
+    public IntentionListDto Intentions { get; set; } = new(5, [new IntentionDto { SourceName = "web", DestinationName = "db", Action = "deny" }]);
+
     public Task<IntentionListDto> ListIntentionsAsync(CancellationToken cancellationToken = default)
-        => Answer("list", new IntentionListDto(5, [new IntentionDto { SourceName = "web", DestinationName = "db", Action = "deny" }]));
+        => Answer("list", Intentions);
 
     public Task<IntentionMatchDto> MatchIntentionsAsync(string by, IReadOnlyList<string> names, CancellationToken cancellationToken = default)
         => Answer((by, names), new IntentionMatchDto(5, [.. names.Select(n => new IntentionMatchEntryDto(n, []))]));

@@ -203,7 +203,8 @@ public sealed class ExitCodeTests
         ]);
         var result = await cli.RunAsync("intention", "upsert", "--source", "web*", "--destination", "db", "--action", "allow");
         Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.Equal(["SourceName: wildcard usage is not allowed in the name", "Action: Action must be 'allow' or 'deny'"], result.ErrorLines);
+        // Named after the options the user typed, not the API's fields.
+        Assert.Equal(["--source: wildcard usage is not allowed in the name", "--action: must be 'allow' or 'deny'"], result.ErrorLines);
     }
 
     [Fact]

@@ -153,9 +153,9 @@ public sealed class CliEndToEndTests(DevFixture fx) : IClassFixture<DevFixture>
         // Rejected by the registry (partial wildcard).
         var invalid = await Dev.CliAsync("intention", "upsert", "--source", $"web-{_id}*", "--destination", $"db-{_id}", "--action", "allow");
         Assert.True(invalid.ExitCode == 2, invalid.ToString());
-        AssertFieldLines(invalid, "SourceName");
-        Assert.Contains("SourceName: wildcard", invalid.Stderr);
-        Assert.DoesNotContain("SourceName: SourceName:", invalid.Stderr);
+        AssertFieldLines(invalid, "--source");
+        Assert.Contains("--source: wildcard", invalid.Stderr);
+        Assert.DoesNotContain("SourceName", invalid.Stderr);
         Assert.Empty(invalid.Stdout);
 
         // Rejected by the parser (action not allow/deny, missing destination): every problem reported.
@@ -168,6 +168,38 @@ public sealed class CliEndToEndTests(DevFixture fx) : IClassFixture<DevFixture>
         Assert.Equal(before.GetProperty("Index").GetUInt64(), after.GetProperty("Index").GetUInt64());
         Assert.Equal(before.GetProperty("Intentions").GetArrayLength(), after.GetProperty("Intentions").GetArrayLength());
         Assert.DoesNotContain(after.GetProperty("Intentions").EnumerateArray(), i => i.GetProperty("DestinationName").GetString() == $"db-{_id}");
+    }
+
+    [Fact]
+    public async Task NamesTheCertificateApiRefuses_IntentionsRefuseToo_LinesNameTheOption()
+    {
+        var before = Cli.Json(await Dev.CliAsync("intention", "list", "--json")).GetProperty("Index").GetUInt64();
+
+        var cert = await Dev.CliAsync("cert", "get", "--service", $"Web-{_id}");
+        Assert.True(cert.ExitCode == 2, cert.ToString());
+        Assert.StartsWith($"--service: \"Web-{_id}\" may contain only lower-case letters", cert.Stderr);
+
+        // Upper case, a control character (the spoofing case: "web\x01" printed as "web"), and a control character
+        // in the description: each line names the option typed, and no raw control character reaches the terminal.
+        var upsert = await Dev.CliAsync("intention", "upsert", "--source", $"Web-{_id}", "--destination", $"db-{_id}\u0001",
+            "--action", "allow", "--description", "a\u001b[2Jb");
+        Assert.True(upsert.ExitCode == 2, upsert.ToString());
+        Assert.Equal(
+            [
+                $"--source: \"Web-{_id}\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)",
+                $"--destination: \"db-{_id}\\x01\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)",
+                "--description: \"a\\x1b[2Jb\" contains the control character \"\\x1b\" at position 1; control and bidirectional-override characters are not allowed",
+            ],
+            upsert.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var authorize = await Dev.CliAsync("authorize", "--target", "d b", "--client-cert-uri", Spiffe(await TrustDomainAsync(), "web"));
+        Assert.True(authorize.ExitCode == 2, authorize.ToString());
+        AssertFieldLines(authorize, "--target");
+        var match = await Dev.CliAsync("intention", "match", "--by", "destination", $"DB-{_id}");
+        Assert.True(match.ExitCode == 2, match.ToString());
+        AssertFieldLines(match, "<NAME>");
+
+        Assert.Equal(before, Cli.Json(await Dev.CliAsync("intention", "list", "--json")).GetProperty("Index").GetUInt64());
     }
 
     [Fact]

@@ -100,17 +100,19 @@ public sealed partial class IntentionRegistryGrain(
             Type = flat.SourceType,
             Description = flat.Description,
         };
-        var sources = existing?.Sources.Where(s => !SameSource(s, source)).ToList() ?? [];
-        sources.Add(source);
+        var stored = existing?.Sources.Where(s => !SameSource(s, source)).ToList() ?? [];
+        var keepMeta = flat.Meta.Count == 0 && existing is not null;
+        // The new source was checked above; what the entry already holds may predate a rule (names, control
+        // characters) and must not make the destination unwritable.
         var candidate = IntentionRules.CreateEntry(new ServiceIntentionsEntry
         {
             Name = flat.DestinationName,
             Namespace = flat.DestinationNS,
             Partition = flat.DestinationPartition,
-            Sources = [.. sources],
+            Sources = [.. stored, source],
             // Meta belongs to the destination's entry (shared by its sources), as for Consul config entries.
-            Meta = flat.Meta.Count > 0 ? flat.Meta : existing?.Meta ?? ImmutableDictionary<string, string>.Empty,
-        });
+            Meta = keepMeta ? existing!.Meta : flat.Meta,
+        }, stored, storedMeta: keepMeta);
         if (existing is not null && IntentionDiff.ContentHash(existing) == IntentionDiff.ContentHash(candidate))
             return new IntentionWriteResultDto(existing.ModifyIndex, datacenter.Datacenter); // idempotent: nothing changed
 
@@ -173,7 +175,7 @@ public sealed partial class IntentionRegistryGrain(
     {
         var type = IntentionMatcher.ParseMatchType(by);
         var requested = names.IsDefault ? [] : names;
-        var selectors = requested.Select(n => ServiceSelector.Parse(n, "name")).ToList();
+        var selectors = IntentionRefs.ParseAll(requested, "name");
         // By destination, the index already holds each destination's sorted list (the one the authorizer walks):
         // a lookup per name instead of a scan of every entry. Same result as IntentionMatcher.Match: the same covering
         // entries (own, namespace wildcard, all-wildcard; `*`/name entries are invalid) sorted by the same total order.
@@ -281,8 +283,10 @@ public sealed partial class IntentionRegistryGrain(
         DestinationNS = string.IsNullOrEmpty(i.DestinationNS) ? IntentionConstants.Default : i.DestinationNS,
     };
 
+    // Get and delete address what is stored: no name rule here, so an intention written before the rule was
+    // enforced can still be read and deleted.
     private static (ServiceSelector Source, ServiceSelector Destination) ParseRef(IntentionRefDto r)
-        => IntentionRefs.Parse(r.Source, r.Destination);
+        => IntentionRefs.Parse(r.Source, r.Destination, existing: true);
 
     private static bool SameSource(SourceIntention a, SourceIntention b)
         => a.Name == b.Name && OrDefault(a.Namespace) == OrDefault(b.Namespace) && OrDefault(a.Partition) == OrDefault(b.Partition)

@@ -255,5 +255,5 @@ public static class GoDuration
         return unit != 0;
     }
 
-    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    private static string Quote(string s) => Validation.ValidationText.Quote(s);
 }

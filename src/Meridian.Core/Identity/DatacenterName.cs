@@ -52,7 +52,7 @@ internal static class IdentityText
         {
             if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_'))
                 return new(field, ValidationCodes.InvalidFormat,
-                    $"{field} \"{value}\" may contain only lower-case letters, digits, '-' and '_' (1-{maxLength} characters)");
+                    $"{field} {ValidationText.Quote(value)} may contain only lower-case letters, digits, '-' and '_' (1-{maxLength} characters)");
         }
         return null;
     }

@@ -131,13 +131,24 @@ public static class IntentionEvaluator
         string? decidingDatacenter, IntentionDefault defaults)
     {
         ArgumentNullException.ThrowIfNull(request);
+        List<ValidationProblem> problems = [];
+        // The target is a concrete service (no wildcard) under the one name rule: a target no certificate can be
+        // issued for is a typo, not a service that is simply denied.
         if (string.IsNullOrEmpty(request.Target))
-            throw new DomainValidationException("Target", ValidationCodes.Required, "Target service must be specified");
+            problems.Add(new("Target", ValidationCodes.Required, "Target service must be specified"));
+        else if (ServiceName.Check("Target", request.Target) is { } target)
+            problems.Add(target);
+        if (!string.IsNullOrEmpty(request.Namespace) && ServiceName.Check("Namespace", request.Namespace) is { } ns) problems.Add(ns);
+        if (!string.IsNullOrEmpty(request.Partition) && ServiceName.Check("Partition", request.Partition) is { } ap) problems.Add(ap);
+        ServiceSpiffeId? service = null;
         if (!SpiffeId.TryParse(request.ClientCertURI, out var id, out _))
-            throw new DomainValidationException("ClientCertURI", ValidationCodes.InvalidFormat, "ClientCertURI not a valid Connect identifier");
-        if (id is not ServiceSpiffeId service)
-            throw new DomainValidationException("ClientCertURI", ValidationCodes.InvalidValue, "ClientCertURI not a valid Service identifier");
-        return Authorize(service, request.Partition, destinationMatches, decidingDatacenter, defaults);
+            problems.Add(new("ClientCertURI", ValidationCodes.InvalidFormat, "ClientCertURI not a valid Connect identifier"));
+        else if (id is ServiceSpiffeId s)
+            service = s;
+        else
+            problems.Add(new("ClientCertURI", ValidationCodes.InvalidValue, "ClientCertURI not a valid Service identifier"));
+        DomainValidationException.ThrowIfAny(problems);
+        return Authorize(service!, request.Partition, destinationMatches, decidingDatacenter, defaults);
     }
 
     /// <summary>

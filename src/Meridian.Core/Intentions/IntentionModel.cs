@@ -150,7 +150,7 @@ public sealed record SourceIntention
 /// <summary>
 /// A <c>service-intentions</c> config entry: one per destination service, holding that destination's source rules.
 /// All sources share the entry's <see cref="Meta"/>, <see cref="CreateIndex"/> and <see cref="ModifyIndex"/>.
-/// Build with <see cref="IntentionRules.CreateEntry"/> to get a normalised, validated entry.
+/// Build with <see cref="IntentionRules.CreateEntry(ServiceIntentionsEntry)"/> to get a normalised, validated entry.
 /// </summary>
 public sealed record ServiceIntentionsEntry
 {

@@ -39,6 +39,35 @@ public static class IntentionRules
     }
 
     /// <summary>
+    /// <see cref="CreateEntry(ServiceIntentionsEntry)"/> for a write that adds to a stored entry: problems of the
+    /// sources in <paramref name="stored"/> (the same instances, carried over unchanged) and of the Meta when
+    /// <paramref name="storedMeta"/> are not reported. They passed the rules of the version that stored them; a rule
+    /// added since must not make the destination unwritable, only keep new text out. (Delete them to clean up.)
+    /// </summary>
+    public static ServiceIntentionsEntry CreateEntry(ServiceIntentionsEntry spec, IReadOnlyCollection<SourceIntention> stored, bool storedMeta)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(stored);
+        var carried = new HashSet<int>();
+        for (var i = 0; i < spec.Sources.Length; i++)
+        {
+            if (stored.Any(s => ReferenceEquals(s, spec.Sources[i]))) carried.Add(i);
+        }
+        DomainValidationException.ThrowIfAny([.. Validate(spec).Where(p => !(storedMeta && p.Field == "Meta") && !carried.Contains(SourceIndex(p.Field)))]);
+        return Normalize(spec);
+    }
+
+    // The i of a "Sources[i]..." field (input position), -1 for any other field.
+    private static int SourceIndex(string field)
+    {
+        const string prefix = "Sources[";
+        if (!field.StartsWith(prefix, StringComparison.Ordinal)) return -1;
+        var close = field.IndexOf(']', prefix.Length);
+        return close > 0 && int.TryParse(field.AsSpan(prefix.Length, close - prefix.Length), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var i) ? i : -1;
+    }
+
+    /// <summary>
     /// Consul's deterministic normalisation: destination namespace/partition default to <c>default</c>; each source
     /// gets Type <c>consul</c> when empty, inherits the destination namespace/partition when unset (a wildcard
     /// destination namespace is not inherited), upper-cased HTTP methods and a computed precedence; sources are
@@ -74,7 +103,10 @@ public static class IntentionRules
             problems.Add(new("Name", ValidationCodes.Required, "Name is required"));
         else
             CheckWildcards(problems, "", "Namespace", dstNs, "Name", entry.Name);
+        CheckName(problems, "Name", entry.Name);
+        CheckName(problems, "Namespace", entry.Namespace);
         CheckPartition(problems, "", "Partition", dstPartition);
+        CheckName(problems, "Partition", entry.Partition, wildcard: false);
         CheckMeta(problems, "Meta", entry.Meta);
 
         var sources = ApplySourceDefaults(entry);
@@ -96,12 +128,17 @@ public static class IntentionRules
                 problems.Add(new($"{p}.Name", ValidationCodes.Required, $"{p}.Name is required"));
             else
                 CheckWildcards(problems, p + ".", "Namespace", src.Namespace, "Name", src.Name);
+            CheckName(problems, $"{p}.Name", src.Name);
+            // The namespace and partition as written: an inherited (destination) value is reported once, there.
+            CheckName(problems, $"{p}.Namespace", entry.Sources[i].Namespace);
             CheckPartition(problems, p + ".", "Partition", src.Partition);
+            CheckName(problems, $"{p}.Partition", entry.Sources[i].Partition, wildcard: false);
             CheckDatacenter(problems, $"{p}.SourceDatacenter", src.SourceDatacenter);
             CheckDatacenter(problems, $"{p}.DestinationDatacenter", src.DestinationDatacenter);
             if (Utf8Length(src.Description) > MetaValueMaxLength)
                 problems.Add(new($"{p}.Description", ValidationCodes.TooLong,
                     $"{p}.Description exceeds maximum length {MetaValueMaxLength}"));
+            CheckText(problems, $"{p}.Description", src.Description);
 
             if (!src.HasPermissions && !IsAction(src.Action))
                 problems.Add(new($"{p}.Action", ValidationCodes.InvalidValue, $"{p}.Action must be set to 'allow' or 'deny'"));
@@ -168,12 +205,19 @@ public static class IntentionRules
         RequireSet(problems, "DestinationName", intention.DestinationName);
         CheckWildcards(problems, "", "SourceNS", intention.SourceNS, "SourceName", intention.SourceName);
         CheckWildcards(problems, "", "DestinationNS", intention.DestinationNS, "DestinationName", intention.DestinationName);
+        CheckName(problems, "SourceNS", intention.SourceNS);
+        CheckName(problems, "SourceName", intention.SourceName);
+        CheckName(problems, "DestinationNS", intention.DestinationNS);
+        CheckName(problems, "DestinationName", intention.DestinationName);
         CheckPartition(problems, "", "SourcePartition", intention.SourcePartition);
         CheckPartition(problems, "", "DestinationPartition", intention.DestinationPartition);
+        CheckName(problems, "SourcePartition", intention.SourcePartition, wildcard: false);
+        CheckName(problems, "DestinationPartition", intention.DestinationPartition, wildcard: false);
         CheckDatacenter(problems, "SourceDatacenter", intention.SourceDatacenter);
         CheckDatacenter(problems, "DestinationDatacenter", intention.DestinationDatacenter);
         if (Utf8Length(intention.Description) > MetaValueMaxLength)
             problems.Add(new("Description", ValidationCodes.TooLong, $"Description exceeds maximum length {MetaValueMaxLength}"));
+        CheckText(problems, "Description", intention.Description);
         CheckMeta(problems, "Meta", intention.Meta);
         if (!IsAction(intention.Action))
             problems.Add(new("Action", ValidationCodes.InvalidValue, "Action must be set to 'allow' or 'deny'"));
@@ -275,6 +319,9 @@ public static class IntentionRules
                     $"{hp}.PathPrefix doesn't start with '/': {Quote(http.PathPrefix)}"));
         }
         if (!string.IsNullOrEmpty(http.PathRegex)) pathParts++;
+        CheckText(problems, $"{hp}.PathExact", http.PathExact);
+        CheckText(problems, $"{hp}.PathPrefix", http.PathPrefix);
+        CheckText(problems, $"{hp}.PathRegex", http.PathRegex);
         if (pathParts > 1)
             problems.Add(new(hp, ValidationCodes.MutuallyExclusive,
                 $"{hp} should only contain at most one of PathExact, PathPrefix, or PathRegex"));
@@ -289,6 +336,9 @@ public static class IntentionRules
                 if (hdr is null || string.IsNullOrEmpty(hdr.Name))
                     problems.Add(new($"{hf}.Name", ValidationCodes.Required, $"{hf} missing required Name field"));
                 if (hdr is null) continue;
+                foreach (var (part, text) in new[] { ("Name", hdr.Name), ("Exact", hdr.Exact), ("Prefix", hdr.Prefix),
+                    ("Suffix", hdr.Suffix), ("Contains", hdr.Contains), ("Regex", hdr.Regex) })
+                    CheckText(problems, $"{hf}.{part}", text);
                 var parts = (hdr.Present ? 1 : 0) + Set(hdr.Exact) + Set(hdr.Regex) + Set(hdr.Prefix) + Set(hdr.Suffix) + Set(hdr.Contains);
                 if (parts != 1)
                     problems.Add(new(hf, ValidationCodes.MutuallyExclusive,
@@ -365,7 +415,23 @@ public static class IntentionRules
                 problems.Add(new(field, ValidationCodes.TooLong, $"{field} key {Quote(k)} exceeds maximum length {MetaKeyMaxLength}"));
             if (Utf8Length(v) > MetaValueMaxLength)
                 problems.Add(new(field, ValidationCodes.TooLong, $"{field} value for key {Quote(k)} exceeds maximum length {MetaValueMaxLength}"));
+            CheckText(problems, field, k, $"{field} key");
+            CheckText(problems, field, v, $"{field} value for key {Quote(k)}:");
         }
+    }
+
+    // The one name rule (ServiceName) for names, namespaces and partitions, so that an intention can only name a
+    // service that can hold a certificate. Empty values are reported by the required checks (or default); wildcards
+    // are left to CheckWildcards/CheckPartition, which report them with Consul's messages.
+    private static void CheckName(List<ValidationProblem> problems, string field, string? value, bool wildcard = true)
+    {
+        if (string.IsNullOrEmpty(value) || value.Contains(IntentionConstants.Wildcard, StringComparison.Ordinal) && !wildcard) return;
+        if (ServiceName.CheckSelector(field, value, skipPartialWildcard: true) is { } problem) problems.Add(problem);
+    }
+
+    private static void CheckText(List<ValidationProblem> problems, string field, string? value, string? what = null)
+    {
+        if (ValidationText.Check(field, value, what) is { } problem) problems.Add(problem);
     }
 
     // Consul's ServiceName.String(): the bare name in the default namespace/partition, otherwise qualified.
@@ -387,22 +453,6 @@ public static class IntentionRules
     // Go measures lengths in bytes; so do we, so that limits agree with Consul for non-ASCII text.
     private static int Utf8Length(string? value) => value is null ? 0 : Encoding.UTF8.GetByteCount(value);
 
-    // Go's %q for the printable texts that occur here: quotes and backslashes escaped.
-    internal static string Quote(string value)
-    {
-        var sb = new StringBuilder(value.Length + 2).Append('"');
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\r': sb.Append("\\r"); break;
-                default: sb.Append(c); break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    // Go's %q: one quoting for every problem message (control characters escaped, never printed raw).
+    internal static string Quote(string value) => ValidationText.Quote(value);
 }

@@ -1,3 +1,4 @@
+using Meridian.Core.Identity;
 using Meridian.Core.Validation;
 
 namespace Meridian.Core.Intentions;
@@ -28,9 +29,25 @@ public readonly record struct ServiceSelector
 
     /// <summary>
     /// Parses <c>name</c>, <c>ns/name</c> or <c>partition/ns/name</c>. Throws <see cref="DomainValidationException"/>
-    /// (field <paramref name="field"/>) for empty segments, too many segments, or a <c>peer:</c> prefix.
+    /// (field <paramref name="field"/>) for empty segments, too many segments, a <c>peer:</c> prefix, or a segment that
+    /// breaks the name rule (<see cref="ServiceName"/>; <c>*</c> allowed for namespace and name, not for partition).
     /// </summary>
     public static ServiceSelector Parse(string? value, string field = "name")
+    {
+        var selector = ParseLenient(value, field);
+        List<ValidationProblem> problems = [];
+        if (selector.Partition != IntentionConstants.Default && ServiceName.Check(field, selector.Partition) is { } p) problems.Add(p);
+        if (ServiceName.CheckSelector(field, selector.Namespace) is { } n) problems.Add(n);
+        if (ServiceName.CheckSelector(field, selector.Name) is { } s) problems.Add(s);
+        DomainValidationException.ThrowIfAny(problems);
+        return selector;
+    }
+
+    /// <summary>
+    /// Like <see cref="Parse"/> but without the name rule, for addressing an intention that already exists (get,
+    /// delete): one stored before the rule was enforced must stay readable and deletable.
+    /// </summary>
+    public static ServiceSelector ParseLenient(string? value, string field = "name")
     {
         if (string.IsNullOrEmpty(value))
             throw new DomainValidationException(field, ValidationCodes.Required, $"{field} must be set");

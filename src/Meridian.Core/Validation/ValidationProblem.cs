@@ -30,6 +30,8 @@ public static class ValidationCodes
     public const string MutuallyExclusive = "mutually_exclusive";
     /// <summary>The same value listed more than once.</summary>
     public const string Duplicate = "duplicate";
+    /// <summary>A control or bidirectional-override character in text (see <see cref="ValidationText.IsForbidden"/>).</summary>
+    public const string ControlCharacter = "control_character";
 }
 
 /// <summary>

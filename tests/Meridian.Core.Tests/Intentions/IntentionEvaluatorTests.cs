@@ -174,7 +174,19 @@ public sealed class IntentionEvaluatorTests
         { new AuthorizeRequest("db", $"spiffe://{Td}/gateway/mesh/dc/dc1"), "ClientCertURI", ValidationCodes.InvalidValue, "ClientCertURI not a valid Service identifier" },
         { new AuthorizeRequest("db", $"spiffe://{Td}/ap/p1/ns/default/dc/dc1/svc/web"), "Partition", ValidationCodes.InvalidValue, "Mismatched partitions: \"p1\" != \"default\"" },
         { new AuthorizeRequest("db", $"spiffe://{Td}/ns/default/dc/dc1/svc/web", Partition: "p2"), "Partition", ValidationCodes.InvalidValue, "Mismatched partitions: \"default\" != \"p2\"" },
+        // The target and its namespace/partition follow the one name rule (the certificate API's).
+        { new AuthorizeRequest("d b", $"spiffe://{Td}/ns/default/dc/dc1/svc/web"), "Target", ValidationCodes.InvalidFormat, "Target \"d b\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { new AuthorizeRequest("DB", $"spiffe://{Td}/ns/default/dc/dc1/svc/web"), "Target", ValidationCodes.InvalidFormat, "Target \"DB\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { new AuthorizeRequest("*", $"spiffe://{Td}/ns/default/dc/dc1/svc/web"), "Target", ValidationCodes.InvalidFormat, "Target \"*\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { new AuthorizeRequest("db", $"spiffe://{Td}/ns/default/dc/dc1/svc/web", Namespace: "Ops"), "Namespace", ValidationCodes.InvalidFormat, "Namespace \"Ops\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
     };
+
+    [Fact]
+    public void Authorize_BadTargetAndUri_ReportsBoth()
+    {
+        var ex = Assert.Throws<DomainValidationException>(() => IntentionEvaluator.Authorize(new AuthorizeRequest("db\x01", "nope"), [], "dc1", AllowByAcl));
+        Assert.Equal(["Target", "ClientCertURI"], ex.Problems.Select(p => p.Field));
+    }
 
     [Theory]
     [MemberData(nameof(AuthorizeErrors))]

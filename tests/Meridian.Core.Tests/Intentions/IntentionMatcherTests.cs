@@ -96,6 +96,27 @@ public sealed class IntentionMatcherTests
     [InlineData("peer:east/web", ValidationCodes.Forbidden)]
     [InlineData("a/b/c/d", ValidationCodes.InvalidFormat)]
     [InlineData("ops/", ValidationCodes.InvalidFormat)]
+    [InlineData("Web", ValidationCodes.InvalidFormat)]
+    [InlineData("web\u0001", ValidationCodes.InvalidFormat)]
+    [InlineData("Ops/web", ValidationCodes.InvalidFormat)]
+    [InlineData("*/p1/web", ValidationCodes.InvalidFormat)]
+    [InlineData("we*", ValidationCodes.InvalidFormat)]
     public void ParseSelector_Invalid_Throws(string text, string code)
         => Assert.Equal(code, Assert.Single(Assert.Throws<DomainValidationException>(() => ServiceSelector.Parse(text)).Problems).Code);
+
+    [Fact]
+    public void ParseSelector_BadNamespaceAndName_ReportsBoth()
+    {
+        var ex = Assert.Throws<DomainValidationException>(() => ServiceSelector.Parse("Ops/Web", "source"));
+        Assert.Equal(["source \"Ops\"", "source \"Web\""], ex.Problems.Select(p => p.Message[..p.Message.IndexOf(" may", StringComparison.Ordinal)]));
+    }
+
+    [Theory]
+    [InlineData("web\u0001", "default", "web\u0001")]
+    [InlineData("Ops/Web", "Ops", "Web")]
+    public void ParseSelectorLenient_NameOutsideTheRule_ParsesSoStoredIntentionsStayAddressable(string text, string ns, string name)
+    {
+        var s = ServiceSelector.ParseLenient(text);
+        Assert.Equal((ns, name), (s.Namespace, s.Name));
+    }
 }

@@ -53,6 +53,22 @@ public sealed class IntentionRulesTests
         { ValidFlat with { DestinationDatacenter = "dc.1" }, "DestinationDatacenter", ValidationCodes.InvalidFormat, "DestinationDatacenter \"dc.1\" may contain only lower-case letters, digits, '-' and '_' (1-64 characters)" },
         { ValidFlat with { SourceDatacenter = new string('a', 65) }, "SourceDatacenter", ValidationCodes.TooLong, "SourceDatacenter exceeds maximum length 64" },
         { ValidFlat with { DestinationDatacenter = "*" }, "DestinationDatacenter", ValidationCodes.InvalidFormat, "DestinationDatacenter \"*\" may contain only lower-case letters, digits, '-' and '_' (1-64 characters)" },
+        // One name rule (ServiceName, the certificate API's): names, namespaces and partitions.
+        { ValidFlat with { SourceName = "Web" }, "SourceName", ValidationCodes.InvalidFormat, "SourceName \"Web\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { ValidFlat with { DestinationName = "dé" }, "DestinationName", ValidationCodes.InvalidFormat, "DestinationName \"dé\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { ValidFlat with { SourceName = "web😀" }, "SourceName", ValidationCodes.InvalidFormat, "SourceName \"web😀\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { ValidFlat with { DestinationName = "d b" }, "DestinationName", ValidationCodes.InvalidFormat, "DestinationName \"d b\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { ValidFlat with { SourceName = new string('w', 300) }, "SourceName", ValidationCodes.TooLong, "SourceName exceeds maximum length 128" },
+        { ValidFlat with { SourceName = "web\x01" }, "SourceName", ValidationCodes.InvalidFormat, "SourceName \"web\\x01\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { ValidFlat with { SourceNS = "Ops" }, "SourceNS", ValidationCodes.InvalidFormat, "SourceNS \"Ops\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { ValidFlat with { DestinationNS = "ops\n" }, "DestinationNS", ValidationCodes.InvalidFormat, "DestinationNS \"ops\\n\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { ValidFlat with { SourcePartition = "P1" }, "SourcePartition", ValidationCodes.InvalidFormat, "SourcePartition \"P1\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { ValidFlat with { DestinationPartition = "p.1" }, "DestinationPartition", ValidationCodes.InvalidFormat, "DestinationPartition \"p.1\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        // Control and bidirectional-override characters in free text.
+        { ValidFlat with { Description = "ok\x1b[31m" }, "Description", ValidationCodes.ControlCharacter, "Description \"ok\\x1b[31m\" contains the control character \"\\x1b\" at position 2; control and bidirectional-override characters are not allowed" },
+        { ValidFlat with { Description = "abc\u202Efed" }, "Description", ValidationCodes.ControlCharacter, "Description \"abc\\u202efed\" contains the control character \"\\u202e\" at position 3; control and bidirectional-override characters are not allowed" },
+        { ValidFlat with { Meta = new Dictionary<string, string> { ["k\x01"] = "v" } }, "Meta", ValidationCodes.ControlCharacter, "Meta key \"k\\x01\" contains the control character \"\\x01\" at position 1; control and bidirectional-override characters are not allowed" },
+        { ValidFlat with { Meta = new Dictionary<string, string> { ["k"] = "v\u0085" } }, "Meta", ValidationCodes.ControlCharacter, "Meta value for key \"k\": \"v\\u0085\" contains the control character \"\\u0085\" at position 1; control and bidirectional-override characters are not allowed" },
     };
 
     [Theory]
@@ -71,6 +87,8 @@ public sealed class IntentionRulesTests
         ValidFlat with { DestinationNS = "*", DestinationName = "*" },
         ValidFlat with { Description = new string('d', 512), Meta = Meta(64, keyLength: 128, valueLength: 512) },
         ValidFlat with { SourceDatacenter = "dc-1_a", DestinationDatacenter = new string('z', 64), Action = IntentionAction.Deny },
+        ValidFlat with { SourceName = "web-1_a", DestinationName = new string('d', 128), SourceNS = "ops-2", SourcePartition = "p_1" },
+        ValidFlat with { Description = "Zugriff für Web 😀 (tab-free)", Meta = new Dictionary<string, string> { ["Owner"] = "Team Ünicode" } },
     };
 
     [Theory]
@@ -153,6 +171,16 @@ public sealed class IntentionRulesTests
         { Entry("db", WithPerms(Perm(new IntentionHttpPermission { Methods = ["GET", "FETCH"] }))), "Sources[0].Permissions[0].HTTP.Methods", ValidationCodes.InvalidValue, "Sources[0].Permissions[0].HTTP.Methods contains an invalid method \"FETCH\"" },
         { Entry("db", WithPerms(Perm(new IntentionHttpPermission { Methods = ["get", "GET"] }))), "Sources[0].Permissions[0].HTTP.Methods", ValidationCodes.Duplicate, "Sources[0].Permissions[0].HTTP.Methods contains \"GET\" more than once" },
         { Entry("db", WithPerms(Perm(new IntentionHttpPermission()))), "Sources[0].Permissions[0].HTTP", ValidationCodes.Required, "Sources[0].Permissions[0].HTTP should not be empty" },
+        // One name rule (ServiceName) and no control characters.
+        { Entry("DB", Src("web")), "Name", ValidationCodes.InvalidFormat, "Name \"DB\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { EntryIn("Ops", "db", Src("web")), "Namespace", ValidationCodes.InvalidFormat, "Namespace \"Ops\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { Entry("db", Src("web")) with { Partition = "P1" }, "Partition", ValidationCodes.InvalidFormat, "Partition \"P1\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { Entry("db", Src("web\x01")), "Sources[0].Name", ValidationCodes.InvalidFormat, "Sources[0].Name \"web\\x01\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { Entry("db", Src("web", ns: "o\tps")), "Sources[0].Namespace", ValidationCodes.InvalidFormat, "Sources[0].Namespace \"o\\tps\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { Entry("db", Src("web", partition: "p 1")), "Sources[0].Partition", ValidationCodes.InvalidFormat, "Sources[0].Partition \"p 1\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { Entry("db", Src("web") with { Description = "\a" }), "Sources[0].Description", ValidationCodes.ControlCharacter, "Sources[0].Description \"\\x07\" contains the control character \"\\x07\" at position 0; control and bidirectional-override characters are not allowed" },
+        { Entry("db", WithPerms(Perm(Http(exact: "/a\r")))), "Sources[0].Permissions[0].HTTP.PathExact", ValidationCodes.ControlCharacter, "Sources[0].Permissions[0].HTTP.PathExact \"/a\\r\" contains the control character \"\\r\" at position 2; control and bidirectional-override characters are not allowed" },
+        { Entry("db", WithPerms(Perm(new IntentionHttpPermission { Header = [new() { Name = "x\0", Present = true }] }))), "Sources[0].Permissions[0].HTTP.Header[0].Name", ValidationCodes.ControlCharacter, "Sources[0].Permissions[0].HTTP.Header[0].Name \"x\\x00\" contains the control character \"\\x00\" at position 1; control and bidirectional-override characters are not allowed" },
     };
 
     [Theory]
@@ -210,6 +238,22 @@ public sealed class IntentionRulesTests
                 "Sources[3] defines \"*\" more than once",
             ],
             problems.Select(p => p.Message));
+    }
+
+    [Fact]
+    public void CreateEntry_StoredPartsBreakingANewerRule_AreCarriedOverNewPartsAreChecked()
+    {
+        // Stored by a version without the name and control-character rules.
+        var storedSource = Src("web\u0001");
+        var storedMeta = new Dictionary<string, string> { ["k"] = "v\u0007" };
+
+        var created = IntentionRules.CreateEntry(Entry("db", storedSource, Src("api")) with { Meta = storedMeta }, [storedSource], storedMeta: true);
+        Assert.Equal(["api", "web\u0001"], created.Sources.Select(x => x.Name).Order(StringComparer.Ordinal));
+
+        // A new source, or new meta, still meets every rule; an equal but new source instance is new.
+        var ex = Assert.Throws<DomainValidationException>(() => IntentionRules.CreateEntry(
+            Entry("db", storedSource, Src("Api"), Src("web\u0001", srcDc: "dc1")) with { Meta = storedMeta }, [storedSource], storedMeta: false));
+        Assert.Equal(["Meta", "Sources[1].Name", "Sources[2].Name"], ex.Problems.Select(p => p.Field));
     }
 
     [Fact]
