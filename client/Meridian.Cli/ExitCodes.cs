@@ -63,6 +63,8 @@ internal static class ExitCodes
                     return (PermissionDenied, [Prefixed(ex.Message)]);
                 case NotPrimaryDatacenterException notPrimary:
                     return (PermissionDenied, [Prefixed($"{ex.Message} (writes go to the primary datacenter {notPrimary.PrimaryDatacenter})")]);
+                case MeridianWrongDatacenterException wrong:
+                    return (Unreachable, [Prefixed($"{wrong.Message}; use --gateway with a gateway of {wrong.Datacenter}, or --datacenter {wrong.ServedDatacenter}")]);
                 case MeridianUnreachableException or DatacenterUnreachableException:
                     return (Unreachable, [Prefixed(ex.Message)]);
                 case ConnectionFailedException or SocketConnectionException or SiloUnavailableException
