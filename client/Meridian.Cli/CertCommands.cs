@@ -44,9 +44,11 @@ internal static class CertCommands
         // AcceptExistingOnly accepts a directory too; reading it would fail after connecting, as "Access denied".
         csr.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<FileInfo>() is not { } file) return;
-            if (Directory.Exists(file.FullName)) result.AddError($"{file.FullName} is a directory, not a CSR file");
-            else if (File.Exists(file.FullName) && TryOpen(file.FullName) is { } problem) result.AddError($"cannot read {file.FullName}: {problem}");
+            // The token, not the value: the value throws when AcceptExistingOnly has already refused it.
+            if (result.Tokens.Count == 0) return;
+            var path = Path.GetFullPath(result.Tokens[^1].Value);
+            if (Directory.Exists(path)) result.AddError($"{path} is a directory, not a CSR file");
+            else if (File.Exists(path) && TryOpen(path) is { } problem) result.AddError($"cannot read {path}: {problem}");
         });
         var command = common.AddTo(new Command("sign", "Sign the workload's own CSR; its private key never leaves the workload") { csr });
         runner.OnClient(command, async (run, client) =>
