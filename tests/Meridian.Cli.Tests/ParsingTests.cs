@@ -12,13 +12,7 @@ public sealed class ParsingTests
     [InlineData("127.0.0.1:70000")]
     [InlineData(":30000")]
     public async Task Gateway_Invalid_ExitsTwoNamingGatewayWithoutConnecting(string gateway)
-    {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("status", "--gateway", gateway);
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.StartsWith("--gateway: ", Assert.Single(result.ErrorLines));
-        Assert.Empty(cli.Clients.Connections);
-    }
+        => await AssertBadInputAsync("--gateway", "status", "--gateway", gateway);
 
     [Fact]
     public async Task Gateway_InvalidInEnvironment_NamesTheVariable()
@@ -170,29 +164,15 @@ public sealed class ParsingTests
 
     [Fact]
     public async Task Meta_RepeatedKey_ExitsTwoNamingTheKey()
-    {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("intention", "upsert", "--source", "web", "--destination", "db", "--action", "allow",
-            "--meta", "a=1", "--meta", "a=2");
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.Equal("--meta: key \"a\" is given more than once", Assert.Single(result.ErrorLines));
-        Assert.Empty(cli.Clients.Connections);
-    }
+        => Assert.Equal("--meta: key \"a\" is given more than once", await AssertBadInputAsync("--meta",
+            "intention", "upsert", "--source", "web", "--destination", "db", "--action", "allow", "--meta", "a=1", "--meta", "a=2"));
 
     [Theory]
     [InlineData("http://127.0.0.1:30000", "is a URL")]
     [InlineData("::1:30000", "[::1]:30000")]
     [InlineData("[127.0.0.1]:30000", "only an IPv6 address goes in brackets")]
     public async Task Gateway_UrlOrUnbracketedIpv6_ExitsTwoSayingTheForm(string gateway, string expected)
-    {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("status", "--gateway", gateway);
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        var line = Assert.Single(result.ErrorLines);
-        Assert.StartsWith("--gateway: ", line);
-        Assert.Contains(expected, line);
-        Assert.Empty(cli.Clients.Connections);
-    }
+        => Assert.Contains(expected, await AssertBadInputAsync("--gateway", "status", "--gateway", gateway));
 
     [Fact]
     public async Task Gateway_BracketedIpv6_Connects()
@@ -241,26 +221,14 @@ public sealed class ParsingTests
     [InlineData("d b")]
     [InlineData("Web")]
     public async Task Authorize_InvalidTarget_ExitsTwoWithoutConnecting(string target)
-    {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("authorize", "--target", target, "--client-cert-uri", "spiffe://x.consul/ns/default/dc/dc1/svc/web");
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.StartsWith("--target: ", Assert.Single(result.ErrorLines));
-        Assert.Empty(cli.Clients.Connections);
-    }
+        => await AssertBadInputAsync("--target", "authorize", "--target", target, "--client-cert-uri", "spiffe://x.consul/ns/default/dc/dc1/svc/web");
 
     [Theory]
     [InlineData("zz")]
     [InlineData("0e:")]
     [InlineData("0e4")]
     public async Task CertGet_WaitNewerThanNotASerial_ExitsTwo(string serial)
-    {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("cert", "get", "--service", "web", "--wait-newer-than", serial);
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.StartsWith("--wait-newer-than: ", Assert.Single(result.ErrorLines));
-        Assert.Empty(cli.Clients.Connections);
-    }
+        => await AssertBadInputAsync("--wait-newer-than", "cert", "get", "--service", "web", "--wait-newer-than", serial);
 
     [Fact]
     public async Task CertGet_WaitNewerThanSerial_IsPassedOn()
@@ -272,24 +240,12 @@ public sealed class ParsingTests
 
     [Fact]
     public async Task IntentionMatch_InvalidName_ExitsTwoWithoutConnecting()
-    {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("intention", "match", "--by", "source", "web", "a/b/c");
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.Equal("<NAME>: \"a/b/c\" must be NAME or NS/NAME", Assert.Single(result.ErrorLines));
-        Assert.Empty(cli.Clients.Connections);
-    }
+        => Assert.Equal("<NAME>: \"a/b/c\" must be NAME or NS/NAME",
+            await AssertBadInputAsync("<NAME>", "intention", "match", "--by", "source", "web", "a/b/c"));
 
     [Fact]
     public async Task CertSign_CsrIsADirectory_ExitsTwoNamingCsr()
-    {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("cert", "sign", "--service", "web", "--csr", Path.GetTempPath());
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.Contains("is a directory", Assert.Single(result.ErrorLines));
-        Assert.StartsWith("--csr: ", result.ErrorLines[0]);
-        Assert.Empty(cli.Clients.Connections);
-    }
+        => Assert.Contains("is a directory", await AssertBadInputAsync("--csr", "cert", "sign", "--service", "web", "--csr", Path.GetTempPath()));
 
     [Fact]
     public async Task CertGet_OutIsAFile_ExitsTwoAndLeavesTheFile()
@@ -373,6 +329,18 @@ public sealed class ParsingTests
         var result = await cli.RunAsync("cert", "sign", "--service", "web", "--csr", Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.pem"));
         Assert.Equal(ExitCodes.BadInput, result.ExitCode);
         Assert.StartsWith("--csr: ", Assert.Single(result.ErrorLines));
+    }
+
+    /// <summary>Runs <paramref name="args"/>; asserts exit 2, one line naming <paramref name="field"/>, and no connection.</summary>
+    private static async Task<string> AssertBadInputAsync(string field, params string[] args)
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync(args);
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith(field + ": ", line);
+        Assert.Empty(cli.Clients.Connections);
+        return line;
     }
 
     [Fact]
