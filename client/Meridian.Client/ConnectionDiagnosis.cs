@@ -4,8 +4,8 @@ namespace Meridian.Client;
 
 /// <summary>
 /// Turns "cannot connect" into an error that says what answered at each gateway (<see cref="GatewayProbe"/>), and
-/// the SDK's connection retry filter: retry until <see cref="MeridianClientOptions.ConnectTimeout"/>; a silo of
-/// another datacenter fails at once, since waiting cannot change which cluster it belongs to.
+/// the SDK's connection retry filter: retry until <see cref="MeridianClientOptions.ConnectTimeout"/>; a gateway or
+/// silo of another datacenter fails at once, since waiting cannot change which cluster it belongs to.
 /// </summary>
 internal sealed class ConnectionDiagnosis(MeridianClientOptions options, IReadOnlyList<IPEndPoint> endpoints)
 {
@@ -59,9 +59,8 @@ internal sealed class ConnectionDiagnosis(MeridianClientOptions options, IReadOn
     {
         GatewayAnswer.NothingListens => $"nothing listens at {gateway}; is the datacenter running? `meridian dev` serves dc1 on 127.0.0.1:30000",
         GatewayAnswer.Silent => $"{gateway} accepted the connection but did not answer; {Hint}",
-        // What a gateway of another datacenter does too (see GatewayProbe).
         GatewayAnswer.NotOrleans =>
-            $"{gateway} closed the connection: it is not a gateway of {options.Datacenter} (a gateway of another datacenter refuses it too); {Hint}",
+            $"{gateway} closed the connection: it is not a gateway of {options.Datacenter} (check --datacenter); {Hint}",
         _ when finding.ClusterId == options.EffectiveClusterId =>
             $"{gateway} is a silo of {options.Datacenter} that refused the client: is it the silo port rather than the gateway port?",
         _ => $"{gateway} is an Orleans silo of cluster \"{finding.ClusterId}\", not a gateway of {options.Datacenter}; {Hint}",

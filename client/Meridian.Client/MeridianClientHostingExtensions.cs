@@ -15,7 +15,7 @@ public static class MeridianClientHostingExtensions
     /// <c>Meridian:Client</c> and then <paramref name="configure"/>. The host's start fails with
     /// <see cref="MeridianUnreachableException"/> naming the gateways and what answered there when none connects within
     /// <see cref="MeridianClientOptions.ConnectTimeout"/> (at once, with <see cref="MeridianWrongDatacenterException"/>,
-    /// when the address is a silo of another datacenter), and never takes longer than ConnectTimeout plus
+    /// when the address is a gateway or silo of another datacenter), and never takes longer than ConnectTimeout plus
     /// <see cref="MeridianClientOptions.FirstCallTimeout"/>. Orleans logs at Warning and above only, unless
     /// <c>Logging:LogLevel:Orleans</c> says otherwise.
     /// </summary>
