@@ -62,8 +62,8 @@ internal static class CaCommands
         var intermediateTtl = CliParsers.DurationOption("--intermediate-ttl", "IntermediateCertTTL, e.g. 8760h");
         var rootTtl = CliParsers.DurationOption("--root-ttl", "RootCertTTL, e.g. 87600h");
         var keyType = new Option<string?>("--key-type") { Description = "PrivateKeyType: ec or rsa (a change rotates the root)", HelpName = "ec|rsa" };
-        var keyBits = new Option<int?>("--key-bits") { Description = "PrivateKeyBits: ec 224/256/384/521, rsa 2048/4096", HelpName = "N" };
-        var csrRate = new Option<int?>("--csr-max-per-second") { Description = "CSRMaxPerSecond (0 = no limit)", HelpName = "N" };
+        var keyBits = CliParsers.IntOption("--key-bits", "PrivateKeyBits: ec 224/256/384/521, rsa 2048/4096");
+        var csrRate = CliParsers.IntOption("--csr-max-per-second", "CSRMaxPerSecond (0 = no limit)");
         var command = new Command("set", "Change the given fields of the CA configuration (primary datacenter)")
         {
             leafTtl, intermediateTtl, rootTtl, keyType, keyBits, csrRate,

@@ -28,16 +28,14 @@ internal static class CertCommands
         {
             Description = "Without --out: print the private key too (it is left out unless asked: a terminal's scrollback is not a key store)",
         };
-        var waitNewerThan = new Option<string?>("--wait-newer-than")
-        {
-            Description = "Wait until the service has a certificate with another serial than this one (renewal, rotation)",
-            HelpName = "SERIAL",
-        };
+        var waitNewerThan = CliParsers.SerialOption("--wait-newer-than",
+            "Wait until the service has a certificate with another serial than this one (renewal, rotation)");
         var command = common.AddTo(new Command("get", "Get the service's certificate and private key (the key is written with --out, printed only with --include-key)") { waitNewerThan, includeKey });
         runner.OnClient(command, async (run, client) =>
         {
+            var outDirectory = common.OutDirectory(run);
             var issued = await client.GetCertificateAsync(run.Required(common.Service), run.Get(waitNewerThan), cancellationToken: run.CancellationToken);
-            await WriteAsync(run, client, issued, run.Get(common.Out), run.Get(includeKey) ? KeyOutput.Print : KeyOutput.FileOnly);
+            await WriteAsync(run, client, issued, outDirectory, run.Get(includeKey) ? KeyOutput.Print : KeyOutput.FileOnly);
         }, CommonOptions.Fields);
         return command;
     }
@@ -48,14 +46,37 @@ internal static class CertCommands
         var common = new CommonOptions("Write cert.pem (leaf + chain) and ca.pem (trust bundle) here and print their paths");
         var csr = new Option<FileInfo>("--csr") { Description = "PEM certificate signing request made by the workload", Required = true, HelpName = "FILE" }
             .AcceptExistingOnly();
+        // AcceptExistingOnly accepts a directory too; reading it would fail after connecting, as "Access denied".
+        csr.Validators.Add(result =>
+        {
+            // The token, not the value: the value throws when AcceptExistingOnly has already refused it.
+            if (result.Tokens.Count == 0) return;
+            var path = Path.GetFullPath(result.Tokens[^1].Value);
+            if (Directory.Exists(path)) result.AddError($"{path} is a directory, not a CSR file");
+            else if (File.Exists(path) && TryOpen(path) is { } problem) result.AddError($"cannot read {path}: {problem}");
+        });
         var command = common.AddTo(new Command("sign", "Sign the workload's own CSR; its private key never leaves the workload") { csr });
         runner.OnClient(command, async (run, client) =>
         {
             var csrPem = await File.ReadAllTextAsync(run.Required(csr).FullName, run.CancellationToken);
+            var outDirectory = common.OutDirectory(run);
             var issued = await client.SignCertificateAsync(run.Required(common.Service), csrPem, run.CancellationToken);
-            await WriteAsync(run, client, issued, run.Get(common.Out), KeyOutput.None);
+            await WriteAsync(run, client, issued, outDirectory, KeyOutput.None);
         }, CommonOptions.Fields);
         return command;
+    }
+
+    private static string? TryOpen(string path)
+    {
+        try
+        {
+            using var _ = File.OpenRead(path);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
     }
 
     /// <summary>What happens to the private key of an issued certificate.</summary>
@@ -69,7 +90,7 @@ internal static class CertCommands
         Print,
     }
 
-    private static async Task WriteAsync(CommandRun run, IMeridianClient client, IssuedCertificateDto issued, DirectoryInfo? outDirectory, KeyOutput key)
+    private static async Task WriteAsync(CommandRun run, IMeridianClient client, IssuedCertificateDto issued, string? outDirectory, KeyOutput key)
     {
         if (outDirectory is null)
         {
@@ -99,13 +120,12 @@ internal static class CertCommands
         var withKey = key != KeyOutput.None;
         // The trust bundle is every root still listed (pruned roots are gone): peers may hold leaves of any of them.
         var roots = await client.GetCaRootsAsync(run.CancellationToken);
-        var directory = outDirectory.FullName;
-        Directory.CreateDirectory(directory);
-        var files = new WrittenFiles(
+        var directory = outDirectory;
+        var files = CommonOptions.Writing(directory, () => new WrittenFiles(
             issued.SerialNumber, issued.ServiceURI, issued.ValidAfter, issued.ValidBefore,
             PemFiles.Write(directory, PemFiles.CertFile, issued.CertPEM, secret: false),
             withKey ? PemFiles.Write(directory, PemFiles.KeyFile, issued.PrivateKeyPEM, secret: true) : null,
-            PemFiles.Write(directory, PemFiles.CaFile, PemFiles.Join(roots.Roots.Select(r => r.RootCert)), secret: false));
+            PemFiles.Write(directory, PemFiles.CaFile, PemFiles.Join(roots.Roots.Select(r => r.RootCert)), secret: false)));
         run.Output.Write(files, (o, f) => o.Fields(
             ("SerialNumber", f.SerialNumber), ("cert", f.CertFile), ("key", f.KeyFile), ("ca", f.CAFile)));
     }
@@ -117,6 +137,32 @@ internal static class CertCommands
 
         public Option<string> Service { get; } = new("--service") { Description = "Service name", Required = true, HelpName = "NAME" };
         public Option<DirectoryInfo?> Out { get; } = new("--out") { Description = outDescription, HelpName = "DIR" };
+
+        /// <summary>
+        /// The <c>--out</c> directory, created before anything is requested; a path that cannot be a directory or
+        /// cannot be written is bad input (exit 2), not a failure.
+        /// </summary>
+        public string? OutDirectory(CommandRun run)
+        {
+            if (run.Get(Out) is not { } dir) return null;
+            if (File.Exists(dir.FullName)) throw Problem($"{dir.FullName} is a file, not a directory");
+            return Writing(dir.FullName, () => Directory.CreateDirectory(dir.FullName).FullName);
+        }
+
+        /// <summary>Runs a file-system step on <paramref name="directory"/>; its IO errors become <c>--out</c> problems.</summary>
+        public static T Writing<T>(string directory, Func<T> write)
+        {
+            try
+            {
+                return write();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Problem($"cannot write to {directory}: {ex.Message}");
+            }
+        }
+
+        private static CliUsageException Problem(string message) => new([new CliProblem("--out", message)]);
 
         public Command AddTo(Command command)
         {

@@ -16,8 +16,8 @@ internal sealed class CliContext(
     Func<string, string?> environment)
 {
     /// <summary>
-    /// How long a command waits for a gateway before exiting with code 5. Short on purpose: a CLI user would
-    /// rather see "cannot reach" quickly than wait out the SDK's longer default.
+    /// How long a command waits for a gateway before exiting with code 5: the SDK's default, stated here because
+    /// <c>meridian dev</c> passes a longer one while its silos start.
     /// </summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(5);
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Meridian.Core.Certificates;
+using Meridian.Core.Identity;
 
 namespace Meridian.Cli;
 
@@ -9,6 +10,13 @@ namespace Meridian.Cli;
 internal sealed record CliProblem(string Field, string Message)
 {
     public override string ToString() => $"{Field}: {Message}";
+
+    /// <summary>
+    /// A Core problem's message for a CLI line that names the option itself: Core's messages start with the API
+    /// field ("Datacenter \"DC 1!\" may contain …"), which the option replaces.
+    /// </summary>
+    public static string WithoutField(Meridian.Core.Validation.ValidationProblem problem)
+        => problem.Message.StartsWith(problem.Field + " ", StringComparison.Ordinal) ? problem.Message[(problem.Field.Length + 1)..] : problem.Message;
 }
 
 /// <summary>Bad command-line input found while a command runs (exit code 2). Nothing was sent.</summary>
@@ -33,20 +41,6 @@ internal readonly record struct ServiceRef(string Namespace, string Name)
 /// <summary>Typed option values. Errors are attached to the option, so the user sees <c>--option: message</c>.</summary>
 internal static class CliParsers
 {
-    /// <summary>Returns why <paramref name="text"/> is not <c>HOST:PORT</c>, or null. Syntax only; no DNS lookup.</summary>
-    public static string? CheckEndpoint(string text)
-    {
-        var colon = text.LastIndexOf(':');
-        var host = colon > 0 ? text[..colon].Trim('[', ']') : "";
-        if (colon <= 0 || host.Length == 0 || host.Any(char.IsWhiteSpace)
-            || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, null, out var port)
-            || port is < 1 or > 65535)
-        {
-            return $"\"{text}\" must be HOST:PORT with a port between 1 and 65535, e.g. 127.0.0.1:30000";
-        }
-        return null;
-    }
-
     /// <summary>Parses <c>[NS/]NAME</c>; null with the reason on failure.</summary>
     public static ServiceRef? ParseServiceRef(string text, out string? error)
     {
@@ -57,7 +51,7 @@ internal static class CliParsers
         return error is null ? (parts.Length == 1 ? new ServiceRef("", parts[0]) : new ServiceRef(parts[0], parts[1])) : null;
     }
 
-    /// <summary>Parses repeated <c>K=V</c> tokens; a later key replaces an earlier one.</summary>
+    /// <summary>Parses repeated <c>K=V</c> tokens; a key given twice is an error (which value was meant is unknown).</summary>
     public static ImmutableDictionary<string, string> ParseMeta(IEnumerable<string> tokens, out List<string> errors)
     {
         errors = [];
@@ -66,7 +60,7 @@ internal static class CliParsers
         {
             var eq = token.IndexOf('=');
             if (eq <= 0) errors.Add($"\"{token}\" must be KEY=VALUE");
-            else meta[token[..eq]] = token[(eq + 1)..];
+            else if (!meta.TryAdd(token[..eq], token[(eq + 1)..])) errors.Add($"key \"{token[..eq]}\" is given more than once");
         }
         return meta.ToImmutable();
     }
@@ -77,6 +71,62 @@ internal static class CliParsers
         HelpName = "[NS/]NAME",
         Required = required,
         CustomParser = result => Single(result, ParseServiceRef),
+    };
+
+    /// <summary>A concrete service name, checked with Core's rule before anything is sent.</summary>
+    public static Option<string> ServiceNameOption(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "NAME",
+        Required = true,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (ServiceName.Check(name, text) is { } problem) result.AddError(CliProblem.WithoutField(problem));
+            return text;
+        },
+    };
+
+    /// <summary><c>[NS/]NAME</c> arguments, each checked like <see cref="ServiceRefOption"/>.</summary>
+    public static Argument<string[]> ServiceRefArgument(string name, string description) => new(name)
+    {
+        Description = description,
+        Arity = ArgumentArity.OneOrMore,
+        CustomParser = result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (ParseServiceRef(token.Value, out var error) is null) result.AddError(error!);
+            }
+            return [.. result.Tokens.Select(t => t.Value)];
+        },
+    };
+
+    /// <summary>A whole number; the error names the value, not a .NET type.</summary>
+    public static Option<int?> IntOption(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "N",
+        CustomParser = result => Single<int>(result, (string text, out string? error) =>
+        {
+            var ok = int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value);
+            error = ok ? null : $"\"{text}\" is not a whole number";
+            return ok ? value : null;
+        }),
+    };
+
+    /// <summary>A certificate serial number as Meridian prints it: hex bytes, colon-separated (<c>0e:4a:…</c>).</summary>
+    public static Option<string?> SerialOption(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "SERIAL",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (text.Length == 0 || !text.Split(':').All(b => b.Length is 1 or 2 && b.All(char.IsAsciiHexDigit)))
+                result.AddError($"\"{text}\" must be a serial number as printed by `meridian cert get`, hex bytes separated by ':' (e.g. 0e:4a:9f)");
+            return text;
+        },
     };
 
     public static Option<ImmutableDictionary<string, string>> MetaOption() => new("--meta")

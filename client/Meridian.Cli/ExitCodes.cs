@@ -62,6 +62,8 @@ internal static class ExitCodes
                     return (BadInput, options.Failures);
                 case NotPrimaryDatacenterException notPrimary:
                     return (PermissionDenied, [Prefixed($"{ex.Message} (writes go to the primary datacenter {notPrimary.PrimaryDatacenter})")]);
+                case MeridianWrongDatacenterException wrong:
+                    return (Unreachable, [Prefixed($"{wrong.Message}; use --gateway with a gateway of {wrong.Datacenter}, or --datacenter {wrong.ServedDatacenter}")]);
                 // Every other Meridian error by its kind: the silo and the SDK turn whatever else failed into one.
                 case MeridianException meridian:
                     return (CodeOf(meridian.Kind), [Prefixed(ex.Message)]);

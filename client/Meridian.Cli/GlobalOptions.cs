@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Meridian.Client;
+using Meridian.Core.Identity;
 
 namespace Meridian.Cli;
 
@@ -66,10 +68,11 @@ internal sealed class GlobalOptions
         if (gateways.Length == 0) problems.Add(new(gatewayField, "must be HOST:PORT, e.g. 127.0.0.1:30000"));
         foreach (var gateway in gateways)
         {
-            if (CliParsers.CheckEndpoint(gateway) is { } message) problems.Add(new(gatewayField, message));
+            if (MeridianClientOptions.CheckEndpoint(gateway) is { } message) problems.Add(new(gatewayField, message));
         }
         var (datacenterField, datacenter) = Pick(parse, Datacenter, environment, DatacenterVariable, DefaultDatacenter);
-        if (string.IsNullOrWhiteSpace(datacenter)) problems.Add(new(datacenterField, "must not be empty"));
+        // The datacenter names the cluster (meridian-<dc>) and every grain key: Core's rule, checked before connecting.
+        if (DatacenterName.Check(datacenterField, datacenter.Trim()) is { } invalid) problems.Add(new(datacenterField, CliProblem.WithoutField(invalid)));
         CliUsageException.ThrowIfAny(problems);
         var token = parse.GetValue(Token) ?? environment(TokenVariable);
         return new ConnectionSettings(gateways, datacenter.Trim(), string.IsNullOrEmpty(token) ? null : token, connectTimeout);

@@ -25,7 +25,7 @@ internal static class IntentionCommands
 
     public static Command CreateAuthorize(CommandRunner runner)
     {
-        var target = new Option<string>("--target") { Description = "Destination service being connected to", Required = true, HelpName = "NAME" };
+        var target = CliParsers.ServiceNameOption("--target", "Destination service being connected to");
         var uri = new Option<string>("--client-cert-uri") { Description = "URI SAN of the client certificate (spiffe://…)", Required = true, HelpName = "URI" };
         var command = new Command("authorize", "Decide whether a client certificate may connect to a service (Consul's L4 authorize)") { target, uri };
         runner.OnClient(command, async (run, client) =>
@@ -139,7 +139,7 @@ internal static class IntentionCommands
     {
         var by = new Option<string>("--by") { Description = "Match intentions by source or by destination", Required = true }
             .AcceptOnlyFromAmong("source", "destination");
-        var names = new Argument<string[]>("NAME") { Description = "Service names ([NS/]NAME)", Arity = ArgumentArity.OneOrMore };
+        var names = CliParsers.ServiceRefArgument("NAME", "Service names ([NS/]NAME)");
         var command = new Command("match", "List the intentions that apply to services, in evaluation order") { by, names };
         runner.OnClient(command, async (run, client) =>
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -12,8 +13,11 @@ public static class MeridianClientHostingExtensions
     /// <summary>
     /// Adds an Orleans client for one Meridian datacenter and <see cref="IMeridianClient"/>. Options come from
     /// <c>Meridian:Client</c> and then <paramref name="configure"/>. The host's start fails with
-    /// <see cref="MeridianUnreachableException"/> naming the gateways when none answers within
-    /// <see cref="MeridianClientOptions.ConnectTimeout"/>.
+    /// <see cref="MeridianUnreachableException"/> naming the gateways and what answered there when none connects within
+    /// <see cref="MeridianClientOptions.ConnectTimeout"/> (at once, with <see cref="MeridianWrongDatacenterException"/>,
+    /// when the address is a gateway or silo of another datacenter), and never takes longer than ConnectTimeout plus
+    /// <see cref="MeridianClientOptions.FirstCallTimeout"/>. Orleans logs at Warning and above only, unless
+    /// <c>Logging:LogLevel:Orleans</c> says otherwise.
     /// </summary>
     public static IHostApplicationBuilder AddMeridianClient(this IHostApplicationBuilder builder, Action<MeridianClientOptions>? configure = null)
     {
@@ -22,8 +26,11 @@ public static class MeridianClientHostingExtensions
         configure?.Invoke(options);
         var gateways = options.ParseGateways();
 
+        QuietOrleansLogging(builder);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<IMeridianClient, MeridianClient>();
+        var diagnosis = new ConnectionDiagnosis(options, gateways);
+        var before = builder.Services.Count(d => d.ServiceType == typeof(IHostedService));
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -31,22 +38,63 @@ public static class MeridianClientHostingExtensions
                 o.ServiceId = options.ServiceId;
                 o.ClusterId = options.EffectiveClusterId;
             });
-            client.UseStaticClustering(gateways);
-            var deadline = DateTimeOffset.MinValue;
-            client.UseConnectionRetryFilter(async (exception, ct) =>
+            // One attempt never outlasts the whole connect budget (Orleans' default is 5 s per attempt).
+            client.Configure<ConnectionOptions>(o =>
             {
-                var now = TimeProvider.System.GetUtcNow();
-                if (deadline == DateTimeOffset.MinValue) deadline = now + options.ConnectTimeout;
-                if (now >= deadline)
-                {
-                    throw new MeridianUnreachableException(
-                        $"cannot reach datacenter {options.Datacenter} at gateway {string.Join(", ", options.Gateways)}: {exception.Message}",
-                        exception);
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
-                return true;
+                if (options.ConnectTimeout > TimeSpan.Zero && options.ConnectTimeout < o.OpenConnectionTimeout)
+                    o.OpenConnectionTimeout = options.ConnectTimeout;
             });
+            client.UseStaticClustering(gateways);
+            client.UseConnectionRetryFilter(diagnosis.ShouldRetryAsync);
         });
+        BoundStart(builder.Services, before, options, diagnosis);
         return builder;
+    }
+
+    // Orleans logs every option and connection step at Information: a client that prints 50 lines before its first
+    // result is noise. The connection warnings (each with a stack trace) say no more than the start's exception
+    // does, so they are Error-only too. A host that wants them sets Logging:LogLevel:Orleans.
+    private static void QuietOrleansLogging(IHostApplicationBuilder builder)
+    {
+        if (builder.Configuration["Logging:LogLevel:Orleans"] is not null) return;
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans.Runtime.Messaging", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Messaging", LogLevel.Error);
+    }
+
+    // Orleans' client start has paths the retry filter never sees: after a failed connection it fetches the
+    // cluster manifest again and again, without end (seen against a silo-to-silo port). So the hosted services
+    // UseOrleansClient added are wrapped: their start is bounded by ConnectTimeout + FirstCallTimeout (the first
+    // round trip, the manifest fetch), and a start that fails without our error gets the diagnosis.
+    private static void BoundStart(IServiceCollection services, int before, MeridianClientOptions options, ConnectionDiagnosis diagnosis)
+    {
+        var added = services.Where(d => d.ServiceType == typeof(IHostedService)).Skip(before).ToList();
+        foreach (var descriptor in added)
+        {
+            services.Remove(descriptor);
+            services.AddSingleton<IHostedService>(sp => new BoundedStart(Create(sp, descriptor), options, diagnosis));
+        }
+    }
+
+    private static IHostedService Create(IServiceProvider services, ServiceDescriptor descriptor) => (IHostedService)(
+        descriptor.ImplementationInstance
+        ?? descriptor.ImplementationFactory?.Invoke(services)
+        ?? ActivatorUtilities.GetServiceOrCreateInstance(services, descriptor.ImplementationType!));
+
+    private sealed class BoundedStart(IHostedService inner, MeridianClientOptions options, ConnectionDiagnosis diagnosis) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await inner.StartAsync(cancellationToken).WaitAsync(options.ConnectTimeout + options.FirstCallTimeout, cancellationToken);
+            }
+            catch (TimeoutException ex)
+            {
+                throw await diagnosis.DiagnoseAsync(ex, cancellationToken);
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
     }
 }

@@ -23,10 +23,18 @@ public sealed class MeridianClientOptions
     public string? Token { get; set; }
 
     /// <summary>
-    /// How long to keep trying to connect at start before failing with <see cref="MeridianUnreachableException"/>.
-    /// Default: 10 seconds. Zero tries once.
+    /// How long to keep trying to connect at start before failing with <see cref="MeridianUnreachableException"/>;
+    /// also bounds each connection attempt (a port that accepts and never answers must not hold the start).
+    /// Default: 5 seconds, long enough for a gateway that is still starting. Zero tries once.
     /// </summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the first round trip may take once connected (Orleans fetches the cluster's manifest while it
+    /// starts), so that an endpoint that accepts the client but never answers fails the start instead of hanging it.
+    /// Default: 5 seconds.
+    /// </summary>
+    public TimeSpan FirstCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The effective ClusterId.</summary>
     public string EffectiveClusterId => string.IsNullOrEmpty(ClusterId) ? $"meridian-{Datacenter}" : ClusterId;
@@ -38,12 +46,45 @@ public sealed class MeridianClientOptions
         return [.. Gateways.Select(ParseEndpoint)];
     }
 
-    /// <summary>Parses <c>HOST:PORT</c> (host may be a name or an IP address).</summary>
+    /// <summary>
+    /// Returns why <paramref name="text"/> is not <c>HOST:PORT</c>, or null. Syntax only, no DNS lookup. An IPv6
+    /// address goes in brackets (<c>[::1]:30000</c>), as in a URL; a URL itself is not an endpoint (Orleans speaks
+    /// its own protocol, not HTTP).
+    /// </summary>
+    public static string? CheckEndpoint(string text)
+    {
+        const string Form = "must be HOST:PORT with a port between 1 and 65535, e.g. 127.0.0.1:30000";
+        if (text.Contains("://", StringComparison.Ordinal))
+            return $"\"{text}\" is a URL; give the gateway as HOST:PORT without a scheme, e.g. 127.0.0.1:30000";
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0) return $"\"{text}\" {Form}";
+        var host = text[..colon];
+        if (host.StartsWith('[') != host.EndsWith(']')) return $"\"{text}\" {Form}";
+        if (host.StartsWith('['))
+        {
+            host = host[1..^1];
+            if (!IPAddress.TryParse(host, out var v6) || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+                return $"\"{text}\": only an IPv6 address goes in brackets, e.g. [::1]:30000";
+        }
+        else if (host.Contains(':'))
+        {
+            return $"\"{text}\": an IPv6 address needs brackets, e.g. [::1]:30000";
+        }
+        if (host.Length == 0 || host.Any(char.IsWhiteSpace)
+            || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, null, out var port)
+            || port is < 1 or > 65535)
+        {
+            return $"\"{text}\" {Form}";
+        }
+        return null;
+    }
+
+    /// <summary>Parses <c>HOST:PORT</c> or <c>[IPv6]:PORT</c> (host may be a name or an IP address).</summary>
     public static IPEndPoint ParseEndpoint(string text)
     {
+        if (CheckEndpoint(text) is { } problem) throw new ArgumentException($"gateway {problem}");
         var colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
-            throw new ArgumentException($"gateway \"{text}\" must be HOST:PORT, e.g. 127.0.0.1:30000");
+        var port = int.Parse(text.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
         var host = text[..colon].Trim('[', ']');
         if (IPAddress.TryParse(host, out var ip)) return new IPEndPoint(ip, port);
         var addresses = Dns.GetHostAddresses(host);
@@ -52,5 +93,22 @@ public sealed class MeridianClientOptions
     }
 }
 
-/// <summary>The cluster could not be reached; the message names the gateways tried.</summary>
-public sealed class MeridianUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>The cluster could not be reached; the message names the gateways tried and what answered there.</summary>
+public class MeridianUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The gateway answered, but it belongs to another datacenter: <see cref="ServedDatacenter"/> rather than
+/// <see cref="Datacenter"/>. Retrying cannot help; the caller needs the other datacenter's gateway.
+/// </summary>
+public sealed class MeridianWrongDatacenterException(string gateway, string datacenter, string servedDatacenter)
+    : MeridianUnreachableException($"gateway {gateway} serves datacenter {servedDatacenter}, not {datacenter}")
+{
+    /// <summary>The gateway, HOST:PORT as configured.</summary>
+    public string Gateway { get; } = gateway;
+
+    /// <summary>The datacenter the client was configured for.</summary>
+    public string Datacenter { get; } = datacenter;
+
+    /// <summary>The datacenter the gateway serves.</summary>
+    public string ServedDatacenter { get; } = servedDatacenter;
+}

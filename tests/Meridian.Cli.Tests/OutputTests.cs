@@ -218,6 +218,18 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public async Task ConnectToAnotherDatacenter_ExitsFiveSayingWhichAndHowToReachIt()
+    {
+        var cli = new CliHarness();
+        cli.Clients.ConnectFailure = new MeridianWrongDatacenterException("127.0.0.1:30000", "dc2", "dc1");
+        var result = await cli.RunAsync("intention", "list", "--datacenter", "dc2");
+        Assert.Equal(ExitCodes.Unreachable, result.ExitCode);
+        Assert.Equal(
+            "meridian: gateway 127.0.0.1:30000 serves datacenter dc1, not dc2; use --gateway with a gateway of dc2, or --datacenter dc1",
+            Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
     public async Task ConnectFails_ExitsFiveWithTheSdkMessage()
     {
         var cli = new CliHarness();

@@ -12,13 +12,7 @@ public sealed class ParsingTests
     [InlineData("127.0.0.1:70000")]
     [InlineData(":30000")]
     public async Task Gateway_Invalid_ExitsTwoNamingGatewayWithoutConnecting(string gateway)
-    {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("status", "--gateway", gateway);
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.StartsWith("--gateway: ", Assert.Single(result.ErrorLines));
-        Assert.Empty(cli.Clients.Connections);
-    }
+        => await AssertBadInputAsync("--gateway", "status", "--gateway", gateway);
 
     [Fact]
     public async Task Gateway_InvalidInEnvironment_NamesTheVariable()
@@ -161,11 +155,136 @@ public sealed class ParsingTests
     }
 
     [Fact]
-    public void Meta_RepeatedKey_LastWins()
+    public void Meta_ValueWithEquals_KeepsEverythingAfterTheFirst()
     {
-        var meta = CliParsers.ParseMeta(["a=1", "b=x=y", "a=2", "c="], out var errors);
+        var meta = CliParsers.ParseMeta(["b=x=y", "c="], out var errors);
         Assert.Empty(errors);
-        Assert.Equal(new Dictionary<string, string> { ["a"] = "2", ["b"] = "x=y", ["c"] = "" }, meta);
+        Assert.Equal(new Dictionary<string, string> { ["b"] = "x=y", ["c"] = "" }, meta);
+    }
+
+    [Fact]
+    public async Task Meta_RepeatedKey_ExitsTwoNamingTheKey()
+        => Assert.Equal("--meta: key \"a\" is given more than once", await AssertBadInputAsync("--meta",
+            "intention", "upsert", "--source", "web", "--destination", "db", "--action", "allow", "--meta", "a=1", "--meta", "a=2"));
+
+    [Theory]
+    [InlineData("http://127.0.0.1:30000", "is a URL")]
+    [InlineData("::1:30000", "[::1]:30000")]
+    [InlineData("[127.0.0.1]:30000", "only an IPv6 address goes in brackets")]
+    public async Task Gateway_UrlOrUnbracketedIpv6_ExitsTwoSayingTheForm(string gateway, string expected)
+        => Assert.Contains(expected, await AssertBadInputAsync("--gateway", "status", "--gateway", gateway));
+
+    [Fact]
+    public async Task Gateway_BracketedIpv6_Connects()
+    {
+        var cli = new CliHarness();
+        Assert.Equal(ExitCodes.Ok, (await cli.RunAsync("status", "--gateway", "[::1]:30000")).ExitCode);
+        Assert.Equal(["[::1]:30000"], Assert.Single(cli.Clients.Connections).Gateways);
+    }
+
+    [Theory]
+    [InlineData("--datacenter", "DC 1!")]
+    [InlineData("MERIDIAN_DATACENTER", "dc/2")]
+    public async Task Datacenter_InvalidName_ExitsTwoNamingTheOption(string field, string value)
+    {
+        var cli = new CliHarness();
+        var result = field.StartsWith("--", StringComparison.Ordinal)
+            ? await cli.RunAsync("status", field, value)
+            : await RunWithEnvironment(cli, field, value);
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith($"{field}: \"{value}\" may contain only", line);
+        Assert.Empty(cli.Clients.Connections);
+
+        static Task<CliResult> RunWithEnvironment(CliHarness cli, string variable, string value)
+        {
+            cli.Environment[variable] = value;
+            return cli.RunAsync("status");
+        }
+    }
+
+    [Fact]
+    public async Task CaConfigSet_SeveralBadValues_ReportsEachByValue()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("ca", "config", "set", "--key-bits", "abc", "--leaf-ttl", "3x", "--csr-max-per-second", "q");
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Equal(3, result.ErrorLines.Length);
+        Assert.Contains("--key-bits: \"abc\" is not a whole number", result.ErrorLines);
+        Assert.Contains("--csr-max-per-second: \"q\" is not a whole number", result.ErrorLines);
+        Assert.Contains(result.ErrorLines, l => l.StartsWith("--leaf-ttl: ", StringComparison.Ordinal));
+        Assert.DoesNotContain("System.", result.Stderr);
+        Assert.Empty(cli.Clients.Connections);
+    }
+
+    [Theory]
+    [InlineData("d b")]
+    [InlineData("Web")]
+    public async Task Authorize_InvalidTarget_ExitsTwoWithoutConnecting(string target)
+        => await AssertBadInputAsync("--target", "authorize", "--target", target, "--client-cert-uri", "spiffe://x.consul/ns/default/dc/dc1/svc/web");
+
+    [Theory]
+    [InlineData("zz")]
+    [InlineData("0e:")]
+    [InlineData("0e4")]
+    public async Task CertGet_WaitNewerThanNotASerial_ExitsTwo(string serial)
+        => await AssertBadInputAsync("--wait-newer-than", "cert", "get", "--service", "web", "--wait-newer-than", serial);
+
+    [Fact]
+    public async Task CertGet_WaitNewerThanSerial_IsPassedOn()
+    {
+        var cli = new CliHarness();
+        Assert.Equal(ExitCodes.Ok, (await cli.RunAsync("cert", "get", "--service", "web", "--wait-newer-than", "0e:4a:9f")).ExitCode);
+        Assert.Equal(("web", "0e:4a:9f"), cli.Client.Last<(string, string?)>());
+    }
+
+    [Fact]
+    public async Task IntentionMatch_InvalidName_ExitsTwoWithoutConnecting()
+        => Assert.Equal("<NAME>: \"a/b/c\" must be NAME or NS/NAME",
+            await AssertBadInputAsync("<NAME>", "intention", "match", "--by", "source", "web", "a/b/c"));
+
+    [Fact]
+    public async Task CertSign_CsrIsADirectory_ExitsTwoNamingCsr()
+        => Assert.Contains("is a directory", await AssertBadInputAsync("--csr", "cert", "sign", "--service", "web", "--csr", Path.GetTempPath()));
+
+    [Fact]
+    public async Task CertGet_OutIsAFile_ExitsTwoAndLeavesTheFile()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "keep");
+            var cli = new CliHarness();
+            var result = await cli.RunAsync("cert", "get", "--service", "web", "--out", file);
+            Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+            Assert.Equal($"--out: {file} is a file, not a directory", Assert.Single(result.ErrorLines));
+            Assert.Equal("keep", await File.ReadAllTextAsync(file));
+            Assert.Empty(cli.Client.Requests);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task CertGet_OutCannotBeCreated_ExitsTwoBeforeAnyRequest()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            // A directory below a file can never be created, whoever runs the test (root included).
+            var below = Path.Combine(file, "certs");
+            var cli = new CliHarness();
+            var result = await cli.RunAsync("cert", "get", "--service", "web", "--out", below);
+            Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+            Assert.StartsWith($"--out: cannot write to {below}: ", Assert.Single(result.ErrorLines));
+            Assert.Empty(cli.Client.Requests);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
@@ -210,6 +329,18 @@ public sealed class ParsingTests
         var result = await cli.RunAsync("cert", "sign", "--service", "web", "--csr", Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.pem"));
         Assert.Equal(ExitCodes.BadInput, result.ExitCode);
         Assert.StartsWith("--csr: ", Assert.Single(result.ErrorLines));
+    }
+
+    /// <summary>Runs <paramref name="args"/>; asserts exit 2, one line naming <paramref name="field"/>, and no connection.</summary>
+    private static async Task<string> AssertBadInputAsync(string field, params string[] args)
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync(args);
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith(field + ": ", line);
+        Assert.Empty(cli.Clients.Connections);
+        return line;
     }
 
     [Fact]

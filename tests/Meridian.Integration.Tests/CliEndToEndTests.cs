@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Meridian.Integration.Tests.Processes;
 
@@ -219,6 +221,86 @@ public sealed class CliEndToEndTests(DevFixture fx) : IClassFixture<DevFixture>
         Assert.True(result.ExitCode == 5, result.ToString());
         Assert.Contains(gateway, result.Stderr);
         Assert.Empty(result.Stdout);
+    }
+
+    // The commands below are bounded by Commands' 60 s timeout: before, a silo port could hold the CLI for good.
+    [Fact]
+    public async Task NotAGateway_PortAcceptsAndSaysNothing_Exit5WithHint()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var gateway = $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+        var accepted = new List<Socket>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true) accepted.Add(await listener.AcceptSocketAsync(stop.Token));
+            }
+            catch (OperationCanceledException)
+            {
+                // Test over.
+            }
+        });
+        try
+        {
+            var result = await Cli.RunAsync("--gateway", gateway, "status");
+            Assert.True(result.ExitCode == 5, result.ToString());
+            Assert.Equal(
+                $"meridian: cannot reach datacenter dc1: {gateway} accepted the connection but did not answer; " +
+                "is it a Meridian gateway? `meridian dev` serves dc1 on 127.0.0.1:30000",
+                result.Stderr.Trim());
+            Assert.Empty(result.Stdout);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await accepting;
+            accepted.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task SiloPort_SameDatacenter_Exit5SaysItIsTheSiloPort()
+    {
+        var result = await Cli.RunAsync("--gateway", Dev.SiloEndpoint, "status");
+        Assert.True(result.ExitCode == 5, result.ToString());
+        Assert.Contains($"{Dev.SiloEndpoint} is a silo of dc1 that refused the client: is it the silo port rather than the gateway port?", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public async Task SiloPort_OtherDatacenter_Exit5SaysWhichDatacenterItServes()
+    {
+        var result = await Cli.RunAsync("--gateway", Dev.SiloEndpoint, "--datacenter", "dc2", "status");
+        Assert.True(result.ExitCode == 5, result.ToString());
+        Assert.Equal(
+            $"meridian: gateway {Dev.SiloEndpoint} serves datacenter dc1, not dc2; use --gateway with a gateway of dc2, or --datacenter dc1",
+            result.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Gateway_OtherDatacenter_Exit5SaysWhichDatacenterItServes()
+    {
+        var result = await Cli.RunAsync("--gateway", Dev.Gateway, "--datacenter", "dc2", "status");
+        Assert.True(result.ExitCode == 5, result.ToString());
+        // A gateway drops a client of another cluster right after its answer, and the answer can be lost every time
+        // the probe asks (GatewayProbe.Attempts): then the error says only that it is not a gateway of dc2.
+        Assert.Contains(result.Stderr.Trim(), new[]
+        {
+            $"meridian: gateway {Dev.Gateway} serves datacenter dc1, not dc2; use --gateway with a gateway of dc2, or --datacenter dc1",
+            $"meridian: cannot reach datacenter dc2: {Dev.Gateway} closed the connection: it is not a gateway of dc2 (check --datacenter); " +
+                "is it a Meridian gateway? `meridian dev` serves dc1 on 127.0.0.1:30000",
+        });
+    }
+
+    [Fact]
+    public async Task Gateway_InvalidDatacenterName_Exit2WithoutConnecting()
+    {
+        var result = await Cli.RunAsync("--gateway", Dev.Gateway, "--datacenter", "DC 1!", "status");
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith("--datacenter: ", result.Stderr);
     }
 
     private async Task<string> TrustDomainAsync()

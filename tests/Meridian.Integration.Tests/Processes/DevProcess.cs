@@ -10,10 +10,11 @@ public sealed class DevProcess : IAsyncDisposable
 
     private readonly ChildProcess _process;
 
-    private DevProcess(ChildProcess process, int gatewayPort)
+    private DevProcess(ChildProcess process, int gatewayPort, int siloPort)
     {
         _process = process;
         Gateway = $"127.0.0.1:{gatewayPort}";
+        SiloEndpoint = $"127.0.0.1:{siloPort}";
     }
 
     /// <summary>The dc1 gateway, HOST:PORT.</summary>
@@ -21,6 +22,9 @@ public sealed class DevProcess : IAsyncDisposable
 
     /// <summary>Each datacenter's HTTP base URL (dashboard, /health), <c>http://127.0.0.1:PORT</c>; set by <see cref="StartFederatedAsync"/>.</summary>
     public IReadOnlyDictionary<string, string> HttpBases { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>The silo-to-silo endpoint of the gateway's silo, HOST:PORT (not a gateway).</summary>
+    public string SiloEndpoint { get; }
 
     /// <summary>Everything printed so far (banner first).</summary>
     public string Output => _process.Output;
@@ -36,7 +40,7 @@ public sealed class DevProcess : IAsyncDisposable
             "--silo-port", ports[2].ToString(CultureInfo.InvariantCulture),
         ];
         if (postgres is not null) args.AddRange(["--postgres", postgres]);
-        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), ports[0]);
+        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), ports[0], ports[2]);
         try
         {
             var ready = await dev._process.WaitForLineAsync(l => l.StartsWith("meridian dev: ready", StringComparison.Ordinal), ReadyTimeout);
@@ -67,7 +71,8 @@ public sealed class DevProcess : IAsyncDisposable
             "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
         ];
         var gateways = datacenters.Select((dc, k) => (dc, $"127.0.0.1:{gatewayPort + k}")).ToDictionary(p => p.dc, p => p.Item2);
-        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), gatewayPort + Array.IndexOf(datacenters, primary))
+        var index = Array.IndexOf(datacenters, primary);
+        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), gatewayPort + index, siloPort + index)
         {
             HttpBases = datacenters.Select((dc, k) => (dc, $"http://127.0.0.1:{httpPort + k}")).ToDictionary(p => p.dc, p => p.Item2),
         };
