@@ -29,6 +29,9 @@ public sealed class ReadmeTests(DevFixture fx) : IClassFixture<DevFixture>
             var run = Succeeded(await Commands.RunAsync("dotnet", BuildTimeout, "run", "--project", app));
 
             Assert.Matches(new Regex(@"spiffe://[0-9a-f-]+\.consul/ns/default/dc/dc1/svc/web serial [0-9a-f:]+, valid until "), run.Stdout);
+            // The SDK is quiet by default: only the app's own line and its host's lifetime notes, no Orleans logging
+            // (the snippet used to print ~50 lines of it).
+            Assert.DoesNotContain("Orleans", run.Stdout + run.Stderr, StringComparison.Ordinal);
             var written = Cli.Json(await fx.Dev.CliAsync("intention", "get", "--source", "web", "--destination", "db", "--json"));
             Assert.Equal("allow", written.GetProperty("Action").GetString());
         }
