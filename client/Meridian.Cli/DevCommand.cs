@@ -11,6 +11,12 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
     /// <summary>The primary's gateway, which a secondary's silo connects to (null in the primary).</summary>
     public string? PrimaryGateway { get; init; }
 
+    /// <summary>
+    /// In the primary: the other datacenters of the run, its federation members, comma-separated (a string keeps the
+    /// record's value equality); empty in a secondary.
+    /// </summary>
+    public string Secondaries { get; init; } = "";
+
     public const string Address = "127.0.0.1";
 
     public string Gateway => $"{Address}:{GatewayPort}";
@@ -27,7 +33,16 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
     public string Endpoints() => $"gateway {Gateway}, silo port {SiloPort}, {(HttpPort == 0 ? "HTTP off" : $"HTTP port {HttpPort}")}";
 
     /// <summary>The silo's whole configuration (nothing is read from files or the environment).</summary>
-    public IReadOnlyDictionary<string, string?> Configuration() => new Dictionary<string, string?>
+    public IReadOnlyDictionary<string, string?> Configuration()
+    {
+        var config = BaseConfiguration();
+        // Only listed secondaries get their intermediate signed (issue 12): dev lists every datacenter it starts.
+        var secondaries = Secondaries.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < secondaries.Length; i++) config[$"Meridian:Federation:Datacenters:{i}"] = secondaries[i];
+        return config;
+    }
+
+    private Dictionary<string, string?> BaseConfiguration() => new()
     {
         ["Meridian:Datacenter"] = Datacenter,
         ["Meridian:PrimaryDatacenter"] = PrimaryDatacenter,
@@ -67,7 +82,9 @@ internal sealed record DevPlan(IReadOnlyList<DevSiloPlan> Silos, bool InMemory)
         var silos = names.Select((name, k) => new DevSiloPlan(
             name, primaryName, gatewayPort + k, httpPort == 0 ? 0 : httpPort + k, siloPort + k, postgres)).ToList();
         var primaryGateway = silos.FirstOrDefault(s => s.Datacenter == primaryName)?.Gateway;
-        silos = [.. silos.Select(s => s.Datacenter == primaryName ? s : s with { PrimaryGateway = primaryGateway })];
+        silos = [.. silos.Select(s => s.Datacenter == primaryName
+            ? s with { Secondaries = string.Join(',', names.Where(n => n != primaryName)) }
+            : s with { PrimaryGateway = primaryGateway })];
         var used = silos.SelectMany(s => new[] { s.GatewayPort, s.SiloPort, s.HttpPort }).Where(p => p != 0);
         foreach (var clash in used.GroupBy(p => p).Where(g => g.Count() > 1))
             problems.Add(new("--gateway-port", $"port {clash.Key} would be used twice; keep the gateway, HTTP and silo port ranges apart"));

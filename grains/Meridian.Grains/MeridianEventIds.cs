@@ -13,6 +13,8 @@ public static class MeridianEventIds
     public const int SignerRefreshed = 1005;
     public const int SignerRefreshFailed = 1006;
     public const int CaIntermediatesPruned = 1010;
+    public const int IntermediateSigned = 1020;
+    public const int IntermediateRefused = 1021;
 
     public const int LeafIssued = 2001;
     public const int LeafRenewalScheduled = 2002;

@@ -52,6 +52,19 @@ public sealed class StorageOptions
     public bool IsPostgreSql => string.Equals(Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase);
 }
 
+/// <summary>The federation a primary serves. Section <c>Meridian:Federation</c> (read only in the primary).</summary>
+public sealed class FederationOptions
+{
+    public const string SectionName = "Meridian:Federation";
+
+    /// <summary>
+    /// The secondary datacenters that may have their intermediate CA certificate signed by this primary and report
+    /// rotation progress to it. Default: none (a primary without the list signs no secondary's intermediate; the
+    /// refusal names this option). Ignored in a secondary.
+    /// </summary>
+    public List<string> Datacenters { get; set; } = [];
+}
+
 /// <summary>Network endpoints. Section <c>Meridian:Endpoints</c>.</summary>
 public sealed class EndpointOptions
 {

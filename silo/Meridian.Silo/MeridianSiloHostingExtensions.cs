@@ -92,6 +92,7 @@ public static class MeridianSiloHostingExtensions
     {
         services.AddSingleton(settings.Replication);
         services.AddSingleton(settings.Reissue);
+        services.AddSingleton(settings.Federation);
         var meridian = settings.Meridian;
         if (meridian.Datacenter == meridian.PrimaryDatacenter) return;
         var primary = settings.Primary;

@@ -1,5 +1,6 @@
 using System.Net;
 using Meridian.Core.Certificates;
+using Meridian.Core.Federation;
 using Meridian.Grains.Certificates;
 using Meridian.Grains.Replication;
 using Microsoft.Extensions.Configuration;
@@ -19,7 +20,8 @@ internal sealed record SiloConfiguration(
     ReplicationSettings Replication,
     ReissueSettings Reissue,
     PrimaryOptions Primary,
-    IReadOnlyList<IPEndPoint> PrimaryGateways)
+    IReadOnlyList<IPEndPoint> PrimaryGateways,
+    FederationMembers Federation)
 {
     /// <summary>Reads the configuration; on problems <paramref name="result"/> is null.</summary>
     public static IReadOnlyList<string> TryRead(IConfiguration config, out SiloConfiguration? result)
@@ -29,6 +31,7 @@ internal sealed record SiloConfiguration(
         var storage = ConfigValues.Bind<StorageOptions>(config, StorageOptions.SectionName, problems);
         var endpoints = ConfigValues.Bind<EndpointOptions>(config, EndpointOptions.SectionName, problems);
         var primary = ConfigValues.Bind<PrimaryOptions>(config, PrimaryOptions.SectionName, problems);
+        var federation = ConfigValues.Bind<FederationOptions>(config, FederationOptions.SectionName, problems);
         // Read here only to be validated with the rest; the host reads it again where it wires the dashboard.
         ConfigValues.Read(config, "Meridian:Dashboard:Enabled", true, problems);
         var replication = new ReplicationSettings(
@@ -44,9 +47,11 @@ internal sealed record SiloConfiguration(
         problems.AddRange(new EndpointOptionsValidator().Validate(null, endpoints).Failures ?? []);
         problems.AddRange(CaOptions.TryRead(config, out var ca));
         var gateways = ReadPrimaryGateways(meridian, primary, problems);
+        problems.AddRange(FederationMembers.Validate(federation.Datacenters, meridian.PrimaryDatacenter).Select(p => p.ToString()));
 
         result = problems.Count == 0
-            ? new SiloConfiguration(meridian, storage, endpoints, ca!, replication, reissue, primary, gateways)
+            ? new SiloConfiguration(meridian, storage, endpoints, ca!, replication, reissue, primary, gateways,
+                new FederationMembers(federation.Datacenters))
             : null;
         return problems;
     }

@@ -1,4 +1,5 @@
 using Meridian.Core.Identity;
+using Meridian.Core.Validation;
 using Meridian.Pki.Internal;
 using Org.BouncyCastle.Asn1.X509;
 
@@ -39,33 +40,21 @@ public static class CaCertificates
     }
 
     /// <summary>
-    /// Primary side of SPEC §3.4: checks the CSR (signature; zero or one URI, signable by the signer's signing ID) and
-    /// issues a CA pathlen-0 intermediate: subject and SANs from the CSR, KeyUsage CertSign|CRLSign|DigitalSignature,
+    /// Primary side of SPEC §3.4: checks the CSR with <see cref="IntermediateCsrRules"/> (signature; exactly one URI,
+    /// the signer's signing ID; no DNS/IP/email SAN; an allowed key) and issues a CA pathlen-0 intermediate: subject
+    /// and the URI SAN from the CSR, KeyUsage CertSign|CRLSign|DigitalSignature,
     /// NotBefore = now - 1 min, NotAfter = NotBefore + <paramref name="ttl"/>, SKI = SHA-256 of the CSR key,
-    /// keyid-only AKI of the signer. Throws <see cref="PkiException"/> (<see cref="PkiErrorCode.InvalidCsr"/>).
+    /// keyid-only AKI of the signer. Throws <see cref="DomainValidationException"/> with every problem of the CSR
+    /// (field <c>csr</c>), <see cref="ArgumentException"/> when the signer's key and certificate do not belong together.
     /// </summary>
     public static string SignIntermediate(CaKeyPair signerKey, string signerCertPem, string csrPem, ulong serial,
         DateTimeOffset now, TimeSpan ttl)
     {
         var signer = SignerCert(signerKey, signerCertPem, out var signingId);
-        var csr = ParsedCsr.ParseAndVerify(csrPem);
-        switch (csr.Uris.Count)
-        {
-            case 0:
-                // Tolerated, as Consul does, because AWS PCA cannot put a URI in its CSR.
-                break;
-            case 1:
-                if (!SpiffeId.TryParse(csr.Uris[0], out var id, out var error))
-                    throw new PkiException(PkiErrorCode.InvalidCsr, error);
-                // Stricter than Consul, whose CanSign would also accept a service URI here: a CA certificate may only
-                // carry our signing ID.
-                if (id is not SigningSpiffeId || !signingId.CanSign(id))
-                    throw new PkiException(PkiErrorCode.InvalidCsr,
-                        $"incoming CSR domain \"{id.Uri}\" is not valid for our domain \"{signingId.Uri}\"");
-                break;
-            default:
-                throw new PkiException(PkiErrorCode.InvalidCsr, "incoming CSR has more than one URI");
-        }
+        // Every rule at once (IntermediateCsrRules): no path signs a CA certificate for a name or key it did not check.
+        var problems = IntermediateCsrRules.Check(csrPem, signingId, out var parsed);
+        DomainValidationException.ThrowIfAny(problems);
+        var csr = parsed!;
 
         var notBefore = CertBuilder.Seconds(now) - Backdate;
         var g = new X509ExtensionsGenerator();
@@ -73,9 +62,8 @@ public static class CaCertificates
         g.AddExtension(X509Extensions.KeyUsage, true, CertBuilder.CaKeyUsage);
         g.AddExtension(X509Extensions.SubjectKeyIdentifier, false, new SubjectKeyIdentifier(Sha256(csr.PublicKeyDer)));
         g.AddExtension(X509Extensions.AuthorityKeyIdentifier, false, new AuthorityKeyIdentifier(SignerKeyId(signer, signerKey)));
-        if (csr.Uris.Count + csr.DnsNames.Count + csr.IpAddresses.Count > 0)
-            g.AddExtension(X509Extensions.SubjectAlternativeName, CertBuilder.SanCritical(csr.Subject),
-                CertBuilder.AltNames(csr.Uris, csr.DnsNames, csr.IpAddresses.Select(CertBuilder.IpBytes)));
+        g.AddExtension(X509Extensions.SubjectAlternativeName, CertBuilder.SanCritical(csr.Subject),
+            CertBuilder.AltNames([signingId.Uri], null, null));
         var der = CertBuilder.Build(signerKey, signer.Structure.TbsCertificate.Subject, csr.Subject, csr.PublicKey, serial,
             notBefore, notBefore + ttl, g.Generate());
         return PemBlocks.Certificate(der);

@@ -10,7 +10,7 @@ public sealed class DevCommandTests
     {
         var plan = DevPlan.Create("dc1,dc2", null, 30000, 8500, 11111, null);
         Assert.Equal(
-            [new DevSiloPlan("dc1", "dc1", 30000, 8500, 11111, null), new DevSiloPlan("dc2", "dc1", 30001, 8501, 11112, null) { PrimaryGateway = "127.0.0.1:30000" }],
+            [new DevSiloPlan("dc1", "dc1", 30000, 8500, 11111, null) { Secondaries = "dc2" }, new DevSiloPlan("dc2", "dc1", 30001, 8501, 11112, null) { PrimaryGateway = "127.0.0.1:30000" }],
             plan.Silos);
         Assert.True(plan.InMemory);
         Assert.Equal("meridian dev: ready dc1=127.0.0.1:30000 dc2=127.0.0.1:30001", plan.ReadyLine());
@@ -28,6 +28,16 @@ public sealed class DevCommandTests
         Assert.Equal(("31000", "0", "12000"), (config["Meridian:Endpoints:GatewayPort"], config["Meridian:Endpoints:HttpPort"], config["Meridian:Endpoints:SiloPort"]));
         // A secondary is pointed at the primary's gateway (west = datacenter 1 = base + 1).
         Assert.Equal("127.0.0.1:31001", config["Meridian:Primary:Gateways:0"]);
+        Assert.DoesNotContain(config.Keys, k => k.StartsWith("Meridian:Federation:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Plan_Primary_ListsEveryOtherDatacenterAsFederationMember()
+    {
+        var primary = DevPlan.Create("dc1,dc2,dc3", "dc2", 31000, 0, 12000, null).Silos.Single(s => s.Datacenter == "dc2");
+        var config = primary.Configuration();
+        Assert.Equal(("dc1", "dc3"), (config["Meridian:Federation:Datacenters:0"], config["Meridian:Federation:Datacenters:1"]));
+        Assert.False(config.ContainsKey("Meridian:Federation:Datacenters:2"));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Meridian.Core.Validation;
 using Meridian.Pki.Tests.Support;
 
 namespace Meridian.Pki.Tests;
@@ -86,41 +87,45 @@ public sealed class IntermediateTests
         var rootPem = TestPki.Root(rootKey, TestPki.T0);
         var csr = CertificateRequests.CreateIntermediateCsr(TestPki.Key("ec-256", slot: 3), TestPki.OtherTd);
 
-        var ex = Assert.Throws<PkiException>(() => CaCertificates.SignIntermediate(rootKey, rootPem, csr, 2, TestPki.T0, TestPki.IntermediateTtl));
+        var ex = Assert.Throws<DomainValidationException>(() => CaCertificates.SignIntermediate(rootKey, rootPem, csr, 2, TestPki.T0, TestPki.IntermediateTtl));
 
-        Assert.Equal(PkiErrorCode.InvalidCsr, ex.Code);
-        Assert.Equal($"incoming CSR domain \"{OtherUri}\" is not valid for our domain \"{PrimaryUri}\"", ex.Message);
+        var problem = Assert.Single(ex.Problems);
+        Assert.Equal(("csr", "not_signing_id"), (problem.Field, problem.Code));
+        Assert.Equal($"incoming CSR domain \"{OtherUri}\" is not valid for our domain \"{PrimaryUri}\"", problem.Message);
     }
 
     [Theory]
     [InlineData(new[] { "spiffe://11111111-2222-3333-4444-555555555555.consul", "spiffe://11111111-2222-3333-4444-555555555555.consul/x" },
-        "incoming CSR has more than one URI")]
+        "incoming CSR has more than one URI (2); an intermediate CSR carries only the signing ID \"spiffe://11111111-2222-3333-4444-555555555555.consul\"")]
     [InlineData(new[] { "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/web" },
         "incoming CSR domain \"spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/web\" is not valid for our domain \"spiffe://11111111-2222-3333-4444-555555555555.consul\"")]
-    [InlineData(new[] { "https://example.com/x" }, "SPIFFE ID must have 'spiffe' scheme")]
+    [InlineData(new[] { "https://example.com/x" },
+        "incoming CSR domain \"https://example.com/x\" is not valid for our domain \"spiffe://11111111-2222-3333-4444-555555555555.consul\"")]
     public void SignIntermediate_BadUris_AreRefused(string[] uris, string message)
     {
         var rootKey = TestPki.Key("ec-256");
         var rootPem = TestPki.Root(rootKey, TestPki.T0);
         using var k = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-        var ex = Assert.Throws<PkiException>(() =>
+        var ex = Assert.Throws<DomainValidationException>(() =>
             CaCertificates.SignIntermediate(rootKey, rootPem, TestPki.DotNetCsr(k, uris), 2, TestPki.T0, TestPki.IntermediateTtl));
 
-        Assert.Equal(message, ex.Message);
+        Assert.Equal(message, Assert.Single(ex.Problems).Message);
     }
 
+    // Consul tolerates a CSR without URI (for AWS PCA, which Meridian does not have); issue 12 showed that this hands any
+    // caller a CA certificate for its own name (CN=attacker), so Meridian refuses it.
     [Fact]
-    public void SignIntermediate_CsrWithoutUris_IsTolerated_LikeConsulForAwsPca()
+    public void SignIntermediate_CsrWithoutUris_IsRefused_UnlikeConsul()
     {
         var rootKey = TestPki.Key("ec-256");
         var rootPem = TestPki.Root(rootKey, TestPki.T0);
         using var k = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-        var inter = CertificateInfo.Parse(CaCertificates.SignIntermediate(rootKey, rootPem, TestPki.DotNetCsr(k, []), 2, TestPki.T0, TestPki.IntermediateTtl));
+        var ex = Assert.Throws<DomainValidationException>(() =>
+            CaCertificates.SignIntermediate(rootKey, rootPem, TestPki.DotNetCsr(k, []), 2, TestPki.T0, TestPki.IntermediateTtl));
 
-        Assert.Empty(inter.Uris);
-        Assert.True(inter.IsCa);
+        Assert.Equal(("csr", "missing_uri"), (Assert.Single(ex.Problems).Field, ex.Problems[0].Code));
     }
 
     [Fact]
@@ -133,9 +138,9 @@ public sealed class IntermediateTests
         der[^5] ^= 0x01; // inside the signature BIT STRING
         var tampered = PemEncoding.WriteString("CERTIFICATE REQUEST", der);
 
-        var ex = Assert.Throws<PkiException>(() => CaCertificates.SignIntermediate(rootKey, rootPem, tampered, 2, TestPki.T0, TestPki.IntermediateTtl));
+        var ex = Assert.Throws<DomainValidationException>(() => CaCertificates.SignIntermediate(rootKey, rootPem, tampered, 2, TestPki.T0, TestPki.IntermediateTtl));
 
-        Assert.Equal((PkiErrorCode.InvalidCsr, "CSR signature is invalid"), (ex.Code, ex.Message));
+        Assert.Equal(("invalid_signature", "CSR signature is invalid"), (Assert.Single(ex.Problems).Code, ex.Problems[0].Message));
     }
 
     [Fact]
@@ -146,8 +151,7 @@ public sealed class IntermediateTests
         var rootPem = TestPki.Root(rootKey, now);
         var secKey = TestPki.Key("ec-256", slot: 3);
         var good = CaCertificates.SignIntermediate(rootKey, rootPem, CertificateRequests.CreateIntermediateCsr(secKey, TestPki.Td), 2, now, TestPki.IntermediateTtl);
-        using var k = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var noUri = CaCertificates.SignIntermediate(rootKey, rootPem, TestPki.DotNetCsr(k, []), 3, now, TestPki.IntermediateTtl);
+        var noUri = CaWithoutUri(rootKey, rootPem, now); // SignIntermediate no longer issues one (issue 12)
         var leaf = TestPki.PrimarySigner(rootKey, rootPem).Sign(new LeafRequest(TestPki.Web(), TestPki.NewLeafPublicKey()), now).LeafPem;
         var otherRootKey = TestPki.Key("ec-256", slot: 4);
         var otherRoot = TestPki.Root(otherRootKey, now);
@@ -193,5 +197,19 @@ public sealed class IntermediateTests
         ssl.AssertVerifies(rootPem, interPem, leaf.LeafPem);
         Assert.False(ssl.Verify(rootPem, null, leaf.LeafPem).Ok);
         Assert.True(ChainVerifier.Verify(leaf.CertPem, [rootPem], now).IsValid);
+    }
+
+    // A CA certificate without URI SAN, signed by the root through .NET (SignIntermediate refuses to make one).
+    private static string CaWithoutUri(CaKeyPair rootKey, string rootPem, DateTimeOffset now)
+    {
+        using var rootEc = ECDsa.Create();
+        rootEc.ImportFromPem(rootKey.ToPem());
+        using var issuer = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(
+            System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(rootPem), rootEc);
+        using var k = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var req = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=no-uri", k, HashAlgorithmName.SHA256);
+        req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, true, 0, true));
+        using var cert = req.Create(issuer, now, now + TimeSpan.FromDays(30), [3]);
+        return cert.ExportCertificatePem();
     }
 }

@@ -1,5 +1,6 @@
 using Meridian.Core.Certificates;
 using Meridian.Core.Identity;
+using Meridian.Core.Validation;
 using Meridian.Grains.Hosting;
 using Meridian.Pki;
 using Microsoft.Extensions.Logging;
@@ -17,8 +18,19 @@ public sealed partial class CertificateAuthorityGrain
     {
         if (!datacenter.IsPrimary)
             throw new NotPrimaryDatacenterException(datacenter.PrimaryDatacenter, "not the primary datacenter");
-        DatacenterName.Parse(requestingDatacenter, "datacenter");
         await InitializeAsync(cancellationToken);
+        // Issue 12: a CA certificate goes only to a listed secondary, for the trust domain's signing ID and nothing else;
+        // every reason to refuse is reported together, before anything is signed or stored.
+        List<ValidationProblem> problems = [
+            .. members.CheckRequester("datacenter", requestingDatacenter, datacenter.PrimaryDatacenter),
+            .. IntermediateCsrRules.Check(csrPem, TrustDomainOf().SigningId)];
+        if (problems.Count > 0)
+        {
+            // The caller's claimed name is logged quoted (ValidationText), so a control character cannot forge a log line.
+            LogIntermediateRefused(logger, datacenter.Datacenter, ValidationText.Quote(requestingDatacenter ?? ""),
+                string.Join(",", problems.Select(p => p.Code).Distinct()));
+            throw new DomainValidationException(problems);
+        }
         var root = Active()!;
         using var key = CaKeyPair.FromPem(root.SigningKeyPem!);
         var pem = CaCertificates.SignIntermediate(key, root.RootCertPem, csrPem, NextSerial(), clock.GetUtcNow(), S.Config.IntermediateCertTtl);
@@ -26,6 +38,7 @@ public sealed partial class CertificateAuthorityGrain
         S.Secondaries[requestingDatacenter] = S.Secondaries.TryGetValue(requestingDatacenter, out var known)
             ? known : new SecondaryProgressState();
         await state.WriteStateAsync(cancellationToken);
+        LogIntermediateSigned(logger, datacenter.Datacenter, requestingDatacenter, CertificateInfo.Parse(pem).SerialNumber);
         return pem;
     }
 
@@ -34,6 +47,8 @@ public sealed partial class CertificateAuthorityGrain
     {
         ArgumentNullException.ThrowIfNull(progress);
         if (!datacenter.IsPrimary) return;
+        // A datacenter outside the federation would otherwise hold old roots back from pruning for ever.
+        DomainValidationException.ThrowIfAny(members.CheckRequester("datacenter", progress.Datacenter, datacenter.PrimaryDatacenter));
         S.Secondaries[progress.Datacenter] = new SecondaryProgressState
         {
             ActiveRootId = progress.ActiveRootID, OnActiveRoot = progress.OnActiveRoot, Total = progress.Total, ReportedAt = clock.GetUtcNow(),
@@ -157,8 +172,17 @@ public sealed partial class CertificateAuthorityGrain
         return active;
     }
 
+    // Only members count: a datacenter taken out of Meridian:Federation:Datacenters no longer holds old roots back.
     private bool AllSecondariesMigrated(string activeRootId)
-        => S.Secondaries.Values.All(s => s.ActiveRootId == activeRootId && s.Total == s.OnActiveRoot);
+        => S.Secondaries.Where(s => members.Contains(s.Key)).All(s => s.Value.ActiveRootId == activeRootId && s.Value.Total == s.Value.OnActiveRoot);
+
+    [LoggerMessage(EventId = MeridianEventIds.IntermediateSigned, Level = LogLevel.Information,
+        Message = "Primary {Datacenter} signed an intermediate CA certificate for secondary {Secondary}, serial {Serial}")]
+    private static partial void LogIntermediateSigned(ILogger logger, string datacenter, string secondary, string serial);
+
+    [LoggerMessage(EventId = MeridianEventIds.IntermediateRefused, Level = LogLevel.Warning,
+        Message = "Primary {Datacenter} refused to sign an intermediate CA certificate for {Requester}: {Codes}")]
+    private static partial void LogIntermediateRefused(ILogger logger, string datacenter, string requester, string codes);
 
     [LoggerMessage(EventId = MeridianEventIds.SecondaryCaRekeyed, Level = LogLevel.Information,
         Message = "Installed a new intermediate in {Datacenter} under root {RootId}, signing key {SigningKeyId}")]

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Meridian.Core.Certificates;
+using Meridian.Core.Federation;
 using Meridian.Core.Identity;
 using Meridian.Pki;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,7 @@ public sealed partial class CertificateAuthorityGrain(
     [PersistentState(CertificateAuthorityGrain.StateName, MeridianStorage.Name)] IPersistentState<CertificateAuthorityState> state,
     DatacenterContext datacenter,
     CaConfiguration bootstrapConfiguration,
+    FederationMembers members,
     Hosting.IPrimaryDatacenterLink link,
     LocalSigner localSigner,
     Hosting.SiloStopping stopping,

@@ -1,4 +1,5 @@
 using Meridian.Core.Certificates;
+using Meridian.Core.Federation;
 using Meridian.Grains.Certificates;
 using Meridian.Grains.Intentions;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,8 @@ public static class MeridianGrainServices
         services.AddSingleton<IntentionCache>();
         AddLoop<IntentionCacheSync>(services);
         services.TryAddSingleton(CaConfiguration.Default);
+        // A primary without a configured federation signs no secondary's intermediate (issue 12).
+        services.TryAddSingleton(FederationMembers.None);
         services.TryAddSingleton(CaMaintenanceSettings.Default);
         services.AddSingleton<SerialAllocator>();
         services.AddSingleton<LocalSigner>();

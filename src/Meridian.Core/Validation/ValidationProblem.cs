@@ -32,6 +32,20 @@ public static class ValidationCodes
     public const string Duplicate = "duplicate";
     /// <summary>A control or bidirectional-override character in text (see <see cref="ValidationText.IsForbidden"/>).</summary>
     public const string ControlCharacter = "control_character";
+    /// <summary>A CSR whose signature does not verify, or whose signature algorithm is not supported.</summary>
+    public const string InvalidSignature = "invalid_signature";
+    /// <summary>An intermediate CSR without a URI SAN (the signing ID is required).</summary>
+    public const string MissingUri = "missing_uri";
+    /// <summary>An intermediate CSR whose URI is not the trust domain's signing ID.</summary>
+    public const string NotSigningId = "not_signing_id";
+    /// <summary>A DNS, IP or email SAN in a CSR that may carry only a URI.</summary>
+    public const string SanNotAllowed = "san_not_allowed";
+    /// <summary>A key type or size the CA configuration does not allow.</summary>
+    public const string UnsupportedKey = "unsupported_key";
+    /// <summary>A federation request naming the primary datacenter itself.</summary>
+    public const string OwnDatacenter = "own_datacenter";
+    /// <summary>A federation request from a datacenter the primary does not list as a member.</summary>
+    public const string NotFederationMember = "not_federation_member";
 }
 
 /// <summary>

@@ -56,6 +56,8 @@ internal static class SiloHarness
             ["Meridian:Endpoints:HttpPort"] = "0",
         };
         if (primaryGateway is not null) config["Meridian:Primary:Gateways:0"] = primaryGateway;
+        // The secondaries the scenarios start are federation members of the primary (issue 12).
+        if (datacenter == primary) config["Meridian:Federation:Datacenters:0"] = "dc2";
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) config[k] = v;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Meridian.Core.Certificates;
+using Meridian.Core.Federation;
 using Meridian.Grains.Certificates;
 using Meridian.Grains.Hosting;
 using Meridian.Grains.Intentions;
@@ -22,6 +23,9 @@ public sealed class DatacenterCluster : IAsyncDisposable
 {
     /// <summary>Long-poll length of the replicator and the root watcher: a cut link is noticed within it.</summary>
     public static readonly TimeSpan PollWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>The federation members every test primary lists.</summary>
+    public static readonly IReadOnlyList<string> Secondaries = ["dc2", "dc3"];
 
     /// <summary>Jitter window for re-issuing certificates after a root change.</summary>
     public static readonly TimeSpan ReissueWindow = TimeSpan.FromSeconds(1);
@@ -71,6 +75,8 @@ public sealed class DatacenterCluster : IAsyncDisposable
                 (sp, _) => new RecordingGrainStorage(store, sp.GetRequiredKeyedService<IGrainStorageSerializer>(MeridianStorage.Name)));
             silo.Services.AddSingleton(context);
             silo.Services.AddSingleton(CaConfiguration.Default);
+            // The secondaries these tests start (dc2, dc3) are members of the primary's federation (issue 12).
+            silo.Services.AddSingleton(new FederationMembers(name == primary ? Secondaries : []));
             // Registered before AddMeridianGrainServices, whose TryAdd then keeps these.
             silo.Services.AddSingleton(new ReplicationSettings(PollWait, adoptPrimaryState, TimeSpan.FromSeconds(1)));
             silo.Services.AddSingleton(new ReissueSettings(ReissueWindow, 2000));

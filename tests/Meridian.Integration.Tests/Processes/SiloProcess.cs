@@ -53,6 +53,8 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Meridian__Endpoints__HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
         };
         if (primaryGateway is not null) environment["Meridian__Primary__Gateways__0"] = primaryGateway;
+        // The secondaries these tests start are federation members of the primary (issue 12); extra may override.
+        if (datacenter == primaryDatacenter) (environment["Meridian__Federation__Datacenters__0"], environment["Meridian__Federation__Datacenters__1"]) = ("dc2", "dc3");
         foreach (var (key, value) in extra ?? new Dictionary<string, string>()) environment[key] = value;
         var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), gatewayPort, httpPort);
         try

@@ -51,9 +51,10 @@ internal static class TestPki
         => new(key, rootPem, rootPem, intermediates ?? [], dc ?? Dc1, LeafTtl, (serials ?? new SerialCounter(100)).Next);
 
     /// <summary>A leaf CSR built with .NET's own <see cref="CertificateRequest"/>, independent of the code under test.</summary>
-    public static string DotNetCsr(AsymmetricAlgorithm key, string[] uris, string[]? emails = null, string[]? dns = null)
+    public static string DotNetCsr(AsymmetricAlgorithm key, string[] uris, string[]? emails = null, string[]? dns = null,
+        string[]? ips = null, string subjectName = "")
     {
-        var subject = new X500DistinguishedName("");
+        var subject = new X500DistinguishedName(subjectName);
         var req = key switch
         {
             ECDsa ec => new CertificateRequest(subject, ec, HashAlgorithmName.SHA256),
@@ -64,7 +65,8 @@ internal static class TestPki
         foreach (var u in uris) san.AddUri(new Uri(u));
         foreach (var e in emails ?? []) san.AddEmailAddress(e);
         foreach (var d in dns ?? []) san.AddDnsName(d);
-        if (uris.Length + (emails?.Length ?? 0) + (dns?.Length ?? 0) > 0) req.CertificateExtensions.Add(san.Build(critical: true));
+        foreach (var ip in ips ?? []) san.AddIpAddress(System.Net.IPAddress.Parse(ip));
+        if (uris.Length + (emails?.Length ?? 0) + (dns?.Length ?? 0) + (ips?.Length ?? 0) > 0) req.CertificateExtensions.Add(san.Build(critical: true));
         else req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, false));
         return req.CreateSigningRequestPem();
     }
