@@ -137,12 +137,21 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
 
     /// <summary>
     /// Primary only: checks a secondary's CSR (SPEC §3.4) and signs its intermediate with the active root. The
-    /// secondary's key never travels: only the CSR and the certificate do.
+    /// secondary's key never travels: only the CSR and the certificate do. Refused with
+    /// <see cref="MeridianValidationException"/>, every reason at once and nothing signed or stored, unless
+    /// <paramref name="requestingDatacenter"/> is listed in the primary's <c>Meridian:Federation:Datacenters</c> (field
+    /// <c>datacenter</c>: <c>not_federation_member</c>, <c>own_datacenter</c>, or a name error) and the CSR carries exactly
+    /// one URI SAN, the trust domain's signing ID, no DNS/IP/email SAN and a key the CA configuration allows (field
+    /// <c>csr</c>: <c>missing_uri</c>, <c>too_many</c>, <c>not_signing_id</c>, <c>san_not_allowed</c>, <c>unsupported_key</c>,
+    /// <c>invalid_signature</c>, <c>invalid_format</c>).
     /// </summary>
     [Alias("SignIntermediate")]
     Task<string> SignIntermediateAsync(string csrPem, string requestingDatacenter, CancellationToken cancellationToken = default);
 
-    /// <summary>Primary only: a secondary reports how many of its certificates use the active root (gates root pruning).</summary>
+    /// <summary>
+    /// Primary only: a secondary reports how many of its certificates use the active root (gates root pruning). Refused
+    /// (field <c>datacenter</c>) for a datacenter the primary does not list in <c>Meridian:Federation:Datacenters</c>.
+    /// </summary>
     [Alias("ReportRotationProgress")]
     Task ReportRotationProgressAsync(RotationProgressDto progress, CancellationToken cancellationToken = default);
 
