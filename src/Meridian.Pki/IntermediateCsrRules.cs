@@ -11,7 +11,7 @@ using Org.BouncyCastle.Asn1.X9;
 namespace Meridian.Pki;
 
 /// <summary>
-/// What a secondary's intermediate CSR must be before the primary signs it (docs/security.md, issue 12): a valid
+/// What a secondary's intermediate CSR must be before the primary signs it (issue 12; README, "Intermediate signing"): a valid
 /// signature; exactly one URI SAN, the trust domain's signing ID <c>spiffe://&lt;cluster&gt;.consul</c> (what Consul's
 /// secondaries put there); no DNS, IP or email SAN; and a key of a type and size the CA configuration allows
 /// (<c>PrivateKeyType</c>/<c>PrivateKeyBits</c>: EC P-224/256/384/521, RSA 2048/4096).
