@@ -32,6 +32,8 @@ public sealed class SiloStartupTests(PostgresFixture fx)
             ["Meridian__DefaultIntentionPolicy"] = "perhaps",
             ["Meridian__Storage__Provider"] = "PostgreSql",
             ["Meridian__Storage__ConnectionString"] = "Host=127.0.0.1;Passwort=typo-secret-91c2",
+            ["Meridian__Federation__Datacenters__0"] = "dc1",
+            ["Meridian__Federation__Datacenters__1"] = "DC 2",
         });
 
         var code = await silo.WaitForExitAsync(ExitTimeout);
@@ -46,7 +48,9 @@ public sealed class SiloStartupTests(PostgresFixture fx)
         Assert.Contains("meridian silo: Meridian:Ca:PrivateKeyBits: 'many' is not a whole number", lines);
         Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:DefaultIntentionPolicy:", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:Storage:ConnectionString is not an Npgsql connection string: ", StringComparison.Ordinal));
-        Assert.Equal(7, lines.Count);
+        Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:Federation:Datacenters:0: ", StringComparison.Ordinal) && l.Contains("is the primary datacenter"));
+        Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:Federation:Datacenters:1: ", StringComparison.Ordinal) && l.Contains("\"DC 2\""));
+        Assert.Equal(9, lines.Count);
         Assert.DoesNotContain("typo-secret-91c2", silo.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
     }
