@@ -23,6 +23,8 @@ public static class MeridianGrainServices
         AddLoop<IntentionCacheSync>(services);
         services.TryAddSingleton(CaConfiguration.Default);
         services.TryAddSingleton(CaMaintenanceSettings.Default);
+        // The silo registers the AES-GCM sealer when Meridian:Ca:KeyEncryptionKeyFile is set; test clusters run unsealed.
+        services.TryAddSingleton(Pki.KeySealers.Unsealed);
         services.AddSingleton<SerialAllocator>();
         services.AddSingleton<LocalSigner>();
         services.AddSingleton<CertificateActivations>();
