@@ -48,6 +48,9 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
         ["Meridian:PrimaryDatacenter"] = PrimaryDatacenter,
         ["Meridian:Storage:Provider"] = PostgresConnectionString is null ? "Memory" : "PostgreSql",
         ["Meridian:Storage:ConnectionString"] = PostgresConnectionString,
+        // A development database keeps its CA keys unsealed (the silo warns at start); production sets
+        // Meridian:Ca:KeyEncryptionKeyFile instead (README, Configuration).
+        ["Meridian:Ca:AllowUnsealedKeys"] = PostgresConnectionString is null ? null : "true",
         ["Meridian:Endpoints:Address"] = Address,
         ["Meridian:Endpoints:GatewayPort"] = GatewayPort.ToString(CultureInfo.InvariantCulture),
         ["Meridian:Endpoints:HttpPort"] = HttpPort.ToString(CultureInfo.InvariantCulture),
@@ -220,7 +223,7 @@ internal static class DevCommand
         o.Line($"meridian dev: starting {plan.Silos.Count} datacenter(s) in this process (Ctrl-C stops them)");
         o.Line(plan.InMemory
             ? "meridian dev: data lives in memory and is lost on exit (use --postgres CONNSTR to keep it)"
-            : "meridian dev: data is stored in PostgreSQL and survives restarts");
+            : "meridian dev: data is stored in PostgreSQL and survives restarts; CA keys are stored unsealed (no key-encryption key in dev)");
         if (plan.InMemory)
         {
             o.Line("meridian dev: a restart makes a new trust domain and new roots: certificates issued before stop verifying, " +

@@ -39,8 +39,15 @@ public sealed class StorageOptions
 {
     public const string SectionName = "Meridian:Storage";
 
-    /// <summary><c>Memory</c> (default; lost when the process exits) or <c>PostgreSql</c>.</summary>
-    public string Provider { get; set; } = "Memory";
+    /// <summary>
+    /// <c>PostgreSql</c> or <c>Memory</c> (lost when the process exits). No default: a production silo that silently
+    /// kept its CA and intentions in memory lost them at the first restart, so <c>Memory</c> must be written out (and
+    /// is logged as a warning at every start); <c>meridian dev</c> sets it for its own silos.
+    /// </summary>
+    public string Provider { get; set; } = "";
+
+    /// <summary>True for the memory provider, written explicitly.</summary>
+    public bool IsMemory => string.Equals(Provider, "Memory", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Npgsql connection string; required with <c>PostgreSql</c>. Never logged.</summary>
     public string? ConnectionString { get; set; }
@@ -102,7 +109,9 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     public ValidateOptionsResult Validate(string? name, StorageOptions o)
     {
         List<string> errors = [];
-        if (!string.Equals(o.Provider, "Memory", StringComparison.OrdinalIgnoreCase) && !o.IsPostgreSql)
+        if (string.IsNullOrWhiteSpace(o.Provider))
+            errors.Add("Meridian:Storage:Provider must be set: PostgreSql (with Meridian:Storage:ConnectionString) to keep the datacenter's state, or Memory to run without persistence (everything is lost when the silo stops)");
+        else if (!o.IsMemory && !o.IsPostgreSql)
             errors.Add($"Meridian:Storage:Provider \"{o.Provider}\" is not supported: use Memory or PostgreSql");
         if (o.IsPostgreSql && string.IsNullOrWhiteSpace(o.ConnectionString))
             errors.Add("Meridian:Storage:ConnectionString must be set when Meridian:Storage:Provider is PostgreSql (e.g. Host=127.0.0.1;Port=5432;Database=meridian;Username=meridian;Password=...)");

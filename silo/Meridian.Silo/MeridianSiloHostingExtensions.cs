@@ -41,6 +41,9 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton<IValidateOptions<EndpointOptions>, EndpointOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(settings.Ca);
+        services.AddSingleton(settings.KeySealing.Sealer);
+        services.AddSingleton(settings);
+        services.AddHostedService<SiloStartupWarnings>();
         services.AddSingleton(new DatacenterContext(meridian.Datacenter, meridian.PrimaryDatacenter,
             meridian.DefaultIntentionPolicy, storage.IsPostgreSql ? "PostgreSql" : "Memory"));
 

@@ -17,6 +17,7 @@ internal sealed record SiloConfiguration(
     StorageOptions Storage,
     EndpointOptions Endpoints,
     CaConfiguration Ca,
+    CaKeySealing KeySealing,
     ReplicationSettings Replication,
     ReissueSettings Reissue,
     PrimaryOptions Primary,
@@ -46,11 +47,12 @@ internal sealed record SiloConfiguration(
         problems.AddRange(new StorageOptionsValidator().Validate(null, storage).Failures ?? []);
         problems.AddRange(new EndpointOptionsValidator().Validate(null, endpoints).Failures ?? []);
         problems.AddRange(CaOptions.TryRead(config, out var ca));
+        var sealing = CaKeySealing.Read(config, storage, problems);
         var gateways = ReadPrimaryGateways(meridian, primary, problems);
         problems.AddRange(FederationMembers.Validate(federation.Datacenters, meridian.PrimaryDatacenter).Select(p => p.ToString()));
 
         result = problems.Count == 0
-            ? new SiloConfiguration(meridian, storage, endpoints, ca!, replication, reissue, primary, gateways,
+            ? new SiloConfiguration(meridian, storage, endpoints, ca!, sealing, replication, reissue, primary, gateways,
                 new FederationMembers(federation.Datacenters))
             : null;
         return problems;

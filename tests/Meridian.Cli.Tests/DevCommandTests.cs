@@ -25,6 +25,7 @@ public sealed class DevCommandTests
         Assert.Equal("west", config["Meridian:PrimaryDatacenter"]);
         Assert.Equal("PostgreSql", config["Meridian:Storage:Provider"]);
         Assert.Equal("Host=db", config["Meridian:Storage:ConnectionString"]);
+        Assert.Equal("true", config["Meridian:Ca:AllowUnsealedKeys"]);
         Assert.Equal(("31000", "0", "12000"), (config["Meridian:Endpoints:GatewayPort"], config["Meridian:Endpoints:HttpPort"], config["Meridian:Endpoints:SiloPort"]));
         // A secondary is pointed at the primary's gateway (west = datacenter 1 = base + 1).
         Assert.Equal("127.0.0.1:31001", config["Meridian:Primary:Gateways:0"]);

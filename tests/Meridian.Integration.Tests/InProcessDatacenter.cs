@@ -42,11 +42,13 @@ public sealed class InProcessDatacenter : IAsyncDisposable
             ["Meridian:Endpoints:GatewayPort"] = ports[1].ToString(),
             ["Meridian:Endpoints:HttpPort"] = "0",
             ["Meridian:Dashboard:Enabled"] = "false",
+            ["Meridian:Storage:Provider"] = "Memory",
         };
         if (postgres is not null)
         {
             config["Meridian:Storage:Provider"] = "PostgreSql";
             config["Meridian:Storage:ConnectionString"] = postgres;
+            config["Meridian:Ca:KeyEncryptionKeyFile"] = TestKeyEncryptionKey.SharedFile;
         }
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();

@@ -56,6 +56,49 @@ public sealed class SiloStartupTests(PostgresFixture fx)
     }
 
     [Fact]
+    public async Task SiloProcess_NoStorageProvider_Exit2NamingTheOption()
+    {
+        var ports = FreePorts.Take(2);
+        await using var silo = StartSilo(ports[0], ports[1], httpPort: 0, []);
+
+        var code = await silo.WaitForExitAsync(ExitTimeout);
+
+        // Before: the silo ran on memory storage and lost the CA and every intention at its first restart.
+        Assert.True(code == 2, $"exit {code}\n{silo.Output}");
+        var line = Assert.Single(StderrLines(silo));
+        Assert.StartsWith("meridian silo: Meridian:Storage:Provider must be set: PostgreSql", line, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string?, string> KeyEncryptionKeyProblems => new()
+    {
+        { "none", null, "Meridian:Ca:KeyEncryptionKeyFile must be set with PostgreSql storage" },
+        { "missing file", "/nonexistent/kek.b64", "Meridian:Ca:KeyEncryptionKeyFile: cannot read /nonexistent/kek.b64" },
+        { "16 bytes", TestKeyEncryptionKey.Write(new byte[16]).Path, "must hold exactly 32 random bytes in base64" },
+        { "world-readable", TestKeyEncryptionKey.Write(new byte[32], (UnixFileMode)0b110_100_100).Path, "is readable or writable by every user: chmod 600" },
+    };
+
+    [Theory]
+    [MemberData(nameof(KeyEncryptionKeyProblems))]
+    public async Task SiloProcess_PostgreSqlKeyEncryptionKeyMissingOrBad_Exit2NamingTheOption(string what, string? file, string expected)
+    {
+        var ports = FreePorts.Take(2);
+        await using var silo = StartSilo(ports[0], ports[1], httpPort: 0, new()
+        {
+            ["Meridian__Storage__Provider"] = "PostgreSql",
+            ["Meridian__Storage__ConnectionString"] = "Host=127.0.0.1;Database=meridian;Username=meridian;Password=unused",
+            ["Meridian__Ca__KeyEncryptionKeyFile"] = file,
+        });
+
+        var code = await silo.WaitForExitAsync(ExitTimeout);
+
+        Assert.True(code == 2, $"{what}: exit {code}\n{silo.Output}");
+        var line = Assert.Single(StderrLines(silo));
+        Assert.StartsWith("meridian silo: Meridian:Ca:KeyEncryptionKeyFile", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(new byte[16]), silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SiloProcess_PortsHeldByAnotherSilo_Exit2OneLinePerKeyAndWritesNothing()
     {
         var db = await fx.CreateEmptyDatabaseAsync();
@@ -112,6 +155,7 @@ public sealed class SiloStartupTests(PostgresFixture fx)
             new Dictionary<string, string> { ["Meridian__Storage__Provider"] = "Memory" });
 
         // Before: ~550 lines at every start, Orleans' option dumps and Polly's per-placement lines among them.
+        Assert.Contains("warn: Meridian.Silo.SiloStartupWarnings[5011]", silo.Output, StringComparison.Ordinal);
         var chatty = InformationCategories(silo.Output).Where(c => !c.StartsWith("Meridian.", StringComparison.Ordinal)).Distinct().ToList();
         Assert.True(chatty.Count == 0, $"Information from {string.Join(", ", chatty)}\n{silo.Output}");
         Assert.Contains(InformationCategories(silo.Output), c => c.StartsWith("Meridian.", StringComparison.Ordinal));
@@ -140,6 +184,7 @@ public sealed class SiloStartupTests(PostgresFixture fx)
             ["Meridian__Endpoints__Address"] = "127.0.0.1",
             ["Meridian__Endpoints__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
             ["Meridian__Endpoints__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Meridian__Ca__KeyEncryptionKeyFile"] = TestKeyEncryptionKey.SharedFile,
         };
         if (httpPort is { } http) environment["Meridian__Endpoints__HttpPort"] = http.ToString(CultureInfo.InvariantCulture);
         foreach (var (key, value) in extra) environment[key] = value;

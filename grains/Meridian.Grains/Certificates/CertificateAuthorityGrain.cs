@@ -9,11 +9,14 @@ namespace Meridian.Grains.Certificates;
 
 /// <summary>
 /// The datacenter's CA manager; see <see cref="ICertificateAuthorityGrain"/>. Consul's state machine (SPEC §3.7)
-/// guards initialisation, rotation and reconfiguration. The private key stays in this grain's state (the
-/// datacenter's own storage) and in this datacenter's silos' memory.
+/// guards initialisation, rotation and reconfiguration. The private key stays in this grain's storage, sealed (see
+/// <see cref="CaStateStore"/>), and in this datacenter's silos' memory.
 /// </summary>
 public sealed partial class CertificateAuthorityGrain(
-    [PersistentState(CertificateAuthorityGrain.StateName, MeridianStorage.Name)] IPersistentState<CertificateAuthorityState> state,
+    [PersistentState(CertificateAuthorityGrain.StateName, MeridianStorage.Name)] IPersistentState<CertificateAuthorityState> stored,
+    [PersistentState(CertificateAuthorityGrain.KeysStateName, MeridianStorage.Name)] IPersistentState<CaKeyState> keys,
+    IKeySealer sealer,
+    Orleans.Serialization.DeepCopier<CertificateAuthorityState> copier,
     DatacenterContext datacenter,
     CaConfiguration bootstrapConfiguration,
     FederationMembers members,
@@ -27,15 +30,22 @@ public sealed partial class CertificateAuthorityGrain(
     /// <summary>Name of the grain's persisted state (silos read the signing key from it directly).</summary>
     public const string StateName = "ca";
 
+    /// <summary>Name of the grain's persisted, sealed private keys (<see cref="CaKeyState"/>).</summary>
+    public const string KeysStateName = "ca-keys";
+
     /// <summary>Consul's root name for the built-in provider.</summary>
     public const string RootName = "Consul CA Primary Cert";
 
     private readonly ChangeSignal _changed = new(stopping);
+    private CaStateStore state = null!;
     private CertificateAuthorityState S => state.State;
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Opens the sealed keys in memory; a wrong key-encryption key fails the activation here, naming the option.
+        state = new CaStateStore(stored, keys, sealer, copier, datacenter.Datacenter);
+        await state.LoadAsync(cancellationToken);
         if (!state.RecordExists) S.Config = ToState(bootstrapConfiguration);
         // A crash in the middle of an operation leaves a busy state behind; the operation did not complete.
         if (Parse(S.State).IsBusy()) S.State = Active() is null ? CaManagerState.Uninitialized.WireName() : CaManagerState.Initialized.WireName();
@@ -43,7 +53,6 @@ public sealed partial class CertificateAuthorityGrain(
         {
             DueTime = maintenance.PruneInterval, Period = maintenance.PruneInterval, KeepAlive = true, Interleave = false,
         });
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

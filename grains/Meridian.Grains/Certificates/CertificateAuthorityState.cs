@@ -1,8 +1,9 @@
 namespace Meridian.Grains.Certificates;
 
 /// <summary>
-/// Persisted CA state of one datacenter. Holds the datacenter's CA private key (it never leaves the datacenter's own
-/// storage and is never returned to users). Type and property names are part of the stored format: never rename.
+/// Persisted CA state of one datacenter. Its private keys are stored apart, sealed (<see cref="CaKeyState"/>); they
+/// never leave the datacenter's own storage and silos and are never returned to users. Type and property names are
+/// part of the stored format: never rename.
 /// </summary>
 [GenerateSerializer, Alias("meridian.ca.CertificateAuthorityState")]
 public sealed class CertificateAuthorityState
@@ -53,7 +54,11 @@ public sealed class CaRootState
     [Id(4)] public List<string> IntermediateCertPems { get; set; } = [];
     /// <summary>The certificate that signs leaves here: the root in the primary, the local intermediate in a secondary.</summary>
     [Id(5)] public string SigningCertPem { get; set; } = "";
-    /// <summary>PEM of the signing key; cleared once the root is rotated out and no longer needed.</summary>
+    /// <summary>
+    /// PEM of the signing key, in memory only; cleared once the root is rotated out and no longer needed. Stored sealed
+    /// in <see cref="CaKeyState"/>: <see cref="CaStateStore"/> never writes it here (state written before that split
+    /// still has it, and is moved on activation).
+    /// </summary>
     [Id(6)] public string? SigningKeyPem { get; set; }
     [Id(7)] public string SigningKeyId { get; set; } = "";
     [Id(8)] public bool Active { get; set; }
@@ -65,4 +70,17 @@ public sealed class CaRootState
     [Id(14)] public int PrivateKeyBits { get; set; }
     [Id(15)] public ulong CreateIndex { get; set; }
     [Id(16)] public ulong ModifyIndex { get; set; }
+}
+
+/// <summary>
+/// The CA's private keys, stored apart from <see cref="CertificateAuthorityState"/> so the frequent writes of that
+/// state (serial reservations, secondaries' progress) never carry a key: a key is written once, when it is made, and
+/// removed once its root stops signing. Each value is an <see cref="Meridian.Core.Certificates.IKeySealer"/> blob
+/// (AES-256-GCM under <c>Meridian:Ca:KeyEncryptionKeyFile</c>, or unsealed where that is explicitly allowed), keyed
+/// by <see cref="CaStateStore.KeyName"/>.
+/// </summary>
+[GenerateSerializer, Alias("meridian.ca.CaKeyState")]
+public sealed class CaKeyState
+{
+    [Id(0)] public Dictionary<string, byte[]> Keys { get; set; } = [];
 }

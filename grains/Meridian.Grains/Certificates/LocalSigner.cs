@@ -16,6 +16,7 @@ public sealed class LocalSigner(
     [FromKeyedServices(MeridianStorage.Name)] IGrainStorage storage,
     SerialAllocator serials,
     DatacenterContext datacenter,
+    IKeySealer sealer,
     TimeProvider clock)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
@@ -51,9 +52,8 @@ public sealed class LocalSigner(
             // cluster could make). The CA grain persists before it announces a change, so storage is current.
             var ca = grains.GetGrain<ICertificateAuthorityGrain>(datacenter.Datacenter);
             await ca.InitializeAsync(cancellationToken);
-            var stored = new GrainState<CertificateAuthorityState>();
-            await storage.ReadStateAsync(CertificateAuthorityGrain.StateName, ca.GetGrainId(), stored);
-            var material = stored.State is { } state ? SigningMaterial.From(state) : null;
+            var stored = await CaStateStore.ReadAsync(storage, ca.GetGrainId(), sealer, datacenter.Datacenter);
+            var material = stored is { } state ? SigningMaterial.From(state) : null;
             Replace(material ?? throw new CaNotInitializedException("CA is uninitialized and unable to sign certificates yet: no root certificate"));
         }
         finally

@@ -26,6 +26,8 @@ public static class MeridianGrainServices
         // A primary without a configured federation signs no secondary's intermediate (issue 12).
         services.TryAddSingleton(FederationMembers.None);
         services.TryAddSingleton(CaMaintenanceSettings.Default);
+        // The silo registers the AES-GCM sealer when Meridian:Ca:KeyEncryptionKeyFile is set; test clusters run unsealed.
+        services.TryAddSingleton(Pki.KeySealers.Unsealed);
         services.AddSingleton<SerialAllocator>();
         services.AddSingleton<LocalSigner>();
         services.AddSingleton<CertificateActivations>();

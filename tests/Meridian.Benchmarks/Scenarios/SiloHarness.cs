@@ -21,6 +21,7 @@ internal static class SiloHarness
         {
             ["Meridian:Datacenter"] = "dc1",
             ["Meridian:PrimaryDatacenter"] = "dc1",
+            ["Meridian:Storage:Provider"] = "Memory",
             ["Meridian:Endpoints:SiloPort"] = FreePort().ToString(),
             ["Meridian:Endpoints:GatewayPort"] = FreePort().ToString(),
             ["Meridian:Endpoints:HttpPort"] = "0",
@@ -50,6 +51,7 @@ internal static class SiloHarness
         {
             ["Meridian:Datacenter"] = datacenter,
             ["Meridian:PrimaryDatacenter"] = primary,
+            ["Meridian:Storage:Provider"] = "Memory",
             ["Meridian:Endpoints:Address"] = "127.0.0.1",
             ["Meridian:Endpoints:SiloPort"] = FreePort().ToString(),
             ["Meridian:Endpoints:GatewayPort"] = gatewayPort.ToString(),
@@ -88,6 +90,7 @@ internal static class SiloHarness
         };
         psi.Environment["Meridian__Datacenter"] = "dc1";
         psi.Environment["Meridian__PrimaryDatacenter"] = "dc1";
+        psi.Environment["Meridian__Storage__Provider"] = "Memory";
         psi.Environment["Meridian__Endpoints__SiloPort"] = silo.ToString();
         psi.Environment["Meridian__Endpoints__GatewayPort"] = gateway.ToString();
         psi.Environment["Meridian__Endpoints__HttpPort"] = http.ToString();

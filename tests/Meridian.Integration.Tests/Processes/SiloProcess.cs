@@ -47,6 +47,7 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Meridian__PrimaryDatacenter"] = primaryDatacenter,
             ["Meridian__Storage__Provider"] = "PostgreSql",
             ["Meridian__Storage__ConnectionString"] = connectionString,
+            ["Meridian__Ca__KeyEncryptionKeyFile"] = TestKeyEncryptionKey.SharedFile,
             ["Meridian__Endpoints__Address"] = "127.0.0.1",
             ["Meridian__Endpoints__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
             ["Meridian__Endpoints__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),

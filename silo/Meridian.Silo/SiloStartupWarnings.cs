@@ -1,0 +1,29 @@
+using Meridian.Grains;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meridian.Silo;
+
+/// <summary>
+/// Settings that are allowed but unsafe for production, logged as warnings at every start so they are never
+/// forgotten: memory storage (written explicitly; everything is lost at the stop) and CA keys stored unsealed.
+/// </summary>
+internal sealed partial class SiloStartupWarnings(SiloConfiguration settings, ILogger<SiloStartupWarnings> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (settings.Storage.IsMemory) LogStorageInMemory(logger, settings.Meridian.Datacenter);
+        if (settings.KeySealing.UnsealedOnDisk) LogKeysUnsealed(logger, settings.Meridian.Datacenter);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = MeridianEventIds.StorageInMemory, Level = LogLevel.Warning,
+        Message = "Meridian:Storage:Provider is Memory: the state of {Datacenter} (CA, roots, intentions) is lost when this silo stops; use PostgreSql in production")]
+    private static partial void LogStorageInMemory(ILogger logger, string datacenter);
+
+    [LoggerMessage(EventId = MeridianEventIds.CaKeysUnsealed, Level = LogLevel.Warning,
+        Message = "Meridian:Ca:AllowUnsealedKeys is true: the CA private keys of {Datacenter} are stored unsealed in the database; set Meridian:Ca:KeyEncryptionKeyFile to seal them")]
+    private static partial void LogKeysUnsealed(ILogger logger, string datacenter);
+}
