@@ -5,9 +5,7 @@ using Meridian.Grains.Certificates;
 using Meridian.Integration.Tests.Processes;
 using Meridian.Pki;
 using Meridian.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Orleans.Serialization;
 
 namespace Meridian.Integration.Tests;
 
@@ -124,13 +122,10 @@ public sealed class CaKeysAtRestTests(PostgresFixture fx)
     private static void Collect(Dump dump, byte[] kek, Dictionary<string, KeyMaterial> keys)
     {
         var payload = Assert.Single(dump.CaKeyPayloads);
-        var state = Serializer.Deserialize<CaKeyState>(payload);
-        Assert.NotNull(state);
-        Assert.NotEmpty(state.Keys);
-        var sealer = KeySealers.Create(kek);
-        foreach (var (name, blob) in state.Keys)
+        var opened = StoredCaKeys.Open(payload, "dc1", kek);
+        Assert.NotEmpty(opened);
+        foreach (var (name, pem) in opened)
         {
-            var pem = Encoding.UTF8.GetString(sealer.Unseal(blob, $"meridian.ca.key/dc1/{name}"));
             using var ec = ECDsa.Create();
             ec.ImportFromPem(pem);
             keys[name] = new KeyMaterial([
@@ -138,7 +133,4 @@ public sealed class CaKeysAtRestTests(PostgresFixture fx)
             ]);
         }
     }
-
-    private static Serializer Serializer { get; } = new ServiceCollection()
-        .AddSerializer(b => b.AddAssembly(typeof(CaKeyState).Assembly)).BuildServiceProvider().GetRequiredService<Serializer>();
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Meridian.Grains;
+using Meridian.Grains.Certificates;
 using Meridian.Integration.Tests.Processes;
 using Npgsql;
 using static Meridian.Integration.Tests.Federation;
@@ -167,8 +168,8 @@ public sealed partial class FederationSiloProcessTests(FederatedSilosFixture fx)
         Assert.Equal(rotated.ActiveRootID, leaf2.RootID);
         Assert.Equal(rotated.ActiveRootID, leaf1.RootID);
 
-        var dc1Keys = await PrivateKeysAsync(fx.Dc1Database);
-        var dc2Keys = await PrivateKeysAsync(fx.Dc2Database);
+        var dc1Keys = await PrivateKeysAsync(fx.Dc1Database, "dc1");
+        var dc2Keys = await PrivateKeysAsync(fx.Dc2Database, "dc2");
         // Not vacuous: each datacenter stores at least its own CA signing key.
         Assert.NotEmpty(dc1Keys);
         Assert.NotEmpty(dc2Keys);
@@ -177,21 +178,24 @@ public sealed partial class FederationSiloProcessTests(FederatedSilosFixture fx)
     }
 
     /// <summary>
-    /// Every PEM "PRIVATE KEY" block in every grain-state row of a database. Payloads are Orleans-serialized binary,
-    /// in which strings are UTF-8: read the raw bytes as text. Blocks are compared with whitespace removed.
+    /// Every PEM "PRIVATE KEY" block in every grain-state row of a database, and every sealed CA key (opened with the
+    /// test run's key-encryption key). Payloads are Orleans-serialized binary, in which strings are UTF-8: read the raw
+    /// bytes as text. Blocks are compared with whitespace removed.
     /// </summary>
-    private static async Task<HashSet<string>> PrivateKeysAsync(string connectionString)
+    private static async Task<HashSet<string>> PrivateKeysAsync(string connectionString, string datacenter)
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT PayloadBinary FROM OrleansStorage WHERE PayloadBinary IS NOT NULL", connection);
+        await using var command = new NpgsqlCommand("SELECT PayloadBinary, GrainTypeString FROM OrleansStorage WHERE PayloadBinary IS NOT NULL", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var rows = 0;
         while (await reader.ReadAsync())
         {
             rows++;
             var text = Encoding.UTF8.GetString((byte[])reader[0]);
+            if (reader.GetString(1).Contains(CertificateAuthorityGrain.KeysStateName, StringComparison.Ordinal))
+                text += string.Concat(StoredCaKeys.Open((byte[])reader[0], datacenter, TestKeyEncryptionKey.SharedKey).Values);
             foreach (Match m in PrivateKeyBlock().Matches(text)) keys.Add(Regex.Replace(m.Value, "\\s+", ""));
         }
         Assert.True(rows > 0, "no grain-state rows in the database");

@@ -30,6 +30,7 @@ public sealed class PostgreSqlSchemaTests(PostgresFixture fx)
             ["Meridian__Storage__Provider"] = "PostgreSql",
             ["Meridian__Storage__ConnectionString"] = db,
             ["Meridian__Storage__CreateSchema"] = "false",
+            ["Meridian__Ca__KeyEncryptionKeyFile"] = TestKeyEncryptionKey.SharedFile,
             ["Meridian__Endpoints__Address"] = "127.0.0.1",
             ["Meridian__Endpoints__SiloPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
             ["Meridian__Endpoints__GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
