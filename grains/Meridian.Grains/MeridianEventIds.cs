@@ -30,6 +30,7 @@ public static class MeridianEventIds
     public const int SiloLoopRoundFailed = 5003;
     public const int SiloLoopStopped = 5004;
     public const int GrainCallFailed = 5010;
+    public const int ClusterInternalCallRefused = 5011;
 
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;
