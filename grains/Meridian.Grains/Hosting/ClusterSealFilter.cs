@@ -50,11 +50,14 @@ internal sealed partial class ClusterSealFilter(ILogger<ClusterSealFilter> logge
     /// one as cluster-internal: never public by accident); Orleans' grains that read or change the cluster's state as
     /// cluster-internal; anything else (Orleans' system targets a client needs, other applications' grains) as public.
     /// </summary>
-    internal static Surface SurfaceOf(MethodInfo interfaceMethod)
+    internal static Surface SurfaceOf(MethodInfo interfaceMethod) => SurfaceOf(interfaceMethod, Contracts);
+
+    /// <summary><see cref="SurfaceOf(MethodInfo)"/> with the assembly of Meridian's contracts given (tests).</summary>
+    internal static Surface SurfaceOf(MethodInfo interfaceMethod, Assembly contracts)
     {
         var type = interfaceMethod.DeclaringType;
         if (type is null) return Surface.ClusterInternal;
-        if (type.Assembly == Contracts)
+        if (type.Assembly == contracts)
             return GrainSurfaceAttribute.Of(interfaceMethod) is var surface && surface != Surface.Unclassified ? surface : Surface.ClusterInternal;
         if (type == typeof(IManagementGrain) || type == typeof(IVersionManager) || type == typeof(IMemoryStorageGrain)
             || type.Namespace?.StartsWith("Orleans.Dashboard", StringComparison.Ordinal) == true)
