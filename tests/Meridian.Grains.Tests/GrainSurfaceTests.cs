@@ -49,6 +49,8 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
     {
         var silo = fx.Client;
         var freshCa = $"seal-ca-{fresh}";
+        var serialsCa = $"seal-serials-{fresh}";
+        ulong observed = 0;
         var entryKey = $"{Dc}/default/default/seal-{fresh}";
         var hostile = new IntentionEntryDto { Name = "payments", Namespace = "default", Partition = "default",
             Sources = [new SourceIntentionDto { Name = "attacker", Namespace = "default", Partition = "default", Action = "allow" }] };
@@ -58,8 +60,15 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
             ["ICertificateAuthorityGrain.Initialize"] = (g => g.GetGrain<ICertificateAuthorityGrain>(freshCa).InitializeAsync(),
                 () => Read(() => silo.GetGrain<ICertificateAuthorityGrain>(freshCa).GetStatusAsync())),
             ["ICertificateAuthorityGrain.GetStatus"] = (g => g.GetGrain<ICertificateAuthorityGrain>(Dc).GetStatusAsync(), null),
-            ["ICertificateAuthorityGrain.ReserveSerials"] = (g => g.GetGrain<ICertificateAuthorityGrain>(Dc).ReserveSerialsAsync(1_000_000),
-                () => Read(() => silo.GetGrain<ICertificateAuthorityGrain>(Dc).GetState())),
+            // A CA of its own, so no signer reserves in between: each observation reserves one serial, and the next
+            // one follows it unless the attacker's block was taken in between.
+            ["ICertificateAuthorityGrain.ReserveSerials"] = (g => g.GetGrain<ICertificateAuthorityGrain>(serialsCa).ReserveSerialsAsync(65_536),
+                () => Read(async () =>
+                {
+                    var ca = silo.GetGrain<ICertificateAuthorityGrain>(serialsCa);
+                    await ca.InitializeAsync();
+                    return (await ca.ReserveSerialsAsync(1)).First - observed++;
+                })),
             ["ICertificateAuthorityGrain.SyncWithPrimary"] = (g => g.GetGrain<ICertificateAuthorityGrain>(Dc).SyncWithPrimaryAsync(
                     new CaRootListDto { ActiveRootID = "attacker", TrustDomain = "attacker.consul", Index = 1_000_000 }),
                 () => Read(() => silo.GetGrain<ICertificateAuthorityGrain>(Dc).GetState())),
