@@ -94,6 +94,7 @@ public sealed record CaStatusDto
 /// the signing key. No method returns the key: the datacenter's silos read it from their own storage
 /// (see <c>LocalSigner</c>), so no client of the cluster, a secondary's link included, can obtain it.
 /// </summary>
+[GrainSurface(Surface.ClusterInternal)]
 [Alias("meridian.ca.ICertificateAuthorityGrain")]
 public interface ICertificateAuthorityGrain : IGrainWithStringKey
 {
@@ -102,14 +103,17 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     Task<CaStatusDto> InitializeAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The roots (public material only).</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("GetRoots")]
     Task<CaRootListDto> GetRootsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Long-poll on the roots index (at most 10 minutes).</summary>
+    [GrainSurface(Surface.Federation)]
     [Alias("WaitForRootsChange"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<CaRootListDto> WaitForRootsChangeAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
     /// <summary>The current configuration.</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("GetConfiguration")]
     Task<CaConfigurationDto> GetConfigurationAsync(CancellationToken cancellationToken = default);
 
@@ -117,10 +121,12 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// Changes the configuration with Consul's validation. A key type or size change rotates the root (cross-signed
     /// by the old one); TTL-only changes keep it. Primary only.
     /// </summary>
+    [GrainSurface(Surface.Public)]
     [Alias("SetConfiguration")]
     Task<CaConfigurationDto> SetConfigurationAsync(CaConfigurationDto configuration, CancellationToken cancellationToken = default);
 
     /// <summary>Rotates to a new root cross-signed by the current one. Primary only. Returns the new roots.</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("Rotate")]
     Task<CaRootListDto> RotateAsync(CancellationToken cancellationToken = default);
 
@@ -145,6 +151,7 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// <c>csr</c>: <c>missing_uri</c>, <c>too_many</c>, <c>not_signing_id</c>, <c>san_not_allowed</c>, <c>unsupported_key</c>,
     /// <c>invalid_signature</c>, <c>invalid_format</c>).
     /// </summary>
+    [GrainSurface(Surface.Federation)]
     [Alias("SignIntermediate")]
     Task<string> SignIntermediateAsync(string csrPem, string requestingDatacenter, CancellationToken cancellationToken = default);
 
@@ -152,6 +159,7 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// Primary only: a secondary reports how many of its certificates use the active root (gates root pruning). Refused
     /// (field <c>datacenter</c>) for a datacenter the primary does not list in <c>Meridian:Federation:Datacenters</c>.
     /// </summary>
+    [GrainSurface(Surface.Federation)]
     [Alias("ReportRotationProgress")]
     Task ReportRotationProgressAsync(RotationProgressDto progress, CancellationToken cancellationToken = default);
 
@@ -182,10 +190,12 @@ public sealed record SerialBlockDto([property: Id(0)] ulong First, [property: Id
 /// A service's certificate in one datacenter (key: <c>dc/service</c>). Issues on first use, renews itself inside
 /// 60-90% of the lifetime and after a root change, and keeps its private key only in memory.
 /// </summary>
+[GrainSurface(Surface.ClusterInternal)]
 [Alias("meridian.ca.IServiceCertificateGrain")]
 public interface IServiceCertificateGrain : IGrainWithStringKey
 {
     /// <summary>The current certificate and key, issuing one first when there is none or it is stale.</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("Get")]
     Task<IssuedCertificateDto> GetAsync(CancellationToken cancellationToken = default);
 
@@ -193,6 +203,7 @@ public interface IServiceCertificateGrain : IGrainWithStringKey
     /// Long-poll: answers once the certificate's serial differs from <paramref name="serial"/>, or with the
     /// current certificate after <paramref name="maxWait"/> (at most 10 minutes).
     /// </summary>
+    [GrainSurface(Surface.Public)]
     [Alias("WaitForNewer"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IssuedCertificateDto> WaitForNewerAsync(string serial, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
@@ -215,6 +226,7 @@ public interface IServiceCertificateGrain : IGrainWithStringKey
 /// Signs workloads' own CSRs (their keys never leave them), with Consul's CSR checks and rate limit.
 /// Stateless worker keyed by datacenter: signing runs in parallel on every core.
 /// </summary>
+[GrainSurface(Surface.Public)]
 [Alias("meridian.ca.ILeafSignerGrain")]
 public interface ILeafSignerGrain : IGrainWithStringKey
 {

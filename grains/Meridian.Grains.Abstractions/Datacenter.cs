@@ -26,6 +26,7 @@ public sealed record DatacenterStatusDto
 }
 
 /// <summary>Coordinates one datacenter (key: datacenter name): its role, trust domain and overall status.</summary>
+[GrainSurface(Surface.Public)]
 [Alias("meridian.datacenter.IDatacenterGrain")]
 public interface IDatacenterGrain : IGrainWithStringKey
 {
@@ -37,6 +38,7 @@ public interface IDatacenterGrain : IGrainWithStringKey
     /// Status, roots, intentions and certificate inventory of the datacenter, for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
     /// (hence the name without <c>Async</c>). Read-only; never a private key.
     /// </summary>
+    [GrainSurface(Surface.ClusterInternal)]
     [Alias("GetState")]
     Task<DatacenterOverviewDto> GetState();
 }

@@ -13,6 +13,7 @@ public sealed record RotationProgressDto
 }
 
 /// <summary>Which root each service certificate of a datacenter uses (key: datacenter).</summary>
+[GrainSurface(Surface.ClusterInternal)]
 [Alias("meridian.ca.ICertificateInventoryGrain")]
 public interface ICertificateInventoryGrain : IGrainWithStringKey
 {

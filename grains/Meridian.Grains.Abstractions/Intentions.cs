@@ -184,6 +184,7 @@ public sealed record IntentionEntryDto
 /// Durable holder of one destination's entry (key: <c>dc/ns/name</c>). Written only by the datacenter's
 /// <see cref="IIntentionRegistryGrain"/>, which owns the index; read when the registry loads.
 /// </summary>
+[GrainSurface(Surface.ClusterInternal)]
 [Alias("meridian.intentions.IIntentionGrain")]
 public interface IIntentionGrain : IGrainWithStringKey
 {
@@ -204,6 +205,7 @@ public interface IIntentionGrain : IGrainWithStringKey
 }
 
 /// <summary>One bucket of a datacenter's destination list (key: <c>dc/NN</c>). Written only by the registry.</summary>
+[GrainSurface(Surface.ClusterInternal)]
 [Alias("meridian.intentions.IIntentionCatalogGrain")]
 public interface IIntentionCatalogGrain : IGrainWithStringKey
 {
@@ -221,18 +223,22 @@ public interface IIntentionCatalogGrain : IGrainWithStringKey
 /// list, match and the change feed that silos' caches and secondary datacenters pull.
 /// Writes are accepted only in the primary; a secondary forwards them (issue 5).
 /// </summary>
+[GrainSurface(Surface.ClusterInternal)]
 [Alias("meridian.intentions.IIntentionRegistryGrain")]
 public interface IIntentionRegistryGrain : IGrainWithStringKey
 {
     /// <summary>Creates or replaces the intention for its source/destination pair. Idempotent. Durable before it returns.</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("Upsert")]
     Task<IntentionWriteResultDto> UpsertAsync(IntentionDto intention, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the intention; a no-op (still answered with the current index) when absent, as Consul.</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("Delete")]
     Task<IntentionWriteResultDto> DeleteAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
 
     /// <summary>The intention for an exact source/destination pair; throws <see cref="MeridianNotFoundException"/> when absent.</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("Get")]
     Task<IntentionDto> GetAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
 
@@ -241,10 +247,12 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     Task<IntentionSummaryDto> GetSummaryAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Every intention, sorted by precedence.</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("List")]
     Task<IntentionListDto> ListAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Consul's match: <paramref name="by"/> is <c>source</c> or <c>destination</c>; names are <c>[ns/]name</c>.</summary>
+    [GrainSurface(Surface.Public)]
     [Alias("Match")]
     Task<IntentionMatchDto> MatchAsync(string by, ImmutableArray<string> names, CancellationToken cancellationToken = default);
 
@@ -253,6 +261,7 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// <paramref name="maxWait"/> (at most 10 minutes) for a change and answers with whatever changed (possibly nothing).
     /// </summary>
     /// <remarks>Knows no epoch: a caller that holds nothing yet (index 0) gets a snapshot either way.</remarks>
+    [GrainSurface(Surface.Federation)]
     [Alias("WaitForChanges"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IntentionChangesDto> WaitForChangesAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
@@ -261,6 +270,7 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// wiped and rebuilt since), answers at once with a snapshot, never waits; otherwise (same or empty epoch) as
     /// <see cref="WaitForChangesAsync(ulong, TimeSpan, CancellationToken)"/> with <c>after.Index</c>.
     /// </summary>
+    [GrainSurface(Surface.Federation)]
     [Alias("WaitForChangesFrom"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IntentionChangesDto> WaitForChangesAsync(IntentionPositionDto after, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
@@ -289,6 +299,7 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// Read-your-writes after a forwarded write: waits (at most <paramref name="maxWait"/>) until this datacenter has
     /// applied the primary's <paramref name="primaryIndex"/>. True when it has.
     /// </summary>
+    [GrainSurface(Surface.Public)]
     [Alias("WaitForReplicated"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
@@ -304,6 +315,7 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
 /// Authorization in the local datacenter, decided from the silo's in-memory intention cache
 /// (no storage read, no cross-datacenter call). Stateless worker: scales with cores. Key: datacenter name.
 /// </summary>
+[GrainSurface(Surface.Public)]
 [Alias("meridian.intentions.IAuthorizerGrain")]
 public interface IAuthorizerGrain : IGrainWithStringKey
 {

@@ -38,6 +38,7 @@ public sealed record ReplicationStatusDto
 /// Pulls the primary's intentions into one secondary (key: the secondary's name). Kept alive by a reminder; each
 /// round long-polls the primary's registry and applies what changed in one batch.
 /// </summary>
+[GrainSurface(Surface.ClusterInternal)]
 [Alias("meridian.replication.IIntentionReplicatorGrain")]
 public interface IIntentionReplicatorGrain : IGrainWithStringKey
 {
@@ -61,6 +62,7 @@ public interface IIntentionReplicatorGrain : IGrainWithStringKey
 /// Watches the primary's CA roots for one secondary (key: the secondary's name): on a new active root it has the
 /// local CA re-key and obtain a new intermediate, then the certificates are re-issued.
 /// </summary>
+[GrainSurface(Surface.ClusterInternal)]
 [Alias("meridian.replication.IRootWatcherGrain")]
 public interface IRootWatcherGrain : IGrainWithStringKey
 {

@@ -34,6 +34,7 @@ public static class MeridianEventIds
     public const int GrainCallFailed = 5010;
     public const int StorageInMemory = 5011;
     public const int CaKeysUnsealed = 5012;
+    public const int ClusterInternalCallRefused = 5013;
 
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;

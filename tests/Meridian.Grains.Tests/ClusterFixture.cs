@@ -3,6 +3,7 @@ using Meridian.Grains.Certificates;
 using Meridian.Grains.Hosting;
 using Meridian.Grains.Intentions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 
 namespace Meridian.Grains.Tests;
@@ -32,7 +33,17 @@ public class ClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster => _cluster ?? throw new InvalidOperationException("cluster not started");
 
-    public IClusterClient Client => Cluster.Client;
+    /// <summary>
+    /// The first silo's own client: calls through it come from inside the cluster (the silo's hosted client, as the
+    /// silo's endpoints and hosted services call), so cluster-internal methods answer (docs/grain-surfaces.md).
+    /// </summary>
+    public IClusterClient Client => Cluster.Silos[0].ServiceProvider.GetRequiredService<IClusterClient>();
+
+    /// <summary>A client of the gateway, as the SDK is: refused cluster-internal methods.</summary>
+    public IClusterClient GatewayClient => Cluster.Client;
+
+    /// <summary>Every silo's refusals of cluster-internal calls (<see cref="MeridianEventIds.ClusterInternalCallRefused"/>).</summary>
+    public LogRecorder SealRefusals { get; } = new(MeridianEventIds.ClusterInternalCallRefused);
 
     public string PrimaryDatacenter => Datacenter;
 
@@ -46,6 +57,7 @@ public class ClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton(context);
             silo.Services.AddSingleton(CaConfiguration.Default);
+            silo.Services.AddSingleton<ILoggerProvider>(SealRefusals);
             silo.AddMeridianGrainServices();
         });
         _cluster = builder.Build();

@@ -12,7 +12,14 @@ public sealed class CustomCluster(InProcessTestCluster cluster) : IAsyncDisposab
 {
     public const string Datacenter = "dc1";
 
-    public IClusterClient Client => cluster.Client;
+    /// <summary>
+    /// The first silo's own client: calls through it come from inside the cluster (the silo's hosted client, as the
+    /// silo's endpoints and hosted services call), so cluster-internal methods answer (docs/grain-surfaces.md).
+    /// </summary>
+    public IClusterClient Client => cluster.Silos[0].ServiceProvider.GetRequiredService<IClusterClient>();
+
+    /// <summary>A client of the gateway, as the SDK is: refused cluster-internal methods.</summary>
+    public IClusterClient GatewayClient => cluster.Client;
 
     public IServiceProvider SiloServices => cluster.Silos[0].ServiceProvider;
 

@@ -23,13 +23,14 @@ public sealed class SiloStopTests
         await dc.InitializeAsync();
         try
         {
-            var client = dc.Client;
+            // The polls come from a client of the gateway, as the SDK's and a secondary's do.
+            var client = dc.GatewayClient;
             var registry = client.GetGrain<IIntentionRegistryGrain>(dc.PrimaryDatacenter);
             var ca = client.GetGrain<ICertificateAuthorityGrain>(dc.PrimaryDatacenter);
             var cert = client.GetGrain<IServiceCertificateGrain>($"{dc.PrimaryDatacenter}/web");
-            await ca.InitializeAsync();
+            await dc.Client.GetGrain<ICertificateAuthorityGrain>(dc.PrimaryDatacenter).InitializeAsync();
             await dc.WaitForSignersAsync();
-            var position = await registry.GetReplicatedPositionAsync();
+            var position = await dc.Client.GetGrain<IIntentionRegistryGrain>(dc.PrimaryDatacenter).GetReplicatedPositionAsync();
             var roots = await ca.GetRootsAsync();
             var issued = await cert.GetAsync();
 
@@ -40,7 +41,7 @@ public sealed class SiloStopTests
                 cert.WaitForNewerAsync(issued.SerialNumber, LongPoll),
             };
             // Calls from one client to one activation arrive in order: once these answer, the polls are being served.
-            await registry.GetReplicatedPositionAsync();
+            await registry.ListAsync();
             await ca.GetRootsAsync();
             await cert.GetAsync();
             Assert.All(polls, p => Assert.False(p.IsCompleted, "a poll answered before anything changed"));

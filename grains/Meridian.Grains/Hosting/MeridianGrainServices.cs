@@ -38,6 +38,7 @@ public static class MeridianGrainServices
         services.TryAddSingleton<IPrimaryDatacenterLink, NoPrimaryLink>();
         AddLoop<FederationStarter>(services);
         AddLoop<LocalSignerSync>(services);
+        silo.AddIncomingGrainCallFilter<ClusterSealFilter>(); // first: a refused call reaches nothing else
         silo.AddIncomingGrainCallFilter<DomainExceptionFilter>();
         return silo;
     }

@@ -201,7 +201,7 @@ public sealed class CaFederationTests(TwoDatacenterFixture fx)
         }
 
         // What crossed dc1's client (the secondaries' links): roots, CSRs, signed intermediates, progress reports.
-        var serializer = fx.Dc1.Client.ServiceProvider.GetRequiredService<Serializer>();
+        var serializer = fx.Dc1.GatewayClient.ServiceProvider.GetRequiredService<Serializer>();
         var calls = fx.Dc1.ClientCalls.Where(c => c.Interface.Contains("ICertificateAuthorityGrain", StringComparison.Ordinal)
             || c.Interface.Contains("IIntentionRegistryGrain", StringComparison.Ordinal) || c.Interface.Contains("IDatacenterGrain", StringComparison.Ordinal)).ToList();
         Assert.Contains(calls, c => c.Method.StartsWith("SignIntermediate", StringComparison.Ordinal));

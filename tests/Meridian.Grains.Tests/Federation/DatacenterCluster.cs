@@ -40,9 +40,16 @@ public sealed class DatacenterCluster : IAsyncDisposable
     public string Primary { get; }
     public DatacenterStore Store { get; }
     public TestPrimaryLink? Link { get; }
-    public IClusterClient Client => _cluster.Client;
+    /// <summary>
+    /// The first silo's own client: calls through it come from inside the cluster (the silo's hosted client, as the
+    /// silo's endpoints and hosted services call), so cluster-internal methods answer (docs/grain-surfaces.md).
+    /// </summary>
+    public IClusterClient Client => _cluster.Silos[0].ServiceProvider.GetRequiredService<IClusterClient>();
 
-    /// <summary>Every call made through this datacenter's client (the test's own and, for a primary, its secondaries').</summary>
+    /// <summary>A client of the gateway, as the SDK and a secondary's link are: refused cluster-internal methods.</summary>
+    public IClusterClient GatewayClient => _cluster.Client;
+
+    /// <summary>Every call made through this datacenter's gateway client (for a primary, its secondaries' links).</summary>
     public IReadOnlyList<ClientCall> ClientCalls => [.. _calls];
 
     public IIntentionRegistryGrain Registry => Client.GetGrain<IIntentionRegistryGrain>(Name);
@@ -101,7 +108,7 @@ public sealed class DatacenterCluster : IAsyncDisposable
         string name, DatacenterCluster primary, DatacenterStore? store = null, short silos = 1, bool adoptPrimaryState = false)
     {
         var link = new TestPrimaryLink(primary.Name);
-        link.PointTo(primary.Client);
+        link.PointTo(primary.GatewayClient);
         link.Connect();
         return await StartAsync(name, primary.Name, link, store, silos, adoptPrimaryState);
     }

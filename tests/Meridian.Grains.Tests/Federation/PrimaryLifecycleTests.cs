@@ -23,7 +23,7 @@ public sealed class PrimaryLifecycleTests
         await rebuilt.Registry.UpsertAsync(new() { SourceName = "a", DestinationName = "db", Action = "deny" }); // changed
         var rebuiltIndex = (await rebuilt.Registry.UpsertAsync(Allow("z", "search"))).Index;                     // new
         Assert.True(rebuiltIndex < last.Index, $"rebuilt index {rebuiltIndex} should be below the old {last.Index}");
-        secondary.Link!.PointTo(rebuilt.Client);
+        secondary.Link!.PointTo(rebuilt.GatewayClient);
 
         await IntentionContent.ConvergedAsync(rebuilt, secondary);
         Assert.Equal(2, (await secondary.Registry.ListAsync()).Intentions.Length);
@@ -103,7 +103,7 @@ public sealed class PrimaryLifecycleTests
 
         // dc3 is configured with primary dc1, but its primary gateways lead to dc2's cluster (Consul #6847).
         var link = new TestPrimaryLink("dc1");
-        link.PointTo(dc2.Client);
+        link.PointTo(dc2.GatewayClient);
         link.Connect();
         await using var dc3 = await DatacenterCluster.StartAsync("dc3", "dc1", link);
         ReplicationStatusDto intentions = new(), roots = new();
@@ -129,7 +129,7 @@ public sealed class PrimaryLifecycleTests
         Assert.Contains("intention replication: role mismatch", overall.Degraded, StringComparison.Ordinal);
 
         // Pointed at the real primary (a reconnection), the check passes and replication catches up.
-        link.PointTo(primary.Client);
+        link.PointTo(primary.GatewayClient);
         await dc3.WaitForReplicatedAsync(index);
         await IntentionContent.ConvergedAsync(primary, dc3);
         await Poll.UntilAsync(async () => (intentions = await dc3.Replicator.GetStatusAsync()).LastSuccess > intentions.LastError,

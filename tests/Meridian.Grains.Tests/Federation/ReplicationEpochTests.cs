@@ -55,7 +55,7 @@ public sealed class ReplicationEpochTests
             Assert.NotEqual(oldEpoch, rebuiltEpoch);
 
             if (secondaryRestarts) secondary = await DatacenterCluster.StartSecondaryAsync("dc2", rebuilt, secondaryStore);
-            else secondary.Link!.PointTo(rebuilt.Client);
+            else secondary.Link!.PointTo(rebuilt.GatewayClient);
 
             await IntentionContent.ConvergedAsync(rebuilt, secondary);
             Assert.Equal(
