@@ -45,10 +45,9 @@ public sealed class GrainErrorTests
         Assert.Contains("Upsert", error.Message);
         Assert.Contains("cannot read this", error.Message);
 
-        // The CA grain itself fails to activate: the failure comes back from Orleans without any filter on the way.
-        var direct = await Assert.ThrowsAsync<MeridianException>(() => sdk.Client.GetCaRootsAsync());
-        Assert.Equal(MeridianErrorKind.Internal, direct.Kind);
-        Assert.Contains("GetCaRootsAsync", direct.Message);
+        // NOTE: the CA grain is not a usable second case here: each silo's LocalSigner long-polls it (roots watch), so
+        // it is never idle and ForceActivationCollection leaves it active; the check passed or failed with the timing
+        // of that poll. The intention entry grain above is idle after the write and is collected every time.
     }
 
     private sealed class UnreadableSerializer : IGrainStorageSerializer
