@@ -19,7 +19,8 @@ internal sealed record SiloConfiguration(
     ReplicationSettings Replication,
     ReissueSettings Reissue,
     PrimaryOptions Primary,
-    IReadOnlyList<IPEndPoint> PrimaryGateways)
+    IReadOnlyList<IPEndPoint> PrimaryGateways,
+    TransportTls? Tls)
 {
     /// <summary>Reads the configuration; on problems <paramref name="result"/> is null.</summary>
     public static IReadOnlyList<string> TryRead(IConfiguration config, out SiloConfiguration? result)
@@ -29,6 +30,7 @@ internal sealed record SiloConfiguration(
         var storage = ConfigValues.Bind<StorageOptions>(config, StorageOptions.SectionName, problems);
         var endpoints = ConfigValues.Bind<EndpointOptions>(config, EndpointOptions.SectionName, problems);
         var primary = ConfigValues.Bind<PrimaryOptions>(config, PrimaryOptions.SectionName, problems);
+        var tlsOptions = ConfigValues.Bind<TransportTlsOptions>(config, TransportTlsOptions.SectionName, problems);
         // Read here only to be validated with the rest; the host reads it again where it wires the dashboard.
         ConfigValues.Read(config, "Meridian:Dashboard:Enabled", true, problems);
         var replication = new ReplicationSettings(
@@ -44,9 +46,10 @@ internal sealed record SiloConfiguration(
         problems.AddRange(new EndpointOptionsValidator().Validate(null, endpoints).Failures ?? []);
         problems.AddRange(CaOptions.TryRead(config, out var ca));
         var gateways = ReadPrimaryGateways(meridian, primary, problems);
+        var tls = TransportTls.TryRead(tlsOptions, meridian.Datacenter, problems);
 
         result = problems.Count == 0
-            ? new SiloConfiguration(meridian, storage, endpoints, ca!, replication, reissue, primary, gateways)
+            ? new SiloConfiguration(meridian, storage, endpoints, ca!, replication, reissue, primary, gateways, tls)
             : null;
         return problems;
     }
