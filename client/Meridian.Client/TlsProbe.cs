@@ -19,6 +19,7 @@ internal static class TlsProbe
         cts.CancelAfter(timeout);
         using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         string? serverProblem = null;
+        var sawServer = false;
         try
         {
             await socket.ConnectAsync(endpoint, cts.Token);
@@ -29,6 +30,7 @@ internal static class TlsProbe
                 ClientCertificates = material.Certificate is null ? null : [material.Certificate],
                 RemoteCertificateValidationCallback = (_, cert, chain, _) =>
                 {
+                    sawServer = true;
                     if (cert is null) { serverProblem = "presented no certificate"; return false; }
                     var c2 = cert as System.Security.Cryptography.X509Certificates.X509Certificate2 ?? new(cert);
                     if (!material.Verify(c2, chain, null)) serverProblem = "presented a certificate that is not signed by the CA file";
@@ -48,18 +50,23 @@ internal static class TlsProbe
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
-            return Refused(gateway, material);
+            // Closed before the server showed a certificate: it does not speak TLS (an Orleans gateway without TLS drops
+            // a ClientHello as a bad preamble).
+            return sawServer ? Refused(gateway, material) : NotTls(gateway);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // No TLS answer at all: a plaintext gateway waits for the preamble (a TLS one answers the ClientHello at once).
-            return null;
+            // No TLS answer at all (a TLS gateway answers the ClientHello at once).
+            return sawServer ? null : NotTls(gateway);
         }
         catch (SocketException)
         {
             return null;
         }
     }
+
+    private static string NotTls(string gateway)
+        => $"{gateway} did not answer the TLS handshake: is TLS on at that gateway (Meridian:Tls)? Without it, leave out --ca-file and MERIDIAN_CACERT";
 
     private static string Refused(string gateway, MeridianTlsMaterial material) => material.Certificate is null
         ? $"{gateway} closed the TLS connection: it requires a client certificate; pass --client-cert and --client-key (or set MERIDIAN_CLIENT_CERT and MERIDIAN_CLIENT_KEY)"

@@ -123,6 +123,8 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
         // server closes, instead of quitting at the end of its (empty) input.
         var result = await SClientAsync([protocol, "-ign_eof"]);
         Assert.True(result.ExitCode != 0, result.ToString());
+        // It was the TLS gateway that refused: it showed its certificate first.
+        Assert.True(result.Stdout.Contains("CN = server.dc1.meridian", StringComparison.Ordinal), result.ToString());
         Assert.True(result.Stderr.Contains("unexpected eof", StringComparison.OrdinalIgnoreCase), result.ToString());
     }
 
