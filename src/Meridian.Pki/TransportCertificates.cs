@@ -43,11 +43,7 @@ public static class TransportCertificates
         now = CertBuilder.Seconds(now);
         var name = CertBuilder.CommonName($"Meridian Agent CA {serial}");
         var keyId = key.KeyId.ToArray();
-        var g = new X509ExtensionsGenerator();
-        g.AddExtension(X509Extensions.BasicConstraints, true, new BasicConstraints(true));
-        g.AddExtension(X509Extensions.KeyUsage, true, CertBuilder.CaKeyUsage);
-        g.AddExtension(X509Extensions.SubjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId));
-        g.AddExtension(X509Extensions.AuthorityKeyIdentifier, false, new AuthorityKeyIdentifier(keyId));
+        var g = CertBuilder.SelfSignedCaExtensions(keyId);
         var der = CertBuilder.Build(key, name, name, SubjectPublicKeyInfo.GetInstance(key.PublicKeyDer), serial, now,
             now + Positive(lifetime ?? DefaultCaLifetime), g.Generate());
         return new TransportKeyPair(PemBlocks.Certificate(der), key.ToPem());
