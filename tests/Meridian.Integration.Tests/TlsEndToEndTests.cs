@@ -138,6 +138,37 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
         Assert.DoesNotContain("certificate required", result.Stdout + result.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Secondary_OverMutualTls_JoinsThePrimaryAndBecomesHealthy()
+    {
+        var ports = FreePorts.Take(3);
+        await using var dc2 = await SiloProcess.StartAsync("unused", ports[0], ports[1], ports[2], "dc2", "dc1", fx.Silo.Gateway,
+            new Dictionary<string, string>
+            {
+                ["Meridian__Storage__Provider"] = "Memory",
+                ["Meridian__Tls__CaFile"] = fx.File("meridian-agent-ca.pem"),
+                ["Meridian__Tls__CertFile"] = fx.File("dc2-server-meridian-0.pem"),
+                ["Meridian__Tls__KeyFile"] = fx.File("dc2-server-meridian-0-key.pem"),
+                ["Meridian__Tls__VerifyIncoming"] = "true",
+                ["Meridian__Tls__VerifyServerHostname"] = "true",
+            });
+        // Healthy = the secondary's CA holds an intermediate the primary signed: it went over the TLS link to dc1.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(90);
+        var last = "";
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            using var response = await http.GetAsync($"http://127.0.0.1:{dc2.HttpPort}/health");
+            last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            if (response.IsSuccessStatusCode) break;
+            // Polling a real condition (the HTTP endpoint), bounded by the deadline.
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+        Assert.True(last.StartsWith("200", StringComparison.Ordinal), $"dc2 /health: {last}\n{dc2.Output}");
+        var status = await Cli.RunAsync(["--gateway", dc2.Gateway, "--datacenter", "dc2", .. Tls("dc1-client-meridian-0"), "status", "--json"]);
+        Assert.True(status.ExitCode == 0, status.ToString());
+    }
+
     // -verify_return_error and -verify_hostname: openssl itself checks the chain to our CA and the server name. The
     // input is empty, so s_client ends after the handshake (and after reading what the server sends in TLS 1.3: a
     // refused client certificate arrives as an alert after the client's Finished).
