@@ -149,18 +149,7 @@ internal static class CertCommands
             return Writing(dir.FullName, () => Directory.CreateDirectory(dir.FullName).FullName);
         }
 
-        /// <summary>Runs a file-system step on <paramref name="directory"/>; its IO errors become <c>--out</c> problems.</summary>
-        public static T Writing<T>(string directory, Func<T> write)
-        {
-            try
-            {
-                return write();
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw Problem($"cannot write to {directory}: {ex.Message}");
-            }
-        }
+        public static T Writing<T>(string directory, Func<T> write) => PemFiles.Writing(directory, write);
 
         private static CliUsageException Problem(string message) => new([new CliProblem("--out", message)]);
 
@@ -179,6 +168,19 @@ internal static class PemFiles
     public const string CertFile = "cert.pem";
     public const string KeyFile = "key.pem";
     public const string CaFile = "ca.pem";
+
+    /// <summary>Runs a file-system step on <paramref name="directory"/>; its IO errors become <c>--out</c> problems (exit 2).</summary>
+    public static T Writing<T>(string directory, Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException([new CliProblem("--out", $"cannot write to {directory}: {ex.Message}")]);
+        }
+    }
 
     /// <summary>PEM blocks, one after another, each ending with a newline.</summary>
     public static string Join(IEnumerable<string> pems) => string.Concat(pems.Select(p => p.TrimEnd('\n', '\r') + "\n"));

@@ -35,6 +35,9 @@ internal sealed class HostedMeridianClientFactory : IMeridianClientFactory
             o.Gateways = [.. settings.Gateways];
             o.Datacenter = settings.Datacenter;
             o.Token = settings.Token;
+            o.CaFile = settings.Tls?.CaFile;
+            o.ClientCertFile = settings.Tls?.ClientCert;
+            o.ClientKeyFile = settings.Tls?.ClientKey;
             o.ConnectTimeout = settings.ConnectTimeout;
         });
         var host = builder.Build();

@@ -58,6 +58,8 @@ internal static class ExitCodes
                     return (Failed, [Prefixed(start.Message)]);
                 case MeridianValidationException invalid:
                     return (BadInput, invalid.Problems.Select(ProblemLine));
+                case MeridianTlsConfigurationException tls:
+                    return (BadInput, tls.Problems);
                 case OptionsValidationException options:
                     return (BadInput, options.Failures);
                 case NotPrimaryDatacenterException notPrimary:

@@ -5,11 +5,15 @@ using Meridian.Core.Identity;
 namespace Meridian.Cli;
 
 /// <summary>Where and as whom a command connects: the resolved global options.</summary>
-internal sealed record ConnectionSettings(IReadOnlyList<string> Gateways, string Datacenter, string? Token, TimeSpan ConnectTimeout)
+internal sealed record ConnectionSettings(IReadOnlyList<string> Gateways, string Datacenter, string? Token, TimeSpan ConnectTimeout,
+    TlsFiles? Tls = null)
 {
     /// <summary>The gateways as the user wrote them, for messages.</summary>
     public string GatewayText => string.Join(",", Gateways);
 }
+
+/// <summary>The transport TLS files of a connection: the CA always, the client certificate and key when given.</summary>
+internal sealed record TlsFiles(string CaFile, string? ClientCert, string? ClientKey);
 
 /// <summary>
 /// <c>--gateway</c>, <c>--datacenter</c>, <c>--token</c>, <c>--json</c>, valid on every command. Defaults come from
@@ -22,6 +26,9 @@ internal sealed class GlobalOptions
     public const string GatewayVariable = "MERIDIAN_GATEWAY";
     public const string DatacenterVariable = "MERIDIAN_DATACENTER";
     public const string TokenVariable = "MERIDIAN_TOKEN";
+    public const string CaFileVariable = "MERIDIAN_CACERT";
+    public const string ClientCertVariable = "MERIDIAN_CLIENT_CERT";
+    public const string ClientKeyVariable = "MERIDIAN_CLIENT_KEY";
     public const string DefaultGateway = "127.0.0.1:30000";
     public const string DefaultDatacenter = "dc1";
 
@@ -45,6 +52,27 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string?> CaFile { get; } = new("--ca-file")
+    {
+        Description = $"CA certificate of the gateway's TLS (turns TLS on; like consul -ca-file). Default: ${CaFileVariable}",
+        HelpName = "FILE",
+        Recursive = true,
+    };
+
+    public Option<string?> ClientCert { get; } = new("--client-cert")
+    {
+        Description = $"Client certificate for a gateway that verifies incoming connections. Default: ${ClientCertVariable}",
+        HelpName = "FILE",
+        Recursive = true,
+    };
+
+    public Option<string?> ClientKey { get; } = new("--client-key")
+    {
+        Description = $"Private key of --client-cert. Default: ${ClientKeyVariable}",
+        HelpName = "FILE",
+        Recursive = true,
+    };
+
     public Option<bool> Json { get; } = new("--json")
     {
         Description = "Print JSON with Consul's field names",
@@ -56,6 +84,9 @@ internal sealed class GlobalOptions
         root.Options.Add(Gateway);
         root.Options.Add(Datacenter);
         root.Options.Add(Token);
+        root.Options.Add(CaFile);
+        root.Options.Add(ClientCert);
+        root.Options.Add(ClientKey);
         root.Options.Add(Json);
     }
 
@@ -73,9 +104,30 @@ internal sealed class GlobalOptions
         var (datacenterField, datacenter) = Pick(parse, Datacenter, environment, DatacenterVariable, DefaultDatacenter);
         // The datacenter names the cluster (meridian-<dc>) and every grain key: Core's rule, checked before connecting.
         if (DatacenterName.Check(datacenterField, datacenter.Trim()) is { } invalid) problems.Add(new(datacenterField, CliProblem.WithoutField(invalid)));
+        var tls = ResolveTls(parse, environment, problems);
         CliUsageException.ThrowIfAny(problems);
         var token = parse.GetValue(Token) ?? environment(TokenVariable);
-        return new ConnectionSettings(gateways, datacenter.Trim(), string.IsNullOrEmpty(token) ? null : token, connectTimeout);
+        return new ConnectionSettings(gateways, datacenter.Trim(), string.IsNullOrEmpty(token) ? null : token, connectTimeout, tls);
+    }
+
+    // Like Consul's CLI: the files are checked here, so a typo is bad input (exit 2), not an unreachable gateway.
+    private TlsFiles? ResolveTls(ParseResult parse, Func<string, string?> environment, List<CliProblem> problems)
+    {
+        var (caField, ca) = Pick(parse, CaFile, environment, CaFileVariable, "");
+        var (certField, cert) = Pick(parse, ClientCert, environment, ClientCertVariable, "");
+        var (keyField, key) = Pick(parse, ClientKey, environment, ClientKeyVariable, "");
+        foreach (var (field, path) in new[] { (caField, ca), (certField, cert), (keyField, key) })
+        {
+            if (path.Length > 0 && !File.Exists(path)) problems.Add(new(field, $"{Path.GetFullPath(path)} does not exist or is not a file"));
+        }
+        if ((cert.Length == 0) != (key.Length == 0))
+            problems.Add(new(cert.Length == 0 ? ClientCert.Name : ClientKey.Name, "--client-cert and --client-key go together"));
+        if (ca.Length == 0)
+        {
+            if (cert.Length > 0) problems.Add(new(CaFile.Name, "is required with --client-cert (the CA that signed the gateway's certificate)"));
+            return null;
+        }
+        return new TlsFiles(ca, cert.Length > 0 ? cert : null, key.Length > 0 ? key : null);
     }
 
     private static (string Field, string Value) Pick(

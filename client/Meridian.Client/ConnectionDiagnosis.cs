@@ -7,7 +7,7 @@ namespace Meridian.Client;
 /// the SDK's connection retry filter: retry until <see cref="MeridianClientOptions.ConnectTimeout"/>; a gateway or
 /// silo of another datacenter fails at once, since waiting cannot change which cluster it belongs to.
 /// </summary>
-internal sealed class ConnectionDiagnosis(MeridianClientOptions options, IReadOnlyList<IPEndPoint> endpoints)
+internal sealed class ConnectionDiagnosis(MeridianClientOptions options, IReadOnlyList<IPEndPoint> endpoints, MeridianTlsMaterial? tls = null)
 {
     /// <summary>What to check, for a user who pointed the client at the wrong place.</summary>
     public const string Hint = "is it a Meridian gateway? `meridian dev` serves dc1 on 127.0.0.1:30000";
@@ -38,6 +38,19 @@ internal sealed class ConnectionDiagnosis(MeridianClientOptions options, IReadOn
     {
         var findings = await Task.WhenAll(endpoints.Select(e => GatewayProbe.ProbeAsync(e, options.EffectiveClusterId, ProbeTimeout, cancellationToken)));
         var gateways = options.Gateways.Zip(findings).ToList();
+        if (tls is not null)
+        {
+            // A TLS gateway answers the plaintext probe by closing: only a TLS handshake can say why it refused.
+            var name = options.VerifyServerHostname ? MeridianTlsMaterial.ServerName(options.Datacenter, options.TlsDomain) : null;
+            var tlsFindings = await Task.WhenAll(endpoints.Select((e, i) => findings[i].Answer == GatewayAnswer.NothingListens
+                ? Task.FromResult<string?>(null)
+                : TlsProbe.ProbeAsync(e, options.Gateways[i], tls, name, ProbeTimeout, cancellationToken)));
+            if (tlsFindings.Any(f => f is not null))
+            {
+                return new MeridianUnreachableException($"cannot reach datacenter {options.Datacenter}: " + string.Join("; ",
+                    gateways.Select((g, i) => tlsFindings[i] ?? Describe(g.First, g.Second))), cause);
+            }
+        }
         foreach (var (gateway, finding) in gateways)
         {
             if (ServedDatacenter(finding) is { } served && served != options.Datacenter)

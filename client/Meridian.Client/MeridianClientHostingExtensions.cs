@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans;
 using Orleans.Configuration;
 
 namespace Meridian.Client;
@@ -25,11 +26,12 @@ public static class MeridianClientHostingExtensions
         builder.Configuration.GetSection(MeridianClientOptions.SectionName).Bind(options);
         configure?.Invoke(options);
         var gateways = options.ParseGateways();
+        var tls = LoadTls(options);
 
         QuietOrleansLogging(builder);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<IMeridianClient, MeridianClient>();
-        var diagnosis = new ConnectionDiagnosis(options, gateways);
+        var diagnosis = new ConnectionDiagnosis(options, gateways, tls);
         var before = builder.Services.Count(d => d.ServiceType == typeof(IHostedService));
         builder.UseOrleansClient(client =>
         {
@@ -44,11 +46,32 @@ public static class MeridianClientHostingExtensions
                 if (options.ConnectTimeout > TimeSpan.Zero && options.ConnectTimeout < o.OpenConnectionTimeout)
                     o.OpenConnectionTimeout = options.ConnectTimeout;
             });
+            if (tls is not null)
+            {
+                var tlsOptions = tls.Outbound(verifyServer: true,
+                    options.VerifyServerHostname ? MeridianTlsMaterial.ServerName(options.Datacenter, options.TlsDomain) : null);
+                client.Configure<ClientConnectionOptions>(o => o.ConfigureConnection(c => c.UseClientTls(tlsOptions)));
+            }
             client.UseStaticClustering(gateways);
             client.UseConnectionRetryFilter(diagnosis.ShouldRetryAsync);
         });
         BoundStart(builder.Services, before, options, diagnosis);
         return builder;
+    }
+
+    // The files are read before anything connects: a missing or mismatched file is the caller's input, reported at once.
+    private static MeridianTlsMaterial? LoadTls(MeridianClientOptions options)
+    {
+        if (!options.UseTls)
+        {
+            if (!string.IsNullOrWhiteSpace(options.ClientCertFile) || !string.IsNullOrWhiteSpace(options.ClientKeyFile))
+                throw new MeridianTlsConfigurationException([$"{MeridianClientOptions.SectionName}:CaFile must be set with a client certificate (TLS needs the CA that signed the gateway's certificate)"]);
+            return null;
+        }
+        var problems = MeridianTlsMaterial.TryLoad($"{MeridianClientOptions.SectionName}:", options.CaFile, options.ClientCertFile, options.ClientKeyFile,
+            out var material, certField: "ClientCertFile", keyField: "ClientKeyFile");
+        if (problems.Count > 0) throw new MeridianTlsConfigurationException(problems);
+        return material;
     }
 
     // Orleans logs every option and connection step at Information: a client that prints 50 lines before its first

@@ -36,6 +36,30 @@ public sealed class MeridianClientOptions
     /// </summary>
     public TimeSpan FirstCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// CA certificate PEM of the transport (like <c>CONSUL_CACERT</c>). Set: the client speaks TLS to the gateway and
+    /// trusts only this CA. Empty (default): plaintext, for a gateway without TLS.
+    /// </summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>Client certificate PEM, presented to a gateway that verifies incoming connections (like <c>CONSUL_CLIENT_CERT</c>).</summary>
+    public string? ClientCertFile { get; set; }
+
+    /// <summary>Private key PEM of <see cref="ClientCertFile"/> (like <c>CONSUL_CLIENT_KEY</c>).</summary>
+    public string? ClientKeyFile { get; set; }
+
+    /// <summary>
+    /// With TLS: accept only a gateway whose certificate names <c>server.&lt;Datacenter&gt;.&lt;TlsDomain&gt;</c>
+    /// (Consul's <c>verify_server_hostname</c>), so a server of another datacenter cannot answer for this one. Default: true.
+    /// </summary>
+    public bool VerifyServerHostname { get; set; } = true;
+
+    /// <summary>Domain of the transport certificate names. Default: <c>meridian</c> (what <c>meridian tls cert create</c> writes).</summary>
+    public string TlsDomain { get; set; } = MeridianTlsMaterial.DefaultDomain;
+
+    /// <summary>True when the client speaks TLS (<see cref="CaFile"/> is set).</summary>
+    public bool UseTls => !string.IsNullOrWhiteSpace(CaFile);
+
     /// <summary>The effective ClusterId.</summary>
     public string EffectiveClusterId => string.IsNullOrEmpty(ClusterId) ? $"meridian-{Datacenter}" : ClusterId;
 

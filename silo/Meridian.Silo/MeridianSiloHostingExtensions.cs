@@ -77,6 +77,19 @@ public static class MeridianSiloHostingExtensions
                 silo.AddMemoryGrainStorage(StorageName);
                 silo.UseInMemoryReminderService();
             }
+            if (settings.Tls is { } tls)
+            {
+                // Not Orleans' UseTls: it gives inbound and outbound one validator, and an outbound link must check the
+                // peer's server name (VerifyServerHostname) while an inbound one accepts client certificates.
+                var inbound = tls.Inbound();
+                var outbound = tls.OutboundTo(meridian.Datacenter);
+                silo.Configure<SiloConnectionOptions>(o =>
+                {
+                    o.ConfigureSiloInboundConnection(c => c.UseServerTls(inbound));
+                    o.ConfigureGatewayInboundConnection(c => c.UseServerTls(inbound));
+                    o.ConfigureSiloOutboundConnection(c => c.UseClientTls(outbound));
+                });
+            }
             silo.AddMeridianGrainServices();
             // The dashboard profiles every grain call (~30 % of in-silo call rate, ORLEANS-NOTES §7): on by default
             // for operators, off with Meridian:Dashboard:Enabled=false where throughput matters more.
@@ -100,7 +113,8 @@ public static class MeridianSiloHostingExtensions
         if (meridian.Datacenter == meridian.PrimaryDatacenter) return;
         var primary = settings.Primary;
         var link = new PrimaryLink(meridian.PrimaryDatacenter, meridian.ServiceId,
-            string.IsNullOrEmpty(primary.ClusterId) ? $"meridian-{meridian.PrimaryDatacenter}" : primary.ClusterId, [.. settings.PrimaryGateways]);
+            string.IsNullOrEmpty(primary.ClusterId) ? $"meridian-{meridian.PrimaryDatacenter}" : primary.ClusterId, [.. settings.PrimaryGateways],
+            settings.Tls?.OutboundTo(meridian.PrimaryDatacenter));
         services.AddSingleton<IPrimaryDatacenterLink>(link);
         services.AddHostedService(_ => link);
     }

@@ -47,7 +47,8 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
     // died with the connection (measured: up to the 10.5-minute response timeout).
     private volatile CancellationTokenSource _connection = new();
 
-    public PrimaryLink(string primaryDatacenter, string serviceId, string clusterId, IPEndPoint[] gateways)
+    public PrimaryLink(string primaryDatacenter, string serviceId, string clusterId, IPEndPoint[] gateways,
+        Orleans.Connections.Security.TlsOptions? tls = null)
     {
         _primary = primaryDatacenter;
         _build = observer =>
@@ -57,6 +58,9 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
             {
                 client.Configure<ClusterOptions>(o => { o.ServiceId = serviceId; o.ClusterId = clusterId; });
                 client.UseStaticClustering(gateways);
+                // With VerifyServerHostname the options require server.<primary dc>.<domain>: a secondary follows only
+                // a server of the datacenter it was told is the primary.
+                if (tls is not null) client.Configure<ClientConnectionOptions>(o => o.ConfigureConnection(c => c.UseClientTls(tls)));
                 // Retry often: a failed attempt against a primary that is down costs one refused TCP connect, and the
                 // retry interval is the floor of how soon a secondary notices the primary is back (1 s before: the
                 // catch-up benchmark spent 0.5-0.8 s of its 2 s waiting for the next attempt).

@@ -22,7 +22,8 @@ internal sealed record SiloConfiguration(
     ReissueSettings Reissue,
     PrimaryOptions Primary,
     IReadOnlyList<IPEndPoint> PrimaryGateways,
-    FederationMembers Federation)
+    FederationMembers Federation,
+    TransportTls? Tls)
 {
     /// <summary>Reads the configuration; on problems <paramref name="result"/> is null.</summary>
     public static IReadOnlyList<string> TryRead(IConfiguration config, out SiloConfiguration? result)
@@ -33,6 +34,7 @@ internal sealed record SiloConfiguration(
         var endpoints = ConfigValues.Bind<EndpointOptions>(config, EndpointOptions.SectionName, problems);
         var primary = ConfigValues.Bind<PrimaryOptions>(config, PrimaryOptions.SectionName, problems);
         var federation = ConfigValues.Bind<FederationOptions>(config, FederationOptions.SectionName, problems);
+        var tlsOptions = ConfigValues.Bind<TransportTlsOptions>(config, TransportTlsOptions.SectionName, problems);
         // Read here only to be validated with the rest; the host reads it again where it wires the dashboard.
         ConfigValues.Read(config, "Meridian:Dashboard:Enabled", true, problems);
         var replication = new ReplicationSettings(
@@ -50,10 +52,11 @@ internal sealed record SiloConfiguration(
         var sealing = CaKeySealing.Read(config, storage, problems);
         var gateways = ReadPrimaryGateways(meridian, primary, problems);
         problems.AddRange(FederationMembers.Validate(federation.Datacenters, meridian.PrimaryDatacenter).Select(p => p.ToString()));
+        var tls = TransportTls.TryRead(tlsOptions, meridian.Datacenter, problems);
 
         result = problems.Count == 0
             ? new SiloConfiguration(meridian, storage, endpoints, ca!, sealing, replication, reissue, primary, gateways,
-                new FederationMembers(federation.Datacenters))
+                new FederationMembers(federation.Datacenters), tls)
             : null;
         return problems;
     }

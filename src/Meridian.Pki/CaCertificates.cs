@@ -29,11 +29,7 @@ public static class CaCertificates
         now = CertBuilder.Seconds(now);
         var name = CertBuilder.CommonName(CaNames.CommonName("pri", key, trustDomain));
         var keyId = key.KeyId.ToArray();
-        var g = new X509ExtensionsGenerator();
-        g.AddExtension(X509Extensions.BasicConstraints, true, new BasicConstraints(true));
-        g.AddExtension(X509Extensions.KeyUsage, true, CertBuilder.CaKeyUsage);
-        g.AddExtension(X509Extensions.SubjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId));
-        g.AddExtension(X509Extensions.AuthorityKeyIdentifier, false, new AuthorityKeyIdentifier(keyId));
+        var g = CertBuilder.SelfSignedCaExtensions(keyId);
         g.AddExtension(X509Extensions.SubjectAlternativeName, false, CertBuilder.AltNames([trustDomain.SigningId.Uri], null, null));
         var der = CertBuilder.Build(key, name, name, SubjectPublicKeyInfo.GetInstance(key.PublicKeyDer), serial, now, now + ttl, g.Generate());
         return PemBlocks.Certificate(der);

@@ -56,6 +56,20 @@ internal static class CertBuilder
     /// <summary>RFC 5280 4.2.1.6: the SAN must be critical when the subject is empty (Go does the same).</summary>
     public static bool SanCritical(X509Name subject) => subject.GetOidList().Count == 0;
 
+    /// <summary>
+    /// The extensions every self-signed CA of ours starts with: critical BasicConstraints CA without path length,
+    /// critical KeyUsage <see cref="CaKeyUsage"/>, SKI = AKI = <paramref name="keyId"/>.
+    /// </summary>
+    public static X509ExtensionsGenerator SelfSignedCaExtensions(byte[] keyId)
+    {
+        var g = new X509ExtensionsGenerator();
+        g.AddExtension(X509Extensions.BasicConstraints, true, new BasicConstraints(true));
+        g.AddExtension(X509Extensions.KeyUsage, true, CaKeyUsage);
+        g.AddExtension(X509Extensions.SubjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId));
+        g.AddExtension(X509Extensions.AuthorityKeyIdentifier, false, new AuthorityKeyIdentifier(keyId));
+        return g;
+    }
+
     public static readonly KeyUsage CaKeyUsage = new(KeyUsage.KeyCertSign | KeyUsage.CrlSign | KeyUsage.DigitalSignature);
 
     public static readonly KeyUsage LeafKeyUsage =
