@@ -28,6 +28,9 @@ internal sealed class CliContext(
     public Func<string, string?> Environment { get; } = environment;
     public TimeSpan ConnectTimeout { get; init; } = DefaultConnectTimeout;
 
+    /// <summary>The clock for certificates the CLI makes itself (<c>meridian tls</c>); tests set their own.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>The real console, Orleans client and in-process silos.</summary>
     public static CliContext CreateDefault()
         => new(Console.Out, Console.Error, new HostedMeridianClientFactory(), new WebApplicationSiloLauncher(),

@@ -42,7 +42,7 @@ internal static class TlsCommands
                 .Where(n => File.Exists(Path.Combine(directory, n)))
                 .Select(n => new CliProblem("--out", $"{Path.Combine(directory, n)} already exists; remove it or choose another --out")));
             CliUsageException.ThrowIfAny(problems);
-            var pair = TransportCertificates.CreateCa(DateTimeOffset.UtcNow, days);
+            var pair = TransportCertificates.CreateCa(run.Context.Clock.GetUtcNow(), days);
             return Task.FromResult(Save(run, directory, certName, keyName, pair));
         });
         return command;
@@ -94,8 +94,8 @@ internal static class TlsCommands
             try
             {
                 pair = isServer
-                    ? TransportCertificates.CreateServer(caPem!, keyPem!, datacenter, domain, DateTimeOffset.UtcNow, days, extraNames, addresses)
-                    : TransportCertificates.CreateClient(caPem!, keyPem!, datacenter, domain, DateTimeOffset.UtcNow, days);
+                    ? TransportCertificates.CreateServer(caPem!, keyPem!, datacenter, domain, run.Context.Clock.GetUtcNow(), days, extraNames, addresses)
+                    : TransportCertificates.CreateClient(caPem!, keyPem!, datacenter, domain, run.Context.Clock.GetUtcNow(), days);
             }
             catch (Exception ex) when (ex is ArgumentException or PkiException)
             {

@@ -36,7 +36,7 @@ public static class CaCertificates
     }
 
     /// <summary>
-    /// Primary side of SPEC §3.4: checks the CSR with <see cref="IntermediateCsrRules"/> (signature; exactly one URI,
+    /// Primary side of Consul's intermediate signing (its built-in provider's SignIntermediate, agent/connect/ca/provider_consul.go): checks the CSR with <see cref="IntermediateCsrRules"/> (signature; exactly one URI,
     /// the signer's signing ID; no DNS/IP/email SAN; an allowed key) and issues a CA pathlen-0 intermediate: subject
     /// and the URI SAN from the CSR, KeyUsage CertSign|CRLSign|DigitalSignature,
     /// NotBefore = now - 1 min, NotAfter = NotBefore + <paramref name="ttl"/>, SKI = SHA-256 of the CSR key,

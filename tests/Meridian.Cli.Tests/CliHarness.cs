@@ -16,7 +16,9 @@ internal sealed class CliHarness
 
     public CliHarness() => Clients = new FakeClientFactory(Client);
 
-    public CliContext Context => new(Out, Error, Clients, Silos, name => Environment.GetValueOrDefault(name));
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    public CliContext Context => new(Out, Error, Clients, Silos, name => Environment.GetValueOrDefault(name)) { Clock = Clock };
 
     public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(CancellationToken.None, args);
 

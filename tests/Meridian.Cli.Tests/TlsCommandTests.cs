@@ -33,6 +33,25 @@ public sealed class TlsCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task TlsCreate_TakesTheTimeFromTheCliClock()
+    {
+        var now = new DateTimeOffset(2031, 3, 4, 5, 6, 7, TimeSpan.Zero);
+        var ca = new CliHarness { Clock = new FixedClock(now) };
+        Assert.Equal(ExitCodes.Ok, (await ca.RunAsync("tls", "ca", "create", "--out", _dir)).ExitCode);
+        var cert = new CliHarness { Clock = new FixedClock(now.AddDays(1)) };
+        Assert.Equal(ExitCodes.Ok, (await cert.RunAsync("tls", "cert", "create", "--client", "--dc", "dc1", "--days", "30", "--out", _dir)).ExitCode);
+
+        using var issued = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(P("dc1-client-meridian-0.pem")));
+        Assert.InRange(issued.NotBefore.ToUniversalTime(), now.AddDays(1).AddHours(-1).UtcDateTime, now.AddDays(1).UtcDateTime);
+        Assert.InRange(issued.NotAfter.ToUniversalTime(), now.AddDays(30).UtcDateTime, now.AddDays(31).UtcDateTime);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
     public async Task TlsCaCreate_WhenTheCaExists_Exits2AndKeepsTheKey()
     {
         Assert.Equal(ExitCodes.Ok, (await new CliHarness().RunAsync("tls", "ca", "create", "--out", _dir)).ExitCode);
