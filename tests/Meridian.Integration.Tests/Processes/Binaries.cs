@@ -44,25 +44,36 @@ public static class Binaries
     }
 }
 
-/// <summary>Free TCP ports on 127.0.0.1, distinct within one call.</summary>
+/// <summary>
+/// Free TCP ports on 127.0.0.1, chosen at random in 10000-19999: below the kernel's ephemeral range (32768+ here), so
+/// no outgoing connection of any process can take one while a fixture keeps it for a silo it restarts, and away from
+/// the CLI tests' 20000-32000. Never the same port twice in this process.
+/// </summary>
+/// <remarks>
+/// Why not port 0: the kernel hands out an ephemeral port, and once the silo using it is killed, the next outgoing
+/// connection (a pooled Npgsql connection, another test's client) may get it as its source port and hold it; the
+/// restarted silo then found its port "already in use" (CI failed that way on a secondary restarted mid-rotation).
+/// </remarks>
 public static class FreePorts
 {
+    private const int Low = 10_000;
+    private const int High = 20_000;
+    private static readonly HashSet<int> HandedOut = [];
+
     public static int[] Take(int count)
     {
-        var listeners = new List<TcpListener>();
-        try
+        lock (HandedOut)
         {
-            for (var i = 0; i < count; i++)
+            var ports = new List<int>();
+            for (var attempt = 0; ports.Count < count; attempt++)
             {
-                var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                listeners.Add(listener);
+                if (attempt == 2000) throw new InvalidOperationException($"found no {count} free ports on 127.0.0.1 between {Low} and {High}");
+                var port = Random.Shared.Next(Low, High);
+                if (HandedOut.Contains(port) || !IsFree(port)) continue;
+                HandedOut.Add(port);
+                ports.Add(port);
             }
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var l in listeners) l.Stop();
+            return [.. ports];
         }
     }
 
@@ -72,29 +83,32 @@ public static class FreePorts
     /// </summary>
     public static int TakeConsecutive(int count)
     {
-        for (var attempt = 0; attempt < 200; attempt++)
+        lock (HandedOut)
         {
-            var first = Random.Shared.Next(20000, 60000 - count);
-            var listeners = new List<TcpListener>();
-            try
+            for (var attempt = 0; attempt < 200; attempt++)
             {
-                for (var port = first; port < first + count; port++)
-                {
-                    var listener = new TcpListener(IPAddress.Loopback, port);
-                    listener.Start();
-                    listeners.Add(listener);
-                }
+                var first = Random.Shared.Next(Low, High - count);
+                var range = Enumerable.Range(first, count).ToArray();
+                if (range.Any(HandedOut.Contains) || !range.All(IsFree)) continue;
+                HandedOut.UnionWith(range);
                 return first;
             }
-            catch (SocketException)
-            {
-                // Taken: try another range.
-            }
-            finally
-            {
-                foreach (var l in listeners) l.Stop();
-            }
         }
-        throw new InvalidOperationException($"no {count} consecutive free ports on 127.0.0.1 after 200 attempts");
+        throw new InvalidOperationException($"no {count} consecutive free ports on 127.0.0.1 between {Low} and {High} after 200 attempts");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }
