@@ -4,7 +4,10 @@ using Meridian.Grains;
 
 namespace Meridian.Cli;
 
-/// <summary><c>meridian replication status</c>: one status object per replicator (SPEC §2.6).</summary>
+/// <summary>
+/// <c>meridian replication status</c>: one status object per replicator (SPEC §2.6); <c>meridian replication adopt</c>:
+/// apply the intentions held back from a replaced or reset primary.
+/// </summary>
 internal static class ReplicationCommands
 {
     public static Command Create(CommandRunner runner)
@@ -16,26 +19,55 @@ internal static class ReplicationCommands
                 if (list.Count == 0) o.Line($"{client.Datacenter} is the primary: nothing is replicated into it");
                 foreach (var r in list) Write(o, r);
             }));
-        return new Command("replication", "Replication from the primary datacenter") { status };
+        var adopt = new Command("adopt",
+            "Apply, once, the intentions a replaced or reset primary would impose (held back; see `replication status`): exit 0 when " +
+            "adopted or nothing is held, 1 when the primary changed again since it was held");
+        runner.OnClient(adopt, async (run, client) =>
+        {
+            var result = await client.AdoptPrimaryStateAsync(run.CancellationToken);
+            run.Output.Write(result, (o, r) =>
+            {
+                o.Line(r.Message);
+                if (r.Hold is { } held) WriteHeld(o, held, r.Adopted ? "  Adopted" : "  Still held");
+            });
+            // Not adopted although something is held: the primary moved to another store since; the operator looks again.
+            return result.Adopted || result.Hold is null ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+        return new Command("replication", "Replication from the primary datacenter") { status, adopt };
     }
 
     /// <summary>
     /// Human form of one replicator's status (also used by <c>meridian status</c>). Lag is the primary's index in its
     /// last answer minus the index applied here, so a round that fails to apply still shows how far behind it is.
     /// </summary>
-    public static void Write(Output o, ReplicationStatusDto r) => o.Fields(
-        ("Replication", r.ReplicationType),
-        ("  Enabled", r.Enabled ? "true" : "false"),
-        ("  Running", r.Running ? "true" : "false"),
-        ("  Source datacenter", r.SourceDatacenter),
-        ("  Replicated index", r.ReplicatedIndex.ToString(CultureInfo.InvariantCulture)),
-        ("  Primary index", r.PrimaryIndex.ToString(CultureInfo.InvariantCulture)),
-        ("  Primary epoch", r.PrimaryEpoch.Length == 0 ? null : r.PrimaryEpoch),
-        ("  Lag", r.Lag.ToString(CultureInfo.InvariantCulture)),
-        ("  Last success", Never(r.LastSuccess)),
-        ("  Last success age", r.LastSuccessAge is { } age ? Output.Duration(age) : null),
-        ("  Last error", Never(r.LastError)),
-        ("  Last error message", r.LastErrorMessage.Length == 0 ? null : r.LastErrorMessage));
+    public static void Write(Output o, ReplicationStatusDto r)
+    {
+        o.Fields(
+            ("Replication", r.ReplicationType),
+            ("  Enabled", r.Enabled ? "true" : "false"),
+            ("  Running", r.Running ? "true" : "false"),
+            ("  Source datacenter", r.SourceDatacenter),
+            ("  Replicated index", r.ReplicatedIndex.ToString(CultureInfo.InvariantCulture)),
+            ("  Primary index", r.PrimaryIndex.ToString(CultureInfo.InvariantCulture)),
+            ("  Primary epoch", r.PrimaryEpoch.Length == 0 ? null : r.PrimaryEpoch),
+            ("  Lag", r.Lag.ToString(CultureInfo.InvariantCulture)),
+            ("  Last success", Never(r.LastSuccess)),
+            ("  Last success age", r.LastSuccessAge is { } age ? Output.Duration(age) : null),
+            ("  Last error", Never(r.LastError)),
+            ("  Last error message", r.LastErrorMessage.Length == 0 ? null : r.LastErrorMessage));
+        if (r.Held is { } held) WriteHeld(o, held, "  Held");
+    }
+
+    // `Held: held: primary replaced (epoch a→b) since …` then the counts and the (capped) names of each kind.
+    private static void WriteHeld(Output o, ReplicationHoldDto h, string label) => o.Fields(
+        (label, $"{h.Summary} since {Output.Time(h.Since)}"),
+        ("    Would delete", Counted(h.Deletes, h.DeleteNames)),
+        ("    Would add", Counted(h.Adds, h.AddNames)),
+        ("    Would change", Counted(h.Changes, h.ChangeNames)),
+        ("    Apply with", label == "  Held" ? "meridian replication adopt" : null));
+
+    private static string Counted(int count, IReadOnlyCollection<string> names)
+        => count == 0 ? "0" : $"{count} ({string.Join(", ", names.Select(Output.Printable))}{(count > names.Count ? $", and {count - names.Count} more" : "")})";
 
     private static string Never(DateTimeOffset t) => t == DateTimeOffset.MinValue ? "never" : Output.Time(t) ?? "never";
 }

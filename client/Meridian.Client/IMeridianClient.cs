@@ -60,6 +60,13 @@ public interface IMeridianClient
     Task<IReadOnlyList<ReplicationStatusDto>> GetReplicationStatusAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Applies, once, the intention state this secondary holds back from a replaced or reset primary (see
+    /// <see cref="ReplicationStatusDto.Held"/>); later changes then flow normally. With nothing held it changes nothing.
+    /// In the primary: a validation error (it replicates from nobody).
+    /// </summary>
+    Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Read-your-writes after a write made through a secondary (answered with the primary's index): waits up to
     /// <paramref name="maxWait"/> until this datacenter has applied <paramref name="primaryIndex"/>. True when it has.
     /// </summary>

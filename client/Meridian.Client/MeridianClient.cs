@@ -78,6 +78,10 @@ public sealed class MeridianClient(IClusterClient cluster, IOptions<MeridianClie
     }
 
     /// <inheritdoc />
+    public Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default)
+        => Call(() => cluster.GetGrain<IDatacenterGrain>(Datacenter).AdoptPrimaryStateAsync(cancellationToken));
+
+    /// <inheritdoc />
     public Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
         => Call(() => Registry.WaitForReplicatedAsync(primaryIndex, maxWait, cancellationToken));
 

@@ -41,4 +41,12 @@ public interface IDatacenterGrain : IGrainWithStringKey
     [GrainSurface(Surface.ClusterInternal)]
     [Alias("GetState")]
     Task<DatacenterOverviewDto> GetState();
+
+    /// <summary>
+    /// <c>meridian replication adopt</c>: applies the intention round the secondary holds back (a replaced or reset
+    /// primary; see <see cref="ReplicationStatusDto.Held"/>) once; later changes then flow normally. Idempotent: with
+    /// nothing held it changes nothing. In the primary: a <see cref="MeridianErrorKind.Validation"/> error (it follows nobody).
+    /// </summary>
+    [Alias("AdoptPrimaryState")]
+    Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default);
 }

@@ -276,13 +276,14 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
 
     /// <summary>
     /// Secondary only: applies one replication round from the primary in one batch (a snapshot is diffed against
-    /// local state; the first sync into a secondary holding its own intentions is refused unless
-    /// <paramref name="adoptPrimaryState"/>) and records the primary's index and epoch with it, in the same write.
-    /// A delta from an epoch other than the one applied last is refused (only a snapshot crosses epochs).
-    /// Returns the number of entries written or deleted.
+    /// local state) and records the primary's index and epoch with it, in the same write. A round from a replaced or
+    /// reset primary, a snapshot deleting everything held here, or a first sync over entries of this datacenter's own
+    /// is not applied but held (<c>Meridian.Core.Federation.ReplicationHoldRule</c>) unless
+    /// <paramref name="adoptPrimaryState"/>. A delta from an epoch other than the one applied last is refused (only a
+    /// snapshot crosses epochs). Returns the number of entries written or deleted, or the hold.
     /// </summary>
     [Alias("ApplyReplicated")]
-    Task<int> ApplyReplicatedAsync(IntentionChangesDto fromPrimary, bool adoptPrimaryState, CancellationToken cancellationToken = default);
+    Task<ReplicationApplyResultDto> ApplyReplicatedAsync(IntentionChangesDto fromPrimary, bool adoptPrimaryState, CancellationToken cancellationToken = default);
 
     /// <summary>The primary's index this datacenter has applied (the primary answers its own index).</summary>
     [Alias("GetReplicatedIndex"), AlwaysInterleave]

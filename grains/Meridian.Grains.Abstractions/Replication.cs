@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans.Concurrency;
 
 namespace Meridian.Grains;
@@ -32,6 +33,70 @@ public sealed record ReplicationStatusDto
     [Id(11)] public string PrimaryEpoch { get; init; } = "";
     /// <summary>Time since <see cref="LastSuccess"/> when the status was read; null if there was none yet.</summary>
     [Id(12)] public TimeSpan? LastSuccessAge { get; init; }
+    /// <summary>
+    /// A round from the primary held back for the operator (a replaced or reset primary, a snapshot deleting
+    /// everything, a first sync over own entries); null when replication follows the primary. Applied by
+    /// <c>meridian replication adopt</c> (<see cref="IDatacenterGrain.AdoptPrimaryStateAsync"/>).
+    /// </summary>
+    [Id(13)] public ReplicationHoldDto? Held { get; init; }
+}
+
+/// <summary>
+/// A round held back instead of applied (see <c>Meridian.Core.Federation.ReplicationHoldRule</c>): why, the applied
+/// position and the primary's, and what applying it would change here (counts, and up to 10 names of each).
+/// </summary>
+[GenerateSerializer, Alias("meridian.replication.Hold"), Immutable]
+public sealed record ReplicationHoldDto
+{
+    /// <summary><c>first-sync</c>, <c>primary-replaced</c>, <c>index-reset</c> or <c>deletes-everything</c>.</summary>
+    [Id(0)] public string Reason { get; init; } = "";
+    /// <summary>One line: <c>held: primary replaced (epoch 0f3c9a1b→77e0d2c4)</c>.</summary>
+    [Id(1)] public string Summary { get; init; } = "";
+    [Id(2)] public ulong AppliedIndex { get; init; }
+    [Id(3)] public string AppliedEpoch { get; init; } = "";
+    [Id(4)] public ulong PrimaryIndex { get; init; }
+    [Id(5)] public string PrimaryEpoch { get; init; } = "";
+    /// <summary>Entries applying would delete here.</summary>
+    [Id(6)] public int Deletes { get; init; }
+    /// <summary>Entries applying would add here.</summary>
+    [Id(7)] public int Adds { get; init; }
+    /// <summary>Entries applying would change here.</summary>
+    [Id(8)] public int Changes { get; init; }
+    /// <summary>Up to 10 destinations (<c>namespace/name</c>) that would be deleted, sorted.</summary>
+    [Id(9)] public ImmutableArray<string> DeleteNames { get; init; } = [];
+    [Id(10)] public ImmutableArray<string> AddNames { get; init; } = [];
+    [Id(11)] public ImmutableArray<string> ChangeNames { get; init; } = [];
+    /// <summary>When this hold (same reason, same primary epoch) was first seen.</summary>
+    [Id(12)] public DateTimeOffset Since { get; init; }
+    /// <summary>The summary, the diff and how to apply it, in one line (the replicator's error message).</summary>
+    [Id(13)] public string Message { get; init; } = "";
+}
+
+/// <summary>What one <see cref="IIntentionRegistryGrain.ApplyReplicatedAsync"/> did: entries applied, or the hold.</summary>
+[GenerateSerializer, Alias("meridian.replication.ApplyResult"), Immutable]
+public sealed record ReplicationApplyResultDto
+{
+    /// <summary>Entries applied (upserts + deletes); 0 when held.</summary>
+    [Id(0)] public int Changes { get; init; }
+    /// <summary>Non-null when nothing was applied because the round is held for the operator.</summary>
+    [Id(1)] public ReplicationHoldDto? Held { get; init; }
+}
+
+/// <summary>The answer of <c>meridian replication adopt</c>.</summary>
+[GenerateSerializer, Alias("meridian.replication.AdoptResult"), Immutable]
+public sealed record ReplicationAdoptResultDto
+{
+    /// <summary>True when a held state was applied.</summary>
+    [Id(0)] public bool Adopted { get; init; }
+    /// <summary>The hold that was adopted, or (when <see cref="Adopted"/> is false) the one still held, if any.</summary>
+    [Id(1)] public ReplicationHoldDto? Hold { get; init; }
+    /// <summary>Entries applied by the adoption.</summary>
+    [Id(2)] public int Changes { get; init; }
+    /// <summary>The primary's position now applied here.</summary>
+    [Id(3)] public ulong ReplicatedIndex { get; init; }
+    [Id(4)] public string PrimaryEpoch { get; init; } = "";
+    /// <summary>What happened, in one line.</summary>
+    [Id(5)] public string Message { get; init; } = "";
 }
 
 /// <summary>
@@ -56,6 +121,14 @@ public interface IIntentionReplicatorGrain : IGrainWithStringKey
     /// </summary>
     [Alias("GetState"), AlwaysInterleave]
     Task<ReplicationStatusDto> GetState();
+
+    /// <summary>
+    /// Applies the held round once (see <see cref="ReplicationStatusDto.Held"/>): re-reads the primary's state and
+    /// applies it if it is still the store that was held (same epoch); a primary replaced again stays held. Nothing
+    /// held: nothing happens (idempotent). Secondaries only; called through <see cref="IDatacenterGrain.AdoptPrimaryStateAsync"/>.
+    /// </summary>
+    [Alias("Adopt")]
+    Task<ReplicationAdoptResultDto> AdoptAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -23,12 +23,7 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
     /// <inheritdoc />
     public async Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default)
     {
-        var name = this.GetPrimaryKeyString();
-        if (name != datacenter.Datacenter)
-        {
-            throw new MeridianNotFoundException(
-                $"this cluster serves datacenter {datacenter.Datacenter}, not {name}: connect to {name}'s gateway or pass --datacenter {datacenter.Datacenter}");
-        }
+        var name = ServedName();
         // SPEC §5 item 16 (Consul #9570): a CA that cannot initialise must not take status (and /health) down with it;
         // intentions and authorize do not need the CA, so the datacenter answers, degraded, with the reason.
         var caGrain = GrainFactory.GetGrain<ICertificateAuthorityGrain>(name);
@@ -72,5 +67,18 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
             RootReplication = roots,
             RotationProgress = progress,
         };
+    }
+
+    /// <inheritdoc />
+    public Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default)
+        => GrainFactory.GetGrain<IIntentionReplicatorGrain>(ServedName()).AdoptAsync(cancellationToken);
+
+    private string ServedName()
+    {
+        var name = this.GetPrimaryKeyString();
+        return name == datacenter.Datacenter
+            ? name
+            : throw new MeridianNotFoundException(
+                $"this cluster serves datacenter {datacenter.Datacenter}, not {name}: connect to {name}'s gateway or pass --datacenter {datacenter.Datacenter}");
     }
 }

@@ -39,10 +39,13 @@ public static class MeridianEventIds
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;
     public const int ReplicationApplied = 4003;
-    public const int ReplicationRefused = 4004;
+    public const int ReplicationRefused = 4004; // retired: a refused first sync logs as ReplicationHeld
     public const int RootWatchFailed = 4005; // retired: root-watch failures log as ReplicationRoundFailed
     public const int SecondaryCaRekeyed = 4006;
     public const int ReissueScheduled = 4007;
     public const int ReplicationEpochChanged = 4008;
     public const int ReplicationRoundEnded = 4009;
+    public const int ReplicationHeld = 4030;
+    public const int ReplicationAdopted = 4031;
+    public const int ReplicationAdoptedByOperator = 4032;
 }

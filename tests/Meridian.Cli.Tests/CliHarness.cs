@@ -215,6 +215,12 @@ internal sealed class FakeMeridianClient : IMeridianClient
     public Task<IReadOnlyList<ReplicationStatusDto>> GetReplicationStatusAsync(CancellationToken cancellationToken = default)
         => Answer<IReadOnlyList<ReplicationStatusDto>>("replication", Replication);
 
+    /// <summary>What AdoptPrimaryStateAsync answers.</summary>
+    public ReplicationAdoptResultDto Adoption { get; set; } = new() { Message = "nothing is held: dc1 follows dc0 (replicated index 7)", ReplicatedIndex = 7 };
+
+    public Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default)
+        => Answer("adopt", Adoption);
+
     public Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
         => Answer(("wait-replicated", primaryIndex), Replicated);
 

@@ -1,5 +1,7 @@
+using Meridian.Core.Federation;
 using Meridian.Core.Intentions;
 using Meridian.Grains.Hosting;
+using Meridian.Grains.Replication;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Intentions;
@@ -8,6 +10,8 @@ namespace Meridian.Grains.Intentions;
 public sealed partial class IntentionRegistryGrain
 {
     private readonly ChangeSignal _replicated = new(stopping);
+    // The round held back last (in memory: each round re-reads the primary and decides again); keeps its Since.
+    private ReplicationHold? _hold;
 
     /// <inheritdoc />
     public Task<ulong> GetReplicatedIndexAsync(CancellationToken cancellationToken = default)
@@ -37,7 +41,7 @@ public sealed partial class IntentionRegistryGrain
     }
 
     /// <inheritdoc />
-    public async Task<int> ApplyReplicatedAsync(IntentionChangesDto fromPrimary, bool adoptPrimaryState, CancellationToken cancellationToken = default)
+    public async Task<ReplicationApplyResultDto> ApplyReplicatedAsync(IntentionChangesDto fromPrimary, bool adoptPrimaryState, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fromPrimary);
         if (datacenter.IsPrimary)
@@ -52,33 +56,43 @@ public sealed partial class IntentionRegistryGrain
                 $"a delta from epoch {fromPrimary.Epoch} of {datacenter.PrimaryDatacenter} cannot apply on top of epoch {applied}: only a snapshot crosses epochs");
 
         List<ServiceIntentionsEntry> upserts;
-        List<string> deletes;
+        List<ServiceIntentionsEntry> deleted;
         if (fromPrimary.IsSnapshot)
         {
             var remote = fromPrimary.Upserts.Select(e => e.ToCore()).ToList();
             // Index 0 as "last remote index": compare every pair by content (a snapshot carries no delta information,
             // and one from a new epoch shares no index history with what we hold).
             var diff = IntentionDiff.Compute([.. _index.Entries], remote, 0, fromPrimary.Index);
-            // Only the very first sync: after it, what we hold came from the primary, and a primary rebuilt since (new
-            // epoch) is still the authority.
-            if (state.State.ReplicatedIndex == 0 && _index.EntryCount > 0 && !adoptPrimaryState
-                && (diff.Deletes.Length > 0 || diff.Upserts.Length > 0))
-            {
-                // SPEC §5 item 2: joining a datacenter that holds its own intentions must not silently wipe them.
-                LogRefused(logger, datacenter.Datacenter, diff.Deletes.Length, diff.Upserts.Length);
-                throw new MeridianException(
-                    $"refusing the first sync from {datacenter.PrimaryDatacenter}: {datacenter.Datacenter} holds {_index.EntryCount} intention entries of its own; " +
-                    $"replication would delete {diff.Deletes.Length} ({Names(diff.Deletes)}) and write {diff.Upserts.Length} ({Names(diff.Upserts)}). " +
-                    "Set Meridian:Replication:AdoptPrimaryState=true to accept the primary's state.");
-            }
             upserts = [.. diff.Upserts];
-            deletes = [.. diff.Deletes.Select(DestinationMatchIndex.KeyOf)];
+            deleted = [.. diff.Deletes];
         }
         else
         {
             upserts = [.. fromPrimary.Upserts.Select(e => e.ToCore())];
-            deletes = [.. fromPrimary.DeletedDestinations.Where(k => _index.Find(k) is not null)];
+            deleted = [.. fromPrimary.DeletedDestinations.Select(k => _index.Find(k)).OfType<ServiceIntentionsEntry>()];
         }
+
+        // NOTE: the primary is the authority, but not a blind one. Consul makes every secondary equal to whatever its
+        // primary answers, so a primary rebuilt empty wipes every secondary's intentions (and ACLs) within one round,
+        // when the secondaries' copy is the last one left. A round from another epoch, a reset index, a snapshot that
+        // deletes everything or a first sync over our own entries is held, unchanged here, until an operator adopts it
+        // (ReplicationHoldRule has the cases and Consul's references). A normal delete in the primary is a delta of the
+        // same epoch and flows as before.
+        var round = new ReplicationRound(
+            new(state.State.ReplicatedIndex, state.State.ReplicatedEpoch), new(fromPrimary.Index, fromPrimary.Epoch),
+            fromPrimary.IsSnapshot, _index.EntryCount, DiffOf(upserts, deleted));
+        var wouldHold = ReplicationHoldRule.Decide(round, adopt: false, _hold, clock.GetUtcNow());
+        if (wouldHold is not null && !adoptPrimaryState)
+        {
+            if (wouldHold.Since != _hold?.Since)
+                LogHeld(logger, datacenter.Datacenter, datacenter.PrimaryDatacenter, wouldHold.Summary, round.Diff.Deletes, round.Diff.Adds, round.Diff.Changes);
+            _hold = wouldHold;
+            return new ReplicationApplyResultDto { Held = wouldHold.ToDto(datacenter.Datacenter) };
+        }
+        _hold = null;
+        if (wouldHold is not null)
+            LogAdopted(logger, datacenter.Datacenter, wouldHold.Summary, round.Diff.Deletes, round.Diff.Adds, round.Diff.Changes);
+        var deletes = deleted.Select(DestinationMatchIndex.KeyOf).ToList();
 
         if (upserts.Count == 0 && deletes.Count == 0)
         {
@@ -89,7 +103,7 @@ public sealed partial class IntentionRegistryGrain
                 _persistedReplicated = (fromPrimary.Index, fromPrimary.Epoch);
             }
             _replicated.Notify();
-            return 0;
+            return new ReplicationApplyResultDto();
         }
 
         // One local index per round: the whole batch becomes visible at once (Consul applies entry by entry).
@@ -101,7 +115,7 @@ public sealed partial class IntentionRegistryGrain
         await CommitAsync(stamped, deletes, index, cancellationToken);
         _replicated.Notify();
         LogApplied(logger, datacenter.Datacenter, stamped.Count, deletes.Count, fromPrimary.Index);
-        return stamped.Count + deletes.Count;
+        return new ReplicationApplyResultDto { Changes = stamped.Count + deletes.Count };
     }
 
     // Writes made in a secondary go to the primary; the answer carries the primary's index (SPEC §5 item 3).
@@ -111,17 +125,27 @@ public sealed partial class IntentionRegistryGrain
         return primary.GetGrain<IIntentionRegistryGrain>(datacenter.PrimaryDatacenter);
     }
 
-    private static string Names(IEnumerable<ServiceIntentionsEntry> entries)
+    // Adds and changes told apart by what we hold; a delta's upsert of identical content changes nothing.
+    private ReplicationDiff DiffOf(List<ServiceIntentionsEntry> upserts, List<ServiceIntentionsEntry> deleted)
     {
-        var names = entries.Select(e => $"{e.Namespace}/{e.Name}").Take(5).ToList();
-        return names.Count == 0 ? "none" : string.Join(", ", names);
+        var changed = upserts.Select(e => (Entry: e, Held: _index.Find(DestinationMatchIndex.KeyOf(e)))).ToList();
+        return ReplicationDiff.Of(
+            deleted.Select(NameOf),
+            changed.Where(c => c.Held is null).Select(c => NameOf(c.Entry)),
+            changed.Where(c => c.Held is { } h && IntentionDiff.ContentHash(h) != IntentionDiff.ContentHash(c.Entry)).Select(c => NameOf(c.Entry)));
     }
+
+    private static string NameOf(ServiceIntentionsEntry e) => $"{e.Namespace}/{e.Name}";
 
     [LoggerMessage(EventId = MeridianEventIds.ReplicationApplied, Level = LogLevel.Debug,
         Message = "Replicated into {Datacenter}: {Upserts} upserts, {Deletes} deletes, primary index {PrimaryIndex}")]
     private static partial void LogApplied(ILogger logger, string datacenter, int upserts, int deletes, ulong primaryIndex);
 
-    [LoggerMessage(EventId = MeridianEventIds.ReplicationRefused, Level = LogLevel.Warning,
-        Message = "Refusing the first intention sync into {Datacenter}: it would delete {Deletes} and write {Upserts} local entries")]
-    private static partial void LogRefused(ILogger logger, string datacenter, int deletes, int upserts);
+    [LoggerMessage(EventId = MeridianEventIds.ReplicationHeld, Level = LogLevel.Warning,
+        Message = "Holding intention replication into {Datacenter} from {Primary} for the operator ({Summary}): it would delete {Deletes}, add {Adds} and change {Changes} entries")]
+    private static partial void LogHeld(ILogger logger, string datacenter, string primary, string summary, int deletes, int adds, int changes);
+
+    [LoggerMessage(EventId = MeridianEventIds.ReplicationAdopted, Level = LogLevel.Information,
+        Message = "Adopted the primary's intentions in {Datacenter} ({Summary}): deleting {Deletes}, adding {Adds} and changing {Changes} entries")]
+    private static partial void LogAdopted(ILogger logger, string datacenter, string summary, int deletes, int adds, int changes);
 }

@@ -38,6 +38,9 @@ public abstract partial class PrimaryFollowerGrain(
     /// <summary>Replication settings.</summary>
     protected ReplicationSettings Settings => settings;
 
+    /// <summary>The link to the primary.</summary>
+    protected IPrimaryDatacenterLink Link => link;
+
     /// <summary>
     /// One round against the primary. Calls <see cref="RecordPrimaryIndex"/> with the primary's answer before applying
     /// it; returns the primary's index it reached and how many changes it applied.
@@ -97,6 +100,19 @@ public abstract partial class PrimaryFollowerGrain(
     /// fails (a refused first sync lags by the primary's whole index, not 0).
     /// </summary>
     protected void RecordPrimaryIndex(ulong primaryIndex) => _status = WithLag(_status with { PrimaryIndex = primaryIndex });
+
+    /// <summary>
+    /// Records the round held back for the operator (null: none). A held round is neither a success nor a failure: the
+    /// status shows the hold as its last error (so <c>meridian status</c> and /health say why), without a back-off.
+    /// </summary>
+    protected void RecordHold(ReplicationHoldDto? held) => _status = _status with { Held = held };
+
+    /// <summary>Records a round (or an adoption) that applied <paramref name="changes"/> and reached <paramref name="index"/>.</summary>
+    protected void RecordRoundSucceeded(ulong index, int changes)
+        => _status = WithLag(_status with
+        {
+            ReplicatedIndex = index, LastSuccess = clock.GetUtcNow(), LastRoundChanges = changes, PrimaryEpoch = FollowedEpoch,
+        });
 
     /// <summary>Records the primary's index already applied before any round of this activation (resumed from storage).</summary>
     protected void RecordReplicatedIndex(ulong replicatedIndex) => _status = WithLag(_status with { ReplicatedIndex = replicatedIndex });
@@ -168,10 +184,10 @@ public abstract partial class PrimaryFollowerGrain(
             var (index, changes) = await FollowAsync(primary, ct);
             _failures = 0;
             // PrimaryIndex stays what the primary answered this round (RecordPrimaryIndex).
-            _status = WithLag(_status with
-            {
-                ReplicatedIndex = index, LastSuccess = clock.GetUtcNow(), LastRoundChanges = changes, PrimaryEpoch = FollowedEpoch,
-            });
+            if (_status.Held is { } held)
+                _status = WithLag(_status with { ReplicatedIndex = index, LastError = clock.GetUtcNow(), LastErrorMessage = held.Message });
+            else
+                RecordRoundSucceeded(index, changes);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {

@@ -85,7 +85,7 @@ public sealed record ReplicationHold(ReplicationHoldReason Reason, ReplicationPo
     /// after the held index (changes the primary made since are the normal flow of the store the operator accepted).
     /// Another epoch, or the index reset again, is a different store: it needs its own adoption.
     /// </summary>
-    public bool Covers(ReplicationPosition primary) => primary.Epoch == To.Epoch && primary.Index >= To.Index;
+    public bool Covers(ReplicationPosition primary) => ReplicationHoldRule.Covers(To, primary);
 }
 
 /// <summary>
@@ -121,4 +121,7 @@ public static class ReplicationHoldRule
         var since = current is { } c && c.Reason == r && c.To.Epoch == primary.Epoch ? c.Since : now;
         return new ReplicationHold(r, applied, primary, round.Diff, since);
     }
+
+    /// <summary>Whether adopting a hold whose primary stood at <paramref name="held"/> covers <paramref name="primary"/> (see <see cref="ReplicationHold.Covers"/>).</summary>
+    public static bool Covers(ReplicationPosition held, ReplicationPosition primary) => primary.Epoch == held.Epoch && primary.Index >= held.Index;
 }
