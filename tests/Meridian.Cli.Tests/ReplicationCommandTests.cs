@@ -72,6 +72,84 @@ public sealed class ReplicationCommandTests
         Assert.Contains("is the primary", result.Stdout);
     }
 
+    private static readonly ReplicationHoldDto Replaced = new()
+    {
+        Reason = "primary-replaced", Summary = "held: primary replaced (epoch 0f3c9a1b→77e0d2c4)",
+        AppliedIndex = 12, AppliedEpoch = "0f3c9a1b00", PrimaryIndex = 0, PrimaryEpoch = "77e0d2c400",
+        Deletes = 12, DeleteNames = [.. Enumerable.Range(0, 10).Select(i => $"default/svc{i}")], Adds = 1, AddNames = ["default/web"],
+        Since = new DateTimeOffset(2026, 12, 6, 1, 0, 0, TimeSpan.Zero),
+    };
+
+    [Fact]
+    public async Task ReplicationStatus_Held_ShowsTheReasonTheDiffCountsAndNames()
+    {
+        var cli = new CliHarness();
+        cli.Client.Replication.Add(new ReplicationStatusDto { Enabled = true, ReplicationType = "intentions", Held = Replaced });
+        var result = await cli.RunAsync("replication", "status");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Contains("held: primary replaced (epoch 0f3c9a1b→77e0d2c4) since 2026-12-06T01:00:00Z", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Would delete: 12 (default/svc0, default/svc1", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("default/svc9, and 2 more)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Would add:    1 (default/web)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("meridian replication adopt", result.Stdout, StringComparison.Ordinal);
+
+        var asJson = new CliHarness();
+        asJson.Client.Replication.Add(new ReplicationStatusDto { Enabled = true, ReplicationType = "intentions", Held = Replaced });
+        var json = await asJson.RunAsync("replication", "status", "--json");
+        var held = JsonFields.Parse(json.Stdout)[0].GetProperty("Held");
+        Assert.Equal("primary-replaced", held.GetProperty("Reason").GetString());
+        Assert.Equal(12, held.GetProperty("Deletes").GetInt32());
+    }
+
+    [Fact]
+    public async Task ReplicationAdopt_HeldStateApplied_PrintsWhatWasAdopted_ExitsZero()
+    {
+        var cli = new CliHarness();
+        cli.Client.Adoption = new() { Adopted = true, Hold = Replaced, Changes = 13, ReplicatedIndex = 0, PrimaryEpoch = "77e0d2c400",
+            Message = "adopted dc0's state (held: primary replaced (epoch 0f3c9a1b→77e0d2c4)): 13 entries applied, replicated index 0" };
+        var result = await cli.RunAsync("replication", "adopt");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Equal("adopt", cli.Client.Last<string>());
+        Assert.Contains("adopted dc0's state", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Adopted:", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Would delete: 12 (", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Apply with", result.Stdout, StringComparison.Ordinal);
+        Assert.Empty(result.Stderr);
+    }
+
+    [Fact]
+    public async Task ReplicationAdopt_NothingHeld_SaysSo_ExitsZero()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("replication", "adopt");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Contains("nothing is held", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReplicationAdopt_PrimaryReplacedAgainSinceTheHold_ShowsTheNewHold_ExitsOne()
+    {
+        var cli = new CliHarness();
+        var again = Replaced with { Summary = "held: primary replaced (epoch 0f3c9a1b→c0ffee00)", PrimaryEpoch = "c0ffee0000" };
+        cli.Client.Adoption = new() { Hold = again, ReplicatedIndex = 12,
+            Message = "not adopted: dc0 changed since it was held (held: primary replaced (epoch 0f3c9a1b→c0ffee00)); check `meridian replication status` and adopt again" };
+        var result = await cli.RunAsync("replication", "adopt", "--json");
+        Assert.Equal(ExitCodes.Failed, result.ExitCode);
+        var item = JsonFields.Parse(result.Stdout);
+        Assert.False(item.GetProperty("Adopted").GetBoolean());
+        Assert.Equal("c0ffee0000", item.GetProperty("Hold").GetProperty("PrimaryEpoch").GetString());
+    }
+
+    [Fact]
+    public async Task ReplicationAdopt_InThePrimary_IsBadInput_ExitsTwo()
+    {
+        var cli = new CliHarness();
+        cli.Client.Failure = new MeridianException("dc1 is the primary datacenter: it replicates from nobody, so there is nothing to adopt", MeridianErrorKind.Validation);
+        var result = await cli.RunAsync("replication", "adopt");
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("nothing to adopt", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UpsertWaitReplicated_ForwardedWrite_WaitsForThePrimaryIndex()
     {

@@ -99,6 +99,8 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
                 () => Read(() => silo.GetGrain<IIntentionReplicatorGrain>(Dc).GetStatusAsync())),
             ["IIntentionReplicatorGrain.GetStatus"] = (g => g.GetGrain<IIntentionReplicatorGrain>(Dc).GetStatusAsync(), null),
             ["IIntentionReplicatorGrain.GetState"] = (g => g.GetGrain<IIntentionReplicatorGrain>(Dc).GetState(), null),
+            ["IIntentionReplicatorGrain.Adopt"] = (g => g.GetGrain<IIntentionReplicatorGrain>(Dc).AdoptAsync(),
+                () => Read(() => silo.GetGrain<IIntentionReplicatorGrain>(Dc).GetStatusAsync())),
             ["IRootWatcherGrain.EnsureRunning"] = (g => g.GetGrain<IRootWatcherGrain>(Dc).EnsureRunningAsync(),
                 () => Read(() => silo.GetGrain<IRootWatcherGrain>(Dc).GetStatusAsync())),
             ["IRootWatcherGrain.GetStatus"] = (g => g.GetGrain<IRootWatcherGrain>(Dc).GetStatusAsync(), null),

@@ -6,8 +6,22 @@ public sealed class PrimaryLifecycleTests
 {
     private static IntentionDto Allow(string source, string destination) => new() { SourceName = source, DestinationName = destination, Action = "allow" };
 
+    /// <summary>Waits until <paramref name="dc"/>'s intention replicator reports a hold matching <paramref name="until"/>.</summary>
+    private static async Task<ReplicationHoldDto> HeldAsync(DatacenterCluster dc, Func<ReplicationHoldDto, bool>? until = null)
+    {
+        ReplicationStatusDto status = new();
+        await Poll.UntilAsync(async () => (status = await dc.Replicator.GetStatusAsync()).Held is { } h && (until?.Invoke(h) ?? true),
+            () => Task.FromResult($"{dc.Name} replicator: held '{status.Held?.Summary}' at primary index {status.Held?.PrimaryIndex}, " +
+                $"replicated {status.ReplicatedIndex}@{status.PrimaryEpoch}, last error '{status.LastErrorMessage}'"));
+        return status.Held!;
+    }
+
+    /// <summary><c>meridian replication adopt</c>'s call: the public datacenter grain, through the gateway as the SDK makes it.</summary>
+    private static Task<ReplicationAdoptResultDto> AdoptAsync(DatacenterCluster dc)
+        => dc.GatewayClient.GetGrain<IDatacenterGrain>(dc.Name).AdoptPrimaryStateAsync();
+
     [Fact]
-    public async Task RebuiltPrimary_WithLowerIndex_SecondaryFullyResyncsToItsContent()
+    public async Task RebuiltPrimary_WithLowerIndex_SecondaryKeepsItsPolicyAndShowsTheHold_UntilAdopted()
     {
         var old = await DatacenterCluster.StartAsync("dc1", "dc1");
         await using var secondary = await DatacenterCluster.StartSecondaryAsync("dc2", old);
@@ -16,6 +30,8 @@ public sealed class PrimaryLifecycleTests
             last = await old.Registry.UpsertAsync(Allow(s, d));
         await secondary.WaitForReplicatedAsync(last.Index);
         await IntentionContent.ConvergedAsync(old, secondary);
+        var policy = await IntentionContent.OfAsync(secondary);
+        var oldPosition = await secondary.Registry.GetReplicatedPositionAsync();
 
         // The primary's data is lost; it is rebuilt with fewer intentions, so its index is lower than dc2's.
         await old.DisposeAsync();
@@ -23,24 +39,111 @@ public sealed class PrimaryLifecycleTests
         await rebuilt.Registry.UpsertAsync(new() { SourceName = "a", DestinationName = "db", Action = "deny" }); // changed
         var rebuiltIndex = (await rebuilt.Registry.UpsertAsync(Allow("z", "search"))).Index;                     // new
         Assert.True(rebuiltIndex < last.Index, $"rebuilt index {rebuiltIndex} should be below the old {last.Index}");
+        var rebuiltEpoch = (await rebuilt.Registry.GetReplicatedPositionAsync()).Epoch;
         secondary.Link!.PointTo(rebuilt.GatewayClient);
 
-        await IntentionContent.ConvergedAsync(rebuilt, secondary);
-        Assert.Equal(2, (await secondary.Registry.ListAsync()).Intentions.Length);
-        Assert.Equal(rebuiltIndex, await secondary.Registry.GetReplicatedIndexAsync());
+        // Held, not followed: dc2 keeps every intention, and the status says why and what adopting would do.
+        var held = await HeldAsync(secondary);
+        Assert.Equal("primary-replaced", held.Reason);
+        Assert.Equal($"held: primary replaced (epoch {oldPosition.Epoch[..8]}→{rebuiltEpoch[..8]})", held.Summary);
+        Assert.Equal((3, 1, 1), (held.Deletes, held.Adds, held.Changes));
+        Assert.Equal<string>(["default/cache", "default/queue", "default/web"], held.DeleteNames);
+        Assert.Equal<string>(["default/search"], held.AddNames);
+        Assert.Equal<string>(["default/db"], held.ChangeNames);
+        Assert.Equal((oldPosition.Index, rebuiltIndex), (held.AppliedIndex, held.PrimaryIndex));
+        Assert.Equal(policy, await IntentionContent.OfAsync(secondary));
+        Assert.Equal(oldPosition, await secondary.Registry.GetReplicatedPositionAsync());
+        Assert.True(await secondary.Authorizer.CheckAsync("e", "web"));
+        var status = await secondary.Replicator.GetStatusAsync();
+        Assert.Contains("meridian replication adopt", status.LastErrorMessage, StringComparison.Ordinal);
+        Assert.True(status.LastError > status.LastSuccess);
+        var overall = await secondary.Client.GetGrain<IDatacenterGrain>("dc2").GetStatusAsync();
+        Assert.Contains("intention replication: held: primary replaced", overall.Degraded, StringComparison.Ordinal);
 
-        // Replication goes on from the rebuilt primary's index (not stuck waiting for the old, higher one).
-        var next = await rebuilt.Registry.UpsertAsync(Allow("y", "search"));
+        // The held round follows the primary's later changes (a long-poll on the held position, not a loop of
+        // snapshots) and keeps the time it was first held.
+        var calls = rebuilt.ClientCalls.Count;
+        var later = (await rebuilt.Registry.UpsertAsync(Allow("y", "search"))).Index;
+        var moved = await HeldAsync(secondary, h => h.PrimaryIndex == later);
+        Assert.Equal((held.Since, 3, 1, 1), (moved.Since, moved.Deletes, moved.Adds, moved.Changes));
+        var polls = rebuilt.ClientCalls.Skip(calls).Count(c => c.Method.StartsWith("WaitForChanges", StringComparison.Ordinal));
+        Assert.True(polls <= 4, $"{polls} polls on the rebuilt primary for one change while held");
+        Assert.Equal(policy, await IntentionContent.OfAsync(secondary));
+
+        // The operator adopts: the rebuilt primary's state, once; then its changes, deletes included, flow as usual.
+        var adopted = await AdoptAsync(secondary);
+        Assert.True(adopted.Adopted, adopted.Message);
+        Assert.Equal((5, later, rebuiltEpoch), (adopted.Changes, adopted.ReplicatedIndex, adopted.PrimaryEpoch));
+        await IntentionContent.ConvergedAsync(rebuilt, secondary);
+        Assert.Equal(new IntentionPositionDto(later, rebuiltEpoch), await secondary.Registry.GetReplicatedPositionAsync());
+        var deleted = await rebuilt.Registry.DeleteAsync(new() { Source = "a", Destination = "db" }); // the last source: the entry goes
+        await secondary.WaitForReplicatedAsync(deleted.Index);
+        await IntentionContent.ConvergedAsync(rebuilt, secondary);
+        var next = await rebuilt.Registry.UpsertAsync(Allow("x", "search"));
         await secondary.WaitForReplicatedAsync(next.Index);
         await IntentionContent.ConvergedAsync(rebuilt, secondary);
-        var status = await secondary.Replicator.GetStatusAsync();
-        Assert.Equal(next.Index, status.ReplicatedIndex);
+        status = await secondary.Replicator.GetStatusAsync();
+        Assert.Equal((next.Index, (ReplicationHoldDto?)null), (status.ReplicatedIndex, status.Held));
+        Assert.True(status.LastSuccess > status.LastError);
+        var again = await AdoptAsync(secondary);
+        Assert.False(again.Adopted);
+        Assert.Null(again.Hold);
+        Assert.Contains("nothing is held", again.Message, StringComparison.Ordinal);
 
         // The CA follows the rebuilt primary's root too (a wiped primary means a new root).
         var roots = await rebuilt.Ca.GetRootsAsync();
         await secondary.WaitForSignersOnRootAsync(roots.ActiveRootID);
         var cert = await secondary.Certificate("web").GetAsync();
         CertAssert.ChainsTo(cert.CertPEM, roots.Roots.Single(r => r.Active).RootCert);
+    }
+
+    [Fact]
+    public async Task EmptyPrimary_RestartedOnAnEmptyStore_SecondariesKeepEveryIntention_UntilEachAdopts()
+    {
+        var old = await DatacenterCluster.StartAsync("dc1", "dc1");
+        await using var dc2 = await DatacenterCluster.StartSecondaryAsync("dc2", old);
+        await using var dc3 = await DatacenterCluster.StartSecondaryAsync("dc3", old);
+        IntentionWriteResultDto last = new(0, "");
+        foreach (var (s, d) in new[] { ("web", "api"), ("api", "db"), ("batch", "db"), ("web", "cache") })
+            last = await old.Registry.UpsertAsync(Allow(s, d));
+        DatacenterCluster[] secondaries = [dc2, dc3];
+        foreach (var dc in secondaries) await dc.WaitForReplicatedAsync(last.Index);
+        var policy = await IntentionContent.OfAsync(old);
+
+        // dc1 comes back on an empty database: a new epoch at index 0, no intentions.
+        await old.DisposeAsync();
+        await using var empty = await DatacenterCluster.StartAsync("dc1", "dc1");
+        var emptyEpoch = (await empty.Registry.GetReplicatedPositionAsync()).Epoch;
+        foreach (var dc in secondaries) dc.Link!.PointTo(empty.GatewayClient);
+
+        foreach (var dc in secondaries)
+        {
+            var held = await HeldAsync(dc);
+            Assert.Equal("primary-replaced", held.Reason);
+            Assert.Equal((3, 0, 0), (held.Deletes, held.Adds, held.Changes));
+            Assert.Equal<string>(["default/api", "default/cache", "default/db"], held.DeleteNames);
+            Assert.Equal((last.Index, 0ul, emptyEpoch), (held.AppliedIndex, held.PrimaryIndex, held.PrimaryEpoch));
+            Assert.Equal(policy, await IntentionContent.OfAsync(dc));
+            Assert.True(await dc.Authorizer.CheckAsync("api", "db"), $"{dc.Name} no longer allows api => db");
+            var status = await dc.Client.GetGrain<IDatacenterGrain>(dc.Name).GetStatusAsync();
+            Assert.Equal((4, held.Summary), (status.IntentionCount, status.IntentionReplication?.Held?.Summary));
+        }
+
+        // dc2's operator adopts the empty state; dc3's does not, and dc3 keeps holding.
+        var adopted = await AdoptAsync(dc2);
+        Assert.True(adopted.Adopted, adopted.Message);
+        Assert.Equal(3, adopted.Changes);
+        Assert.Empty((await dc2.Registry.ListAsync()).Intentions);
+        Assert.Equal(policy, await IntentionContent.OfAsync(dc3));
+        Assert.Equal("primary-replaced", (await dc3.Replicator.GetStatusAsync()).Held?.Reason);
+
+        // The next change in the new dc1 reaches dc2 as usual; dc3's hold now shows it as an addition too.
+        var next = await empty.Registry.UpsertAsync(Allow("web", "search"));
+        await dc2.WaitForReplicatedAsync(next.Index);
+        await IntentionContent.ConvergedAsync(empty, dc2);
+        var dc3Held = await HeldAsync(dc3, h => h.PrimaryIndex == next.Index);
+        Assert.Equal((3, 1), (dc3Held.Deletes, dc3Held.Adds));
+        Assert.Equal(policy, await IntentionContent.OfAsync(dc3));
     }
 
     [Fact]
@@ -58,18 +161,19 @@ public sealed class PrimaryLifecycleTests
         var primaryIndex = (await primary.Registry.UpsertAsync(Allow("api", "db"))).Index;
         IReadOnlyList<IntentionContent> own;
 
-        // Joined as a secondary on the same data, without AdoptPrimaryState: refused, nothing deleted.
+        // Joined as a secondary on the same data, without AdoptPrimaryState: held, nothing deleted.
         await using (var joined = await DatacenterCluster.StartSecondaryAsync("dc3", primary, store))
         {
             own = await IntentionContent.OfAsync(joined);
             Assert.Equal(2, own.Count);
             ReplicationStatusDto status = new();
-            await Poll.UntilAsync(async () => (status = await joined.Replicator.GetStatusAsync()).LastErrorMessage.Contains("refusing the first sync", StringComparison.Ordinal),
+            await Poll.UntilAsync(async () => (status = await joined.Replicator.GetStatusAsync()).LastErrorMessage.Contains("held: first sync", StringComparison.Ordinal),
                 () => Task.FromResult($"dc3 replicator: LastSuccess {status.LastSuccess:O}, LastError {status.LastError:O} '{status.LastErrorMessage}'"));
+            Assert.Equal("first-sync", status.Held?.Reason);
             Assert.Contains("would delete 2 (", status.LastErrorMessage, StringComparison.Ordinal);
             Assert.Contains("default/local-db", status.LastErrorMessage, StringComparison.Ordinal);
             Assert.Contains("default/local-cache", status.LastErrorMessage, StringComparison.Ordinal);
-            Assert.Contains("write 1 (default/db)", status.LastErrorMessage, StringComparison.Ordinal);
+            Assert.Contains("add 1 (default/db)", status.LastErrorMessage, StringComparison.Ordinal);
             Assert.Contains("AdoptPrimaryState", status.LastErrorMessage, StringComparison.Ordinal);
             Assert.True(status.LastError > status.LastSuccess);
             Assert.Equal(own, await IntentionContent.OfAsync(joined));
