@@ -60,8 +60,16 @@ public sealed class PrimaryLifecycleTests
         var overall = await secondary.Client.GetGrain<IDatacenterGrain>("dc2").GetStatusAsync();
         Assert.Contains("intention replication: held: primary replaced", overall.Degraded, StringComparison.Ordinal);
 
-        // The held round follows the primary's later changes (a long-poll on the held position, not a loop of
-        // snapshots) and keeps the time it was first held.
+        // While nothing changes, a held dc2 long-polls the held position: the primary answers nothing new, never its
+        // whole state again (a poll from the applied, old-epoch position would get a snapshot at once, in a loop).
+        var quiet = rebuilt.ClientCalls.Count;
+        List<IntentionChangesDto> answers = [];
+        await Poll.UntilAsync(() => Task.FromResult((answers = [.. rebuilt.ClientCalls.Skip(quiet).Select(c => c.Result).OfType<IntentionChangesDto>()]).Count > 0),
+            () => Task.FromResult("dc2 made no held round on the rebuilt primary"));
+        Assert.True(answers.Count > 0 && answers.All(a => !a.IsSnapshot && a.Index == rebuiltIndex && a.Upserts.IsEmpty),
+            $"answers to dc2 while held: {string.Join("; ", answers.Select(a => $"{(a.IsSnapshot ? "snapshot" : "delta")} {a.Index} [{a.Upserts.Length}]"))}");
+
+        // The held round follows the primary's later changes and keeps the time it was first held.
         var calls = rebuilt.ClientCalls.Count;
         var later = (await rebuilt.Registry.UpsertAsync(Allow("y", "search"))).Index;
         var moved = await HeldAsync(secondary, h => h.PrimaryIndex == later);
