@@ -209,7 +209,8 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
 /// <summary>
 /// Replication settings of a secondary. Section <c>Meridian:Replication</c>: <c>PollWait</c> (default 00:05:00, how long
 /// one long-poll on the primary waits), <c>AdoptPrimaryState</c> (default false: the first sync into a secondary that
-/// holds its own intentions is refused with a diff instead of deleting them).
+/// holds its own intentions, and a replaced or reset primary's state, are held with a diff until
+/// <c>meridian replication adopt</c> instead of deleting what the secondary holds).
 /// </summary>
 public static class ReplicationOptions
 {
