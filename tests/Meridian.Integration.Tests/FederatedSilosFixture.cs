@@ -82,6 +82,17 @@ public sealed class FederatedSilosFixture : IAsyncLifetime
         if (Dc1 is not null) await Dc1.KillAsync();
     }
 
+    /// <summary>
+    /// dc1 comes back on an empty database (its store lost): SIGKILL, a fresh database, then <see cref="EnsureUpAsync"/>
+    /// (dc2 restarts on its own database with it).
+    /// </summary>
+    public async Task RestartDc1OnEmptyDatabaseAsync()
+    {
+        await KillDc1Async();
+        Dc1Database = await _postgres.CreateDatabaseAsync();
+        await EnsureUpAsync();
+    }
+
     /// <summary>SIGKILL for dc2's silo (no graceful stop).</summary>
     public async Task KillDc2Async()
     {
