@@ -117,37 +117,36 @@ public sealed class ReplicationCommandTests
         Assert.Empty(result.Stderr);
     }
 
-    [Fact]
-    public async Task ReplicationAdopt_NothingHeld_SaysSo_ExitsZero()
+    public static TheoryData<string, int, string> AdoptOutcomes => new()
     {
-        var cli = new CliHarness();
-        var result = await cli.RunAsync("replication", "adopt");
-        Assert.Equal(ExitCodes.Ok, result.ExitCode);
-        Assert.Contains("nothing is held", result.Stdout, StringComparison.Ordinal);
-    }
+        // case, exit code, text (stdout on success and on a refused adoption, stderr for an error)
+        { "nothing held", ExitCodes.Ok, "nothing is held" },
+        { "replaced again", ExitCodes.Failed, "not adopted: dc0 changed since it was held" },
+        { "in the primary", ExitCodes.BadInput, "nothing to adopt" },
+    };
 
-    [Fact]
-    public async Task ReplicationAdopt_PrimaryReplacedAgainSinceTheHold_ShowsTheNewHold_ExitsOne()
+    [Theory]
+    [MemberData(nameof(AdoptOutcomes))]
+    public async Task ReplicationAdopt_Outcome_ExitCodeAndText(string outcome, int exitCode, string text)
     {
         var cli = new CliHarness();
-        var again = Replaced with { Summary = "held: primary replaced (epoch 0f3c9a1b→c0ffee00)", PrimaryEpoch = "c0ffee0000" };
-        cli.Client.Adoption = new() { Hold = again, ReplicatedIndex = 12,
-            Message = "not adopted: dc0 changed since it was held (held: primary replaced (epoch 0f3c9a1b→c0ffee00)); check `meridian replication status` and adopt again" };
-        var result = await cli.RunAsync("replication", "adopt", "--json");
-        Assert.Equal(ExitCodes.Failed, result.ExitCode);
-        var item = JsonFields.Parse(result.Stdout);
-        Assert.False(item.GetProperty("Adopted").GetBoolean());
-        Assert.Equal("c0ffee0000", item.GetProperty("Hold").GetProperty("PrimaryEpoch").GetString());
-    }
+        if (outcome == "replaced again")
+            cli.Client.Adoption = new()
+            {
+                Hold = Replaced with { Summary = "held: primary replaced (epoch 0f3c9a1b→c0ffee00)", PrimaryEpoch = "c0ffee0000" }, ReplicatedIndex = 12,
+                Message = "not adopted: dc0 changed since it was held (held: primary replaced (epoch 0f3c9a1b→c0ffee00)); check `meridian replication status` and adopt again",
+            };
+        if (outcome == "in the primary")
+            cli.Client.Failure = new MeridianException("dc1 is the primary datacenter: it replicates from nobody, so there is nothing to adopt", MeridianErrorKind.Validation);
 
-    [Fact]
-    public async Task ReplicationAdopt_InThePrimary_IsBadInput_ExitsTwo()
-    {
-        var cli = new CliHarness();
-        cli.Client.Failure = new MeridianException("dc1 is the primary datacenter: it replicates from nobody, so there is nothing to adopt", MeridianErrorKind.Validation);
         var result = await cli.RunAsync("replication", "adopt");
-        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
-        Assert.Contains("nothing to adopt", result.Stderr, StringComparison.Ordinal);
+
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.Contains(text, exitCode == ExitCodes.BadInput ? result.Stderr : result.Stdout, StringComparison.Ordinal);
+        // A refused adoption shows the hold it now sees, the primary's new epoch included.
+        if (outcome == "replaced again")
+            Assert.Contains(result.Stdout.Split('\n'), l => l.TrimStart().StartsWith("Still held:", StringComparison.Ordinal)
+                && l.Contains("held: primary replaced (epoch 0f3c9a1b→c0ffee00)", StringComparison.Ordinal));
     }
 
     [Fact]
