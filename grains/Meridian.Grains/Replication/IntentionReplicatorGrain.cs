@@ -23,6 +23,9 @@ public sealed record ReplicationSettings(TimeSpan PollWait, bool AdoptPrimarySta
 /// long-poll on the primary's registry ("changes after index N of epoch E") and one batched apply. A primary whose
 /// store was rebuilt since (another epoch) answers with a snapshot, even at the same index, so a failed round need not
 /// fall back to a full compare as Consul does (§2.4): the next round asks for a delta from the last applied position.
+/// A snapshot from a replaced or reset primary is not followed blindly: the local registry holds it
+/// (<c>ReplicationHoldRule</c>), this grain then waits on the held position and reports the hold in its status until
+/// <see cref="AdoptAsync"/> (<c>meridian replication adopt</c>) applies it once, or <c>AdoptPrimaryState</c> is set.
 /// </summary>
 public sealed partial class IntentionReplicatorGrain(
     DatacenterContext datacenter,
