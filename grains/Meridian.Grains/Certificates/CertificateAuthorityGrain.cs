@@ -20,7 +20,6 @@ public sealed partial class CertificateAuthorityGrain(
     DatacenterContext datacenter,
     CaConfiguration bootstrapConfiguration,
     FederationMembers members,
-    Hosting.IPrimaryDatacenterLink link,
     LocalSigner localSigner,
     Hosting.SiloStopping stopping,
     TimeProvider clock,
@@ -61,7 +60,7 @@ public sealed partial class CertificateAuthorityGrain(
         if (Active() is not null) return Status();
         if (!datacenter.IsPrimary)
         {
-            // A secondary initialises from the primary's roots, handed in by its RootWatcherGrain (SyncWithPrimaryAsync).
+            // A secondary initialises from the primary's roots, which its RootWatcherGrain fetches and hands in (PrepareSyncAsync, InstallIntermediateAsync).
             await GrainFactory.GetGrain<IRootWatcherGrain>(datacenter.Datacenter).EnsureRunningAsync(cancellationToken);
             return Status();
         }

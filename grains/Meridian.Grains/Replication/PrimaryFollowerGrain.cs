@@ -219,6 +219,10 @@ public abstract partial class PrimaryFollowerGrain(
             throw new MeridianException(
                 $"{configured} the cluster its primary gateways lead to says it is {view.Datacenter} with role {view.Role} " +
                 $"(primary {view.PrimaryDatacenter}); nothing was replicated");
+        // Issue 12 §3: a cluster of another trust domain than the one this secondary pinned at its first join (an
+        // independent cluster that also calls itself the primary) is followed in nothing, until `meridian ca adopt-primary`.
+        var refused = await GrainFactory.GetGrain<ICertificateAuthorityGrain>(datacenter.Datacenter).CheckPrimaryTrustDomainAsync(view.TrustDomain, ct);
+        if (refused.Length > 0) throw new MeridianException(refused);
     }
 
     [LoggerMessage(EventId = MeridianEventIds.ReplicationRoundFailed, Level = LogLevel.Warning,
