@@ -23,6 +23,7 @@ public sealed class PrimaryLifecycleTests
         await rebuilt.Registry.UpsertAsync(new() { SourceName = "a", DestinationName = "db", Action = "deny" }); // changed
         var rebuiltIndex = (await rebuilt.Registry.UpsertAsync(Allow("z", "search"))).Index;                     // new
         Assert.True(rebuiltIndex < last.Index, $"rebuilt index {rebuiltIndex} should be below the old {last.Index}");
+        await secondary.AdoptPrimaryAsync(rebuilt); // a wiped primary has a new trust domain (issue 12 §3)
         secondary.Link!.PointTo(rebuilt.GatewayClient);
 
         await IntentionContent.ConvergedAsync(rebuilt, secondary);
