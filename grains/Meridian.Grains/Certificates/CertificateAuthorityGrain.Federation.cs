@@ -219,28 +219,10 @@ public sealed partial class CertificateAuthorityGrain
             r.ModifyIndex = S.Index;
         }
         S.Roots.RemoveAll(r => r.Id == primaryActive.ID); // an intermediate renewal replaces the entry of the same root
-        var info = CertificateInfo.Parse(intermediate);
-        S.Roots.Add(new CaRootState
-        {
-            Id = primaryActive.ID,
-            Name = primaryActive.Name,
-            SerialNumber = primaryActive.SerialNumber,
-            RootCertPem = primaryActive.RootCert,
-            // Consul: the primary's intermediates (a cross-signed root during rotation), then our own; expired ones
-            // are dropped so chains stay bounded (SPEC §5 item 7).
-            IntermediateCertPems = [.. ChainVerifier.PruneExpired(primaryActive.IntermediateCerts, now), intermediate],
-            SigningCertPem = intermediate,
-            SigningKeyPem = key.ToPem(),
-            SigningKeyId = info.SubjectKeyId,
-            Active = true,
-            NotBefore = primaryActive.NotBefore,
-            NotAfter = primaryActive.NotAfter,
-            ExternalTrustDomain = trustDomain.ClusterId,
-            PrivateKeyType = primaryActive.PrivateKeyType,
-            PrivateKeyBits = primaryActive.PrivateKeyBits,
-            CreateIndex = S.Index,
-            ModifyIndex = S.Index,
-        });
+        // Consul: the primary's intermediates (a cross-signed root during rotation), then our own; expired ones are
+        // dropped so chains stay bounded (SPEC §5 item 7). The root's ID is its certificate's (ValidatePrimaryRoots).
+        S.Roots.Add(ActiveRoot(primaryActive.RootCert, primaryActive.Name,
+            [.. ChainVerifier.PruneExpired(primaryActive.IntermediateCerts, now), intermediate], intermediate, key));
     }
 
     // SPEC §5 item 15: validate the primary's answer before acting on it, with one authoritative trust-domain field. A
