@@ -133,6 +133,28 @@ public sealed class FederationPinTests
     }
 
     [Fact]
+    public async Task Pin_SurvivesARestartOfTheSecondary_WhichThenRefusesAnotherTrustDomain()
+    {
+        var store = new DatacenterStore("dc2");
+        await using var dc1 = await StartPrimaryAsync();
+        var roots = await dc1.Ca.GetRootsAsync();
+        await using (var joined = await DatacenterCluster.StartSecondaryAsync("dc2", dc1, store))
+            await joined.WaitForSignersOnRootAsync(roots.ActiveRootID);
+
+        // Restarted from its storage, with gateways that now lead to an independent "dc1".
+        await using var rogue = await StartPrimaryAsync();
+        var link = new TestPrimaryLink("dc1");
+        link.PointTo(rogue.GatewayClient);
+        link.Connect();
+        await using var dc2 = await DatacenterCluster.StartAsync("dc2", "dc1", link, store);
+        CaStatusDto status = new();
+        await Poll.UntilAsync(async () => (status = await dc2.Ca.GetStatusAsync()).Degraded.Contains("trust domain mismatch", StringComparison.Ordinal),
+            () => Task.FromResult($"dc2 CA on '{status.TrustDomain}' root '{status.ActiveRootID}', degraded '{status.Degraded}'"));
+        Assert.Equal((roots.TrustDomain, roots.ActiveRootID), (status.TrustDomain, status.ActiveRootID));
+        Assert.DoesNotContain(rogue.ClientCalls, c => c.Method.StartsWith("SignIntermediate", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AdoptPrimary_AfterTheRefusal_AcceptsTheNewTrustDomain()
     {
         await using var dc1 = await StartPrimaryAsync();
