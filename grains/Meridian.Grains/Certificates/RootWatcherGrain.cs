@@ -49,7 +49,8 @@ public sealed class RootWatcherGrain(
             string intermediate;
             try
             {
-                // Bounded like a poll without its wait (connect wait plus margin) and by the connection.
+                // Bounded (SignWait plus the connect wait and a margin) and by the connection: a stalled primary fails
+                // this round, never the CA, whose turn is not held across the call.
                 intermediate = await PollPrimaryAsync(t => primaryCa.SignIntermediateAsync(step.Csr, Datacenter.Datacenter, t), SignWait, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
