@@ -16,6 +16,7 @@ internal static class CaCommands
         ca.Subcommands.Add(Roots(runner));
         ca.Subcommands.Add(config);
         ca.Subcommands.Add(Rotate(runner));
+        ca.Subcommands.Add(AdoptPrimary(runner));
         return ca;
     }
 
@@ -45,6 +46,30 @@ internal static class CaCommands
         var command = new Command("rotate", "Rotate to a new root, cross-signed by the current one (primary datacenter)");
         runner.OnClient(command, async (run, client) =>
             run.Output.Write(await client.RotateCaAsync(run.CancellationToken), WriteRoots));
+        return command;
+    }
+
+    private static Command AdoptPrimary(CommandRunner runner)
+    {
+        var trustDomain = new Option<string>("--trust-domain")
+        {
+            Description = "The primary's trust domain to accept (`meridian status` in the primary shows it)", Required = true, HelpName = "<cluster-id>.consul",
+        };
+        var command = new Command("adopt-primary",
+            "Secondary: accept on purpose a primary this datacenter refuses (another trust domain, or a root no trusted root cross-signed)")
+        {
+            trustDomain,
+        };
+        runner.OnClient(command, async (run, client) =>
+        {
+            var requested = run.Required(trustDomain);
+            run.Output.Write(await client.AdoptPrimaryAsync(requested, run.CancellationToken), (o, status) =>
+            {
+                o.Line($"Accepted trust domain {requested.ToLowerInvariant()}: the next root-watch round re-pins {client.Datacenter} to it.");
+                o.Fields(("Trust domain (now)", status.TrustDomain), ("Active root", status.ActiveRootID.Length == 0 ? "-" : status.ActiveRootID),
+                    ("CA degraded", status.Degraded.Length == 0 ? null : status.Degraded));
+            });
+        }, new ApiFields(("--trust-domain", ["trust_domain"])));
         return command;
     }
 

@@ -48,6 +48,14 @@ public interface IMeridianClient
     Task<CaRootListDto> RotateCaAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Secondary: accepts on purpose a primary of another trust domain (or a primary CA whose new root no trusted root
+    /// cross-signed), which this datacenter otherwise refuses (status <c>Degraded</c> says so). The next root-watch round
+    /// that meets a primary of <paramref name="trustDomain"/> (<c>&lt;cluster-id&gt;.consul</c>) re-pins to it. Returns the CA
+    /// status (still the old trust domain until that round).
+    /// </summary>
+    Task<CaStatusDto> AdoptPrimaryAsync(string trustDomain, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The service's certificate and private key. With <paramref name="waitNewerThanSerial"/>, waits (up to
     /// <paramref name="maxWait"/>) until a certificate with another serial exists.
     /// </summary>

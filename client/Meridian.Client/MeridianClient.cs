@@ -58,6 +58,10 @@ public sealed class MeridianClient(IClusterClient cluster, IOptions<MeridianClie
         => Call(() => Ca.RotateAsync(cancellationToken));
 
     /// <inheritdoc />
+    public Task<CaStatusDto> AdoptPrimaryAsync(string trustDomain, CancellationToken cancellationToken = default)
+        => Call(() => Ca.AdoptPrimaryAsync(trustDomain, cancellationToken));
+
+    /// <inheritdoc />
     public Task<IssuedCertificateDto> GetCertificateAsync(string service, string? waitNewerThanSerial = null, TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
     {
         var grain = cluster.GetGrain<IServiceCertificateGrain>($"{Datacenter}/{service}");

@@ -164,11 +164,32 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     Task ReportRotationProgressAsync(RotationProgressDto progress, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Secondary only: follows the primary's roots. Gets a new key and intermediate when the active root changed, the
-    /// intermediate is missing or past half its life; the new key signs only once its intermediate is installed.
+    /// Secondary only, first of the two short turns of a root-watch round (the primary is never called inside the CA's
+    /// turn): checks the primary's roots against the pinned federation (trust domain and root lineage) and the current
+    /// intermediate, and when a new intermediate is needed (first join, a rotation cross-signed by a trusted root, half-life
+    /// renewal, an adoption) stages a new key in memory and returns its CSR. A refusal (malformed roots, another trust
+    /// domain, an active root no trusted root cross-signed) changes nothing, sets <c>Degraded</c> and throws.
     /// </summary>
-    [Alias("SyncWithPrimary")]
-    Task<CaStatusDto> SyncWithPrimaryAsync(CaRootListDto primaryRoots, CancellationToken cancellationToken = default);
+    [Alias("PrepareSync")]
+    Task<CaSyncStepDto> PrepareSyncAsync(CaRootListDto primaryRoots, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Secondary only, second turn: installs the primary's answer for the key staged by <see cref="PrepareSyncAsync"/>
+    /// under <paramref name="stagedKeyId"/>, after checking the certificate against that key and the same roots and that
+    /// the decision still holds; records the pin. The new key signs only from here on.
+    /// </summary>
+    [Alias("InstallIntermediate")]
+    Task<CaStatusDto> InstallIntermediateAsync(CaRootListDto primaryRoots, string stagedKeyId, string intermediatePem, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Secondary only: the operator accepts a primary with another trust domain (<c>meridian ca adopt-primary
+    /// --trust-domain &lt;cluster-id&gt;.consul</c>). Stored durably; the next root-watch round that meets a primary of that
+    /// trust domain re-pins to it and gets a new intermediate. Refused with <see cref="MeridianValidationException"/>:
+    /// field <c>trust_domain</c> for a malformed name, field <c>datacenter</c> in the primary (it follows nobody). Idempotent.
+    /// </summary>
+    [GrainSurface(Surface.Public)]
+    [Alias("AdoptPrimary")]
+    Task<CaStatusDto> AdoptPrimaryAsync(string trustDomain, CancellationToken cancellationToken = default);
 
     /// <summary>Records why this secondary's CA cannot follow the primary (shown as <c>Degraded</c>) until the next success.</summary>
     [Alias("ReportDegraded"), AlwaysInterleave]
@@ -180,6 +201,22 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// </summary>
     [Alias("GetState")]
     Task<CaOverviewDto> GetState();
+}
+
+/// <summary>What <see cref="ICertificateAuthorityGrain.PrepareSyncAsync"/> decided.</summary>
+[GenerateSerializer, Alias("meridian.ca.SyncStep"), Immutable]
+public sealed record CaSyncStepDto
+{
+    /// <summary>The CA's status after the decision.</summary>
+    [Id(0)] public CaStatusDto Status { get; init; } = new();
+    /// <summary>The transition: <c>Keep</c>, <c>Join</c>, <c>FollowRotation</c>, <c>Renew</c>, <c>Repair</c>, <c>Adopt</c>.</summary>
+    [Id(1)] public string Action { get; init; } = "";
+    /// <summary>Why (empty for <c>Keep</c>).</summary>
+    [Id(2)] public string Reason { get; init; } = "";
+    /// <summary>Names the staged key for <see cref="ICertificateAuthorityGrain.InstallIntermediateAsync"/>; empty when none is needed.</summary>
+    [Id(3)] public string StagedKeyId { get; init; } = "";
+    /// <summary>The CSR of the staged key, for the primary's <c>SignIntermediate</c>; empty when none is needed.</summary>
+    [Id(4)] public string Csr { get; init; } = "";
 }
 
 /// <summary>A reserved range of serial numbers, <c>[First, First + Count)</c>.</summary>

@@ -15,6 +15,9 @@ public static class MeridianEventIds
     public const int CaIntermediatesPruned = 1010;
     public const int IntermediateSigned = 1020;
     public const int IntermediateRefused = 1021;
+    public const int PrimaryRootsRefused = 1030;
+    public const int FederationPinned = 1031;
+    public const int AdoptPrimaryRequested = 1032;
 
     public const int LeafIssued = 2001;
     public const int LeafRenewalScheduled = 2002;

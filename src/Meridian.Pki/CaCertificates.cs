@@ -139,6 +139,31 @@ public static class CaCertificates
         return PemBlocks.Certificate(der);
     }
 
+    /// <summary>
+    /// True when <paramref name="candidatePem"/> is a cross-signed copy of <paramref name="rootPem"/> (same public key)
+    /// whose signature verifies under the key of <paramref name="signerRootPem"/>, another root: what <see cref="CrossSign"/>
+    /// makes in a rotation. Validity dates are not checked: the old key vouched for the new one when it signed. A
+    /// malformed certificate is simply not a cross-signature.
+    /// </summary>
+    public static bool IsCrossSignedBy(string candidatePem, string rootPem, string signerRootPem)
+    {
+        try
+        {
+            var candidate = CertificateInfo.Parse(candidatePem);
+            var root = CertificateInfo.Parse(rootPem);
+            var signer = CertificateInfo.Parse(signerRootPem);
+            if (signer.Id == root.Id || !candidate.PublicKeyDer.AsSpan().SequenceEqual(root.PublicKeyDer)) return false;
+            new Org.BouncyCastle.X509.X509Certificate(candidate.Structure)
+                .Verify(Org.BouncyCastle.Security.PublicKeyFactory.CreateKey(signer.Structure.SubjectPublicKeyInfo));
+            return true;
+        }
+        catch (Exception e) when (e is PkiException or Org.BouncyCastle.Security.GeneralSecurityException or Org.BouncyCastle.Crypto.CryptoException
+            or ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     internal static CertificateInfo SignerCert(CaKeyPair key, string certPem, out SigningSpiffeId signingId)
     {
         ArgumentNullException.ThrowIfNull(key);

@@ -204,6 +204,9 @@ internal sealed class FakeMeridianClient : IMeridianClient
 
     public Task<CaRootListDto> RotateCaAsync(CancellationToken cancellationToken = default) => Answer("rotate", Roots);
 
+    public Task<CaStatusDto> AdoptPrimaryAsync(string trustDomain, CancellationToken cancellationToken = default)
+        => Answer(("adopt-primary", trustDomain), Status.Ca);
+
     public Task<IssuedCertificateDto> GetCertificateAsync(string service, string? waitNewerThanSerial = null, TimeSpan? maxWait = null, CancellationToken cancellationToken = default)
         => Answer((service, waitNewerThanSerial), Certificate);
 

@@ -69,8 +69,11 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
                     await ca.InitializeAsync();
                     return (await ca.ReserveSerialsAsync(1)).First - observed++;
                 })),
-            ["ICertificateAuthorityGrain.SyncWithPrimary"] = (g => g.GetGrain<ICertificateAuthorityGrain>(Dc).SyncWithPrimaryAsync(
+            ["ICertificateAuthorityGrain.PrepareSync"] = (g => g.GetGrain<ICertificateAuthorityGrain>(Dc).PrepareSyncAsync(
                     new CaRootListDto { ActiveRootID = "attacker", TrustDomain = "attacker.consul", Index = 1_000_000 }),
+                () => Read(() => silo.GetGrain<ICertificateAuthorityGrain>(Dc).GetState())),
+            ["ICertificateAuthorityGrain.InstallIntermediate"] = (g => g.GetGrain<ICertificateAuthorityGrain>(Dc).InstallIntermediateAsync(
+                    new CaRootListDto { ActiveRootID = "attacker", TrustDomain = "attacker.consul", Index = 1_000_000 }, "staged", "attacker"),
                 () => Read(() => silo.GetGrain<ICertificateAuthorityGrain>(Dc).GetState())),
             ["ICertificateAuthorityGrain.ReportDegraded"] = (g => g.GetGrain<ICertificateAuthorityGrain>(Dc).ReportDegradedAsync("attacker was here"),
                 () => Read(() => silo.GetGrain<ICertificateAuthorityGrain>(Dc).GetStatusAsync())),

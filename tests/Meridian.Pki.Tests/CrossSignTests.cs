@@ -92,4 +92,33 @@ public sealed class CrossSignTests
         Assert.False(ChainVerifier.Verify(newLeaf.CertPem, [oldRootPem], after).IsValid);
         Assert.True(ChainVerifier.Verify(newLeaf.CertPem, [newRootPem], now.AddHours(70)).IsValid);
     }
+
+    // Issue 12 §3: a secondary follows a new root only on this proof. Columns: who signed the candidate, whose key it
+    // carries, which root it is checked against → vouched for.
+    [Theory]
+    [InlineData("old", "new", "old", "new", true)]    // what `ca rotate` makes
+    [InlineData("old", "new", "rogue", "new", false)] // checked against a root that did not sign it
+    [InlineData("rogue", "new", "old", "new", false)] // a copy of the new root signed by someone else
+    [InlineData("old", "new", "old", "rogue", false)] // a genuine cross-sign, but of another root's key
+    [InlineData("self", "new", "old", "new", false)]  // the new root itself is no cross-signature
+    public void IsCrossSignedBy_OnlyTheOldRootsSignatureOverTheNewRootsKey(string signer, string copied, string checkedAgainst, string root, bool vouched)
+    {
+        var now = TestPki.RealNow;
+        var keys = new Dictionary<string, CaKeyPair> { ["old"] = TestPki.Key("ec-256", slot: 30), ["new"] = TestPki.Key("ec-256", slot: 31), ["rogue"] = TestPki.Key("ec-256", slot: 32) };
+        var roots = new Dictionary<string, string>
+        {
+            ["old"] = TestPki.Root(keys["old"], now.AddDays(-100), serial: 1),
+            ["new"] = TestPki.Root(keys["new"], now, serial: 2),
+            ["rogue"] = TestPki.Root(keys["rogue"], now, serial: 3),
+        };
+        var candidate = signer == "self" ? roots[copied] : CaCertificates.CrossSign(keys[signer], roots[signer], roots[copied], 9, now, TestPki.LeafTtl);
+        Assert.Equal(vouched, CaCertificates.IsCrossSignedBy(candidate, roots[root], roots[checkedAgainst]));
+    }
+
+    [Fact]
+    public void IsCrossSignedBy_MalformedCandidate_IsNoProof()
+    {
+        var root = TestPki.Root(TestPki.Key("ec-256", slot: 33), TestPki.RealNow, serial: 1);
+        Assert.False(CaCertificates.IsCrossSignedBy("-----BEGIN CERTIFICATE-----\nbm90\n-----END CERTIFICATE-----\n", root, root));
+    }
 }

@@ -20,7 +20,6 @@ public sealed partial class CertificateAuthorityGrain(
     DatacenterContext datacenter,
     CaConfiguration bootstrapConfiguration,
     FederationMembers members,
-    Hosting.IPrimaryDatacenterLink link,
     LocalSigner localSigner,
     Hosting.SiloStopping stopping,
     TimeProvider clock,
@@ -61,7 +60,7 @@ public sealed partial class CertificateAuthorityGrain(
         if (Active() is not null) return Status();
         if (!datacenter.IsPrimary)
         {
-            // A secondary initialises from the primary's roots, handed in by its RootWatcherGrain (SyncWithPrimaryAsync).
+            // A secondary initialises from the primary's roots, which its RootWatcherGrain fetches and hands in (PrepareSyncAsync, InstallIntermediateAsync).
             await GrainFactory.GetGrain<IRootWatcherGrain>(datacenter.Datacenter).EnsureRunningAsync(cancellationToken);
             return Status();
         }
@@ -227,25 +226,30 @@ public sealed partial class CertificateAuthorityGrain(
         }
     }
 
-    private CaRootState NewRoot(string rootPem, CaKeyPair key, List<string> intermediates)
+    // The primary's own root signs leaves itself.
+    private CaRootState NewRoot(string rootPem, CaKeyPair key, List<string> intermediates) => ActiveRoot(rootPem, RootName, intermediates, rootPem, key);
+
+    // One active root entry: the root, its chain, and the certificate and key that sign leaves here (the root itself in
+    // the primary, this datacenter's intermediate in a secondary). Type and size are the root's key's.
+    private CaRootState ActiveRoot(string rootPem, string name, List<string> intermediates, string signingCertPem, CaKeyPair signingKey)
     {
-        var info = CertificateInfo.Parse(rootPem);
+        var root = CertificateInfo.Parse(rootPem);
         return new CaRootState
         {
-            Id = info.Id,
-            Name = RootName,
-            SerialNumber = (ulong)info.SerialValue,
+            Id = root.Id,
+            Name = name,
+            SerialNumber = (ulong)root.SerialValue,
             RootCertPem = rootPem,
             IntermediateCertPems = intermediates,
-            SigningCertPem = rootPem,
-            SigningKeyPem = key.ToPem(),
-            SigningKeyId = info.SubjectKeyId,
+            SigningCertPem = signingCertPem,
+            SigningKeyPem = signingKey.ToPem(),
+            SigningKeyId = CertificateInfo.Parse(signingCertPem).SubjectKeyId,
             Active = true,
-            NotBefore = info.NotBefore,
-            NotAfter = info.NotAfter,
+            NotBefore = root.NotBefore,
+            NotAfter = root.NotAfter,
             ExternalTrustDomain = S.ClusterId,
-            PrivateKeyType = key.Spec.TypeName,
-            PrivateKeyBits = key.Spec.Bits,
+            PrivateKeyType = root.KeySpec?.TypeName ?? "",
+            PrivateKeyBits = root.KeySpec?.Bits ?? 0,
             CreateIndex = S.Index,
             ModifyIndex = S.Index,
         };

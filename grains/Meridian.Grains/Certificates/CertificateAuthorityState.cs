@@ -18,6 +18,22 @@ public sealed class CertificateAuthorityState
     [Id(5)] public ulong SerialHighWater { get; set; }
     /// <summary>Primary only: the secondaries that obtained an intermediate, and their last rotation report.</summary>
     [Id(6)] public Dictionary<string, SecondaryProgressState> Secondaries { get; set; } = [];
+    /// <summary>
+    /// Secondary only: the federation pinned at the first successful join (issue 12 §3); null before it, and in state
+    /// written before pins existed (then the datacenter's own trust domain and roots count as pinned).
+    /// </summary>
+    [Id(7)] public FederationPinState? Pin { get; set; }
+    /// <summary>Secondary only: a trust domain the operator accepted with <c>meridian ca adopt-primary</c>; empty when none.</summary>
+    [Id(8)] public string AdoptTrustDomain { get; set; } = "";
+}
+
+/// <summary>A secondary's pinned federation: the primary's trust domain and the roots trusted since, oldest first.</summary>
+[GenerateSerializer, Alias("meridian.ca.FederationPinState")]
+public sealed class FederationPinState
+{
+    [Id(0)] public string TrustDomain { get; set; } = "";
+    [Id(1)] public List<string> RootLineage { get; set; } = [];
+    [Id(2)] public DateTimeOffset PinnedAt { get; set; }
 }
 
 /// <summary>A secondary's last rotation report, as the primary keeps it.</summary>

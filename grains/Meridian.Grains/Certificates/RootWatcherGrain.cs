@@ -8,8 +8,12 @@ namespace Meridian.Grains.Certificates;
 /// <summary>
 /// Watches the primary's roots for one secondary; see <see cref="IRootWatcherGrain"/>. Each round long-polls the
 /// primary's CA (the shared loop has checked that the primary still is the primary: a second primary is a role
-/// mismatch, never a silent second trust domain), hands the roots to the local CA (re-key + new intermediate on a new
-/// active root, half-life renewal) and reports how far this datacenter's certificates have moved to the active root.
+/// mismatch, never a silent second trust domain, and a primary of another trust domain than the pinned one is not
+/// followed), hands the roots to the local CA, and reports how far this datacenter's certificates have moved to the
+/// active root. Every call to the primary is made here, never inside the CA's turn (issue 12 §1): the CA's single
+/// activation only stages a key and makes the CSR (<see cref="ICertificateAuthorityGrain.PrepareSyncAsync"/>), then installs
+/// the primary's answer (<see cref="ICertificateAuthorityGrain.InstallIntermediateAsync"/>): two short turns around the
+/// round trip, so status, serial reservations and signing go on while the primary is slow or stalled.
 /// </summary>
 public sealed class RootWatcherGrain(
     DatacenterContext datacenter,
@@ -20,6 +24,9 @@ public sealed class RootWatcherGrain(
     ILogger<RootWatcherGrain> logger)
     : PrimaryFollowerGrain(datacenter, link, settings, clock, lifetime, logger), IRootWatcherGrain
 {
+    // How long the primary may take to sign, on top of the link's connect wait: it generates no key, only signs.
+    private static readonly TimeSpan SignWait = TimeSpan.FromSeconds(10);
+
     private ulong _lastIndex;
 
     /// <inheritdoc />
@@ -35,7 +42,25 @@ public sealed class RootWatcherGrain(
         RecordPrimaryIndex(roots.Index);
         if (roots.Index < _lastIndex) _lastIndex = 0;
         var localCa = GrainFactory.GetGrain<ICertificateAuthorityGrain>(Datacenter.Datacenter);
-        var status = await localCa.SyncWithPrimaryAsync(roots, ct);
+        var step = await localCa.PrepareSyncAsync(roots, ct);
+        var status = step.Status;
+        if (step.StagedKeyId.Length > 0)
+        {
+            string intermediate;
+            try
+            {
+                // Bounded (SignWait plus the connect wait and a margin) and by the connection: a stalled primary fails
+                // this round, never the CA, whose turn is not held across the call.
+                intermediate = await PollPrimaryAsync(t => primaryCa.SignIntermediateAsync(step.Csr, Datacenter.Datacenter, t), SignWait, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var reason = e is MeridianValidationException v ? string.Join("; ", v.Problems) : e.Message;
+                throw new MeridianException(
+                    $"Primary datacenter {Datacenter.PrimaryDatacenter} refused to sign our intermediate CA certificate ({step.Action}): {reason}");
+            }
+            status = await localCa.InstallIntermediateAsync(roots, step.StagedKeyId, intermediate, ct);
+        }
         _lastIndex = roots.Index;
         var progress = await GrainFactory.GetGrain<ICertificateInventoryGrain>(Datacenter.Datacenter).GetProgressAsync(ct);
         await primaryCa.ReportRotationProgressAsync(progress with { Datacenter = Datacenter.Datacenter }, ct);

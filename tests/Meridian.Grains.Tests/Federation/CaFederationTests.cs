@@ -118,7 +118,17 @@ public sealed class CaFederationTests(TwoDatacenterFixture fx)
     }
 
     // SPEC §5 items 13 and 15 (Consul #10682, #14888): one field of the primary's real answer broken at a time.
-    public static TheoryData<string> MalformedPrimaryRoots => ["empty trust domain", "no active root", "active root id not listed", "active root pem unparseable"];
+    public static TheoryData<string> MalformedPrimaryRoots => ["empty trust domain", "no active root", "active root id not listed", "active root pem unparseable",
+        "active root pem swapped, id kept", "unrelated root in the pinned trust domain", "another trust domain"];
+
+    // A root nobody in the federation made: a fresh key, self-signed, in the given trust domain.
+    private static CaRootDto ForeignRoot(string trustDomainHost)
+    {
+        using var key = Meridian.Pki.CaKeyPair.Generate(CaConfiguration.Default.KeySpec);
+        var pem = Meridian.Pki.CaCertificates.CreateRoot(key, Meridian.Core.Identity.TrustDomain.Parse(trustDomainHost), 7, DateTimeOffset.UtcNow, TimeSpan.FromDays(30));
+        var info = Meridian.Pki.CertificateInfo.Parse(pem);
+        return new CaRootDto { ID = info.Id, Name = "foreign", RootCert = pem, Active = true, NotBefore = info.NotBefore, NotAfter = info.NotAfter };
+    }
 
     private static (CaRootListDto Roots, string Reason) Break(CaRootListDto roots, string how) => how switch
     {
@@ -130,6 +140,20 @@ public sealed class CaFederationTests(TwoDatacenterFixture fx)
         {
             Roots = [.. roots.Roots.Select(r => r.Active ? r with { RootCert = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n" } : r)],
         }, "primary datacenter roots are invalid: "),
+        // The pin trusts root IDs: a root that claims a trusted ID with another certificate never passes.
+        "active root pem swapped, id kept" => (roots with
+        {
+            Roots = [.. roots.Roots.Select(r => r.Active ? r with { RootCert = ForeignRoot(roots.TrustDomain).RootCert } : r)],
+        }, "is not their certificate's"),
+        // Issue 12 §3: same trust domain, but no trusted root cross-signed the new active root (not what `ca rotate` makes).
+        "unrelated root in the pinned trust domain" => ForeignRoot(roots.TrustDomain) is var foreign
+            ? (roots with { ActiveRootID = foreign.ID, Roots = [.. roots.Roots.Select(r => r with { Active = false }), foreign] },
+                $"the primary's active root {foreign.ID} is not cross-signed by a root this datacenter trusts")
+            : default,
+        "another trust domain" => ForeignRoot("0badc0de-0000-4000-8000-000000000000.consul") is var rogue
+            ? (roots with { TrustDomain = "0badc0de-0000-4000-8000-000000000000.consul", ActiveRootID = rogue.ID, Roots = [rogue] },
+                $"trust domain mismatch: this datacenter is pinned to trust domain {roots.TrustDomain}")
+            : default,
         _ => throw new ArgumentOutOfRangeException(nameof(how), how, null),
     };
 
@@ -142,7 +166,7 @@ public sealed class CaFederationTests(TwoDatacenterFixture fx)
 
     [Theory]
     [MemberData(nameof(MalformedPrimaryRoots))]
-    public async Task SyncWithPrimary_MalformedPrimaryRoots_IsRefused_NothingPublished_DegradedWithReason(string how)
+    public async Task PrepareSync_MalformedPrimaryRoots_IsRefused_NothingPublished_DegradedWithReason(string how)
     {
         var primaryRoots = await fx.FollowedRootsAsync();
         var dc = fx.Dc2; // two silos: both signers must stay as they are
@@ -155,7 +179,7 @@ public sealed class CaFederationTests(TwoDatacenterFixture fx)
         var status = new CaStatusDto();
         for (var attempt = 0; attempt < 3 && !status.Degraded.Contains(reason, StringComparison.Ordinal); attempt++)
         {
-            var refused = await Assert.ThrowsAnyAsync<Exception>(() => dc.Ca.SyncWithPrimaryAsync(malformed));
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => dc.Ca.PrepareSyncAsync(malformed));
             Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
             status = await dc.Ca.GetStatusAsync();
         }
@@ -169,8 +193,8 @@ public sealed class CaFederationTests(TwoDatacenterFixture fx)
         Assert.Equal((primaryRoots.ActiveRootID, status.SigningKeyID), (cert.RootID, cert.SigningKeyID));
 
         // The primary's real answer is accepted again and clears the refusal (the shared datacenter is left healthy).
-        var healthy = await dc.Ca.SyncWithPrimaryAsync(primaryRoots);
-        Assert.Equal(("", primaryRoots.ActiveRootID), (healthy.Degraded, healthy.ActiveRootID));
+        var healthy = await dc.Ca.PrepareSyncAsync(primaryRoots);
+        Assert.Equal(("Keep", "", "", primaryRoots.ActiveRootID), (healthy.Action, healthy.StagedKeyId, healthy.Status.Degraded, healthy.Status.ActiveRootID));
         Assert.Equal(before, Published(dc, await dc.Ca.GetRootsAsync()));
     }
 

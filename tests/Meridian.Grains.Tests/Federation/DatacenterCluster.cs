@@ -113,6 +113,13 @@ public sealed class DatacenterCluster : IAsyncDisposable
         return await StartAsync(name, primary.Name, link, store, silos, adoptPrimaryState);
     }
 
+    /// <summary>
+    /// The operator accepts a replaced primary on purpose (issue 12 §3, <c>meridian ca adopt-primary</c>), through the
+    /// gateway as the SDK does: without it a secondary follows no primary of another trust domain than the one it pinned.
+    /// </summary>
+    public async Task AdoptPrimaryAsync(DatacenterCluster primary)
+        => await GatewayClient.GetGrain<ICertificateAuthorityGrain>(Name).AdoptPrimaryAsync((await primary.Ca.GetRootsAsync()).TrustDomain);
+
     /// <summary>Stops the datacenter abruptly (a fixture's end, or a primary that is wiped).</summary>
     /// <remarks>
     /// NOTE: a graceful stop of a two-silo in-process cluster takes about 30 s here (the existing ClusterFixture too); the

@@ -40,6 +40,7 @@ public sealed class PrimaryLifecycleTests
         var rebuiltIndex = (await rebuilt.Registry.UpsertAsync(Allow("z", "search"))).Index;                     // new
         Assert.True(rebuiltIndex < last.Index, $"rebuilt index {rebuiltIndex} should be below the old {last.Index}");
         var rebuiltEpoch = (await rebuilt.Registry.GetReplicatedPositionAsync()).Epoch;
+        await secondary.AdoptPrimaryAsync(rebuilt); // a wiped primary has a new trust domain (issue 12 §3)
         secondary.Link!.PointTo(rebuilt.GatewayClient);
 
         // Held, not followed: dc2 keeps every intention, and the status says why and what adopting would do.

@@ -57,7 +57,8 @@ public sealed class ReplicationEpochTests
             Assert.NotEqual(oldEpoch, rebuiltEpoch);
 
             if (secondaryRestarts) secondary = await DatacenterCluster.StartSecondaryAsync("dc2", rebuilt, secondaryStore, adoptPrimaryState: true);
-            else secondary.Link!.PointTo(rebuilt.GatewayClient);
+            await secondary.AdoptPrimaryAsync(rebuilt); // a wiped primary has a new trust domain (issue 12 §3)
+            if (!secondaryRestarts) secondary.Link!.PointTo(rebuilt.GatewayClient);
 
             await IntentionContent.ConvergedAsync(rebuilt, secondary);
             Assert.Equal(
