@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Meridian.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,20 +10,31 @@ namespace Meridian.Integration.Tests.Processes;
 public sealed class SiloProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private static readonly HttpClient PlainHttp = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private readonly ChildProcess _process;
 
-    private SiloProcess(ChildProcess process, int gatewayPort, int httpPort)
+    private SiloProcess(ChildProcess process, string address, int gatewayPort, int httpPort, HttpClient http, bool https)
     {
         _process = process;
+        Address = address;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
+        Http = http;
+        HttpBase = $"{(https ? "https" : "http")}://{address}:{httpPort}";
     }
 
+    /// <summary>The address the silo binds (<c>Meridian:Endpoints:Address</c>).</summary>
+    public string Address { get; }
     public int GatewayPort { get; }
     public int HttpPort { get; }
-    public string Gateway => $"127.0.0.1:{GatewayPort}";
+    public string Gateway => $"{Address}:{GatewayPort}";
+
+    /// <summary><c>http(s)://ADDRESS:HTTPPORT</c>.</summary>
+    public string HttpBase { get; }
+
+    /// <summary>A client of the HTTP port: with TLS, trusting only the silo's CA and presenting the given client certificate.</summary>
+    public HttpClient Http { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -39,7 +51,7 @@ public sealed class SiloProcess : IAsyncDisposable
     /// signed by the primary: wait for that through the SDK's status).
     /// </summary>
     public static async Task<SiloProcess> StartAsync(string connectionString, int siloPort, int gatewayPort, int httpPort,
-        string datacenter, string primaryDatacenter, string? primaryGateway, IReadOnlyDictionary<string, string>? extra)
+        string datacenter, string primaryDatacenter, string? primaryGateway, IReadOnlyDictionary<string, string>? extra, SiloHttps? https = null)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -57,7 +69,9 @@ public sealed class SiloProcess : IAsyncDisposable
         // The secondaries these tests start are federation members of the primary (issue 12); extra may override.
         if (datacenter == primaryDatacenter) (environment["Meridian__Federation__Datacenters__0"], environment["Meridian__Federation__Datacenters__1"]) = ("dc2", "dc3");
         foreach (var (key, value) in extra ?? new Dictionary<string, string>()) environment[key] = value;
-        var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), gatewayPort, httpPort);
+        var http = https is null ? PlainHttp : https.CreateClient();
+        var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), environment["Meridian__Endpoints__Address"]!,
+            gatewayPort, httpPort, http, https is not null);
         try
         {
             await silo.WaitHealthyAsync(anyAnswer: datacenter != primaryDatacenter);
@@ -79,7 +93,7 @@ public sealed class SiloProcess : IAsyncDisposable
             if (_process.HasExited) throw new InvalidOperationException($"silo exited during start-up. Output:\n{_process.Output}");
             try
             {
-                using var response = await Http.GetAsync($"http://127.0.0.1:{HttpPort}/health");
+                using var response = await Http.GetAsync($"{HttpBase}/health");
                 if (response.IsSuccessStatusCode || anyAnswer) return;
                 last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
             }
@@ -96,7 +110,39 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>SIGKILL: the silo gets no chance to deactivate grains, write state or leave the membership table.</summary>
     public Task KillAsync() => _process.KillAsync();
 
-    public ValueTask DisposeAsync() => _process.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        if (Http != PlainHttp) Http.Dispose();
+    }
+}
+
+/// <summary>How a test reaches a TLS silo's HTTPS port: its CA (the only trust anchor) and, optionally, a client certificate.</summary>
+public sealed record SiloHttps(string CaFile, string? ClientCert = null, string? ClientKey = null)
+{
+    public HttpClient CreateClient()
+    {
+        var ca = new X509Certificate2Collection();
+        ca.ImportFromPemFile(CaFile);
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null) return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(certificate);
+            },
+        };
+        if (ClientCert is not null)
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(ClientCert, ClientKey);
+            handler.ClientCertificates.Add(X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null));
+        }
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
+    }
 }
 
 /// <summary>An SDK client host (<c>AddMeridianClient</c>) connected to one gateway.</summary>
