@@ -159,4 +159,56 @@ public sealed class DevCommandTests
         Assert.StartsWith("meridian: datacenter dc1 did not start (gateway 127.0.0.1:31500, silo port 12500, HTTP off): ", line);
         Assert.DoesNotContain("30000", line);
     }
+
+    [Fact]
+    public async Task Dev_Default_BannerSaysPlaintextOnLoopback_AndSilosRunWithoutTls()
+    {
+        var cli = new CliHarness();
+        using var stop = new CancellationTokenSource();
+        var ready = cli.Out.WaitForLineAsync("meridian dev: ready");
+        var run = cli.RunAsync(stop.Token, "dev");
+        await ready.WaitAsync(TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Contains("meridian dev: plaintext (no TLS), listening on loopback 127.0.0.1 only; --tls runs every datacenter with mutual TLS", result.Stdout);
+        Assert.DoesNotContain(cli.Silos.Started.Single().Configuration().Keys, k => k.StartsWith("Meridian:Tls:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Dev_Tls_EverySiloOnMutualTlsWithAThrowawayCa_PrintsTheClientFiles_AndDeletesThemOnExit()
+    {
+        var cli = new CliHarness();
+        using var stop = new CancellationTokenSource();
+        var ready = cli.Out.WaitForLineAsync("meridian dev: ready");
+        var run = cli.RunAsync(stop.Token, "dev", "--datacenters", "dc1,dc2", "--tls");
+        await ready.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var configs = cli.Silos.Started.Select(s => s.Configuration()).ToList();
+        Assert.Equal(2, configs.Count);
+        var ca = configs[0]["Meridian:Tls:CaFile"]!;
+        foreach (var (config, dc) in configs.Zip(["dc1", "dc2"]))
+        {
+            Assert.Equal(ca, config["Meridian:Tls:CaFile"]);
+            Assert.EndsWith($"{dc}-server-meridian-0.pem", config["Meridian:Tls:CertFile"], StringComparison.Ordinal);
+            Assert.EndsWith($"{dc}-server-meridian-0-key.pem", config["Meridian:Tls:KeyFile"], StringComparison.Ordinal);
+            Assert.Equal(("true", "true", "true"), (config["Meridian:Tls:VerifyIncoming"], config["Meridian:Tls:VerifyOutgoing"], config["Meridian:Tls:VerifyServerHostname"]));
+            Assert.True(File.Exists(config["Meridian:Tls:CertFile"]));
+            if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(config["Meridian:Tls:KeyFile"]!));
+        }
+        // The ready check connected with the same client files the banner prints.
+        var tls = cli.Clients.Connections.Select(c => c.Tls).Distinct().Single()!;
+        Assert.Equal(ca, tls.CaFile);
+        var output = cli.Out.ToString();
+        Assert.Contains($"  --ca-file {ca} --client-cert {tls.ClientCert} --client-key {tls.ClientKey}\n", output);
+        Assert.Contains($"  export MERIDIAN_CACERT={ca} MERIDIAN_CLIENT_CERT={tls.ClientCert} MERIDIAN_CLIENT_KEY={tls.ClientKey}\n", output);
+        Assert.Contains("dashboard https://127.0.0.1:8500/dashboard", output);
+        Assert.DoesNotContain("plaintext", output);
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(ca)!, "meridian-agent-ca-key.pem")), "the throwaway CA's key is never written");
+
+        stop.Cancel();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(ca)), "the throwaway CA's directory is deleted on exit");
+    }
 }
