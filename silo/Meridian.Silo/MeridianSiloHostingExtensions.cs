@@ -161,15 +161,15 @@ public static class MeridianSiloHostingExtensions
     /// <summary>
     /// Maps <c>/health</c> (JSON, 200 healthy, 503 degraded with the reason; <see cref="SiloHealth"/>), the Orleans
     /// dashboard at <c>/dashboard</c> and the Meridian page at <c>/dashboard/meridian</c> (with TLS, for clients with a
-    /// certificate only; <see cref="SiloHttpHost.GuardDashboard"/>).
+    /// certificate only; <see cref="SiloHttpHost.GuardHttp"/>).
     /// </summary>
     public static WebApplication MapMeridianEndpoints(this WebApplication app)
     {
-        app.MapGet("/health", SiloHealth.ReadAsync);
         var settings = app.Services.GetRequiredService<SiloConfiguration>();
+        app.GuardHttp(settings.Tls is not null, settings.Dashboard);
+        app.MapGet(SiloHttpHost.HealthPath, SiloHealth.ReadAsync);
         if (settings.Dashboard.Enabled)
         {
-            app.GuardDashboard(settings.Tls is not null, settings.Dashboard);
             app.MapOrleansDashboard(routePrefix: MeridianDashboard.DashboardPrefix);
             app.MapMeridianDashboard(settings.Dashboard.GrainDetails);
         }

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Meridian.Silo;
@@ -37,6 +38,7 @@ public sealed class MeridianDashboardOptions
 /// and with TLS on, HTTPS with the <c>Meridian:Tls</c> files: with <c>VerifyIncoming</c> (Consul's
 /// <c>verify_incoming</c>, which covers Consul's HTTPS API too) every connection needs a client certificate of
 /// <c>CaFile</c>; without it the dashboard still does (only <c>/health</c> is open to a client without one).
+/// https://developer.hashicorp.com/consul/docs/reference/agent/configuration-file/tls
 /// </summary>
 internal static class SiloHttpHost
 {
@@ -71,28 +73,26 @@ internal static class SiloHttpHost
     }
 
     /// <summary>
-    /// With TLS, the dashboard answers only a client that presented a certificate (Kestrel has already checked that it
-    /// chains to <c>CaFile</c>); without TLS it is plaintext on loopback (or on purpose, <c>AllowInsecure</c>). Grain
-    /// Details answers 404 unless <see cref="MeridianDashboardOptions.GrainDetails"/>: Orleans' dashboard has no option
-    /// of its own for it.
+    /// With TLS, everything but <c>/health</c> (the dashboard above all) answers only a client that presented a
+    /// certificate, which Kestrel has already checked chains to <c>CaFile</c>; without TLS the port is plaintext on
+    /// loopback (or on purpose, <c>AllowInsecure</c>). Grain Details answers 404 unless
+    /// <see cref="MeridianDashboardOptions.GrainDetails"/>: Orleans' dashboard has no option of its own for it.
     /// </summary>
-    public static WebApplication GuardDashboard(this WebApplication app, bool tls, MeridianDashboardOptions options)
+    /// <remarks>
+    /// Both checks fail closed: the certificate check covers every path but one, so no spelling of a dashboard path
+    /// escapes it, and Grain Details is recognised by the endpoint routing chose as well as by its path.
+    /// </remarks>
+    public static WebApplication GuardHttp(this WebApplication app, bool tls, MeridianDashboardOptions options)
     {
         app.Use(async (context, next) =>
         {
-            var path = context.Request.Path;
-            if (!path.StartsWithSegments(MeridianDashboard.DashboardPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                await next(context);
-                return;
-            }
-            if (tls && context.Connection.ClientCertificate is null)
+            if (tls && context.Connection.ClientCertificate is null && !context.Request.Path.Equals(HealthPath, StringComparison.OrdinalIgnoreCase))
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await context.Response.WriteAsync("The dashboard requires a client certificate of Meridian:Tls:CaFile (curl --cert FILE --key FILE).\n", context.RequestAborted);
+                await context.Response.WriteAsync("This HTTP port (the dashboard) requires a client certificate of Meridian:Tls:CaFile (curl --cert FILE --key FILE); only /health is open without one.\n", context.RequestAborted);
                 return;
             }
-            if (!options.GrainDetails && path.StartsWithSegments(MeridianDashboard.DashboardPrefix + "/GrainState", StringComparison.OrdinalIgnoreCase))
+            if (!options.GrainDetails && IsGrainDetails(context))
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 await context.Response.WriteAsync($"Grain Details is off: set {MeridianDashboardOptions.SectionName}:GrainDetails=true to enable it.\n", context.RequestAborted);
@@ -101,5 +101,16 @@ internal static class SiloHttpHost
             await next(context);
         });
         return app;
+    }
+
+    /// <summary>The path of the health probe, open without a client certificate unless <c>VerifyIncoming</c>.</summary>
+    public const string HealthPath = "/health";
+
+    private static bool IsGrainDetails(HttpContext context)
+    {
+        const string GrainState = "GrainState";
+        var pattern = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText?.TrimEnd('/') ?? "";
+        return pattern.EndsWith("/" + GrainState, StringComparison.OrdinalIgnoreCase)
+            || context.Request.Path.StartsWithSegments($"{MeridianDashboard.DashboardPrefix}/{GrainState}", StringComparison.OrdinalIgnoreCase);
     }
 }

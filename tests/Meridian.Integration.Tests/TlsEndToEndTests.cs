@@ -204,6 +204,7 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
 
     [Theory]
     [InlineData("/dashboard/GrainState?grainId=dc1&grainType=Meridian.Grains.DatacenterGrain", "Meridian:Dashboard:GrainDetails=true")]
+    [InlineData("/DASHBOARD/grainstate?grainId=dc1&grainType=Meridian.Grains.DatacenterGrain", "Meridian:Dashboard:GrainDetails=true")]
     [InlineData("/dashboard/Trace", "disabled")]
     public async Task Dashboard_GrainDetailsAndLogStream_OffUnlessEnabled(string path, string says)
     {
@@ -228,8 +229,11 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
         using var anonymous = new SiloHttps(fx.File("meridian-agent-ca.pem")).CreateClient();
         using var health = await anonymous.GetAsync(silo.HttpBase + "/health");
         Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
-        using var page = await anonymous.GetAsync(silo.HttpBase + "/dashboard/meridian");
-        Assert.Equal(System.Net.HttpStatusCode.Forbidden, page.StatusCode);
+        foreach (var path in new[] { "/dashboard/meridian", "/dashboard/", "/Dashboard/ClusterStats" })
+        {
+            using var page = await anonymous.GetAsync(silo.HttpBase + path);
+            Assert.True(page.StatusCode == System.Net.HttpStatusCode.Forbidden, $"{path}: {(int)page.StatusCode}");
+        }
         using var withCertificate = new SiloHttps(fx.File("meridian-agent-ca.pem"), fx.File("dc1-client-meridian-0.pem"), fx.File("dc1-client-meridian-0-key.pem")).CreateClient();
         using var shown = await withCertificate.GetAsync(silo.HttpBase + "/dashboard/meridian");
         Assert.Equal(System.Net.HttpStatusCode.OK, shown.StatusCode);
