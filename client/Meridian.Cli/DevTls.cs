@@ -65,7 +65,7 @@ internal sealed class DevTls : IDisposable
         {
             System.IO.Directory.Delete(Directory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Best effort: a temporary directory left behind holds only this run's throwaway files.
         }
