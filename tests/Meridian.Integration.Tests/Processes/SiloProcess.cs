@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography.X509Certificates;
 using Meridian.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -122,25 +121,14 @@ public sealed record SiloHttps(string CaFile, string? ClientCert = null, string?
 {
     public HttpClient CreateClient()
     {
-        var ca = new X509Certificate2Collection();
-        ca.ImportFromPemFile(CaFile);
+        // The SDK's loader and chain check: the same files, the same trust rule (CaFile only) as every Meridian client.
+        var problems = MeridianTlsMaterial.TryLoad("", CaFile, ClientCert, ClientKey, out var material);
+        Assert.True(material is not null, string.Join("; ", problems));
         var handler = new HttpClientHandler
         {
-            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-            {
-                if (certificate is null) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(certificate);
-            },
+            ServerCertificateCustomValidationCallback = (_, certificate, chain, _) => certificate is not null && material.Verify(certificate, chain, null),
         };
-        if (ClientCert is not null)
-        {
-            using var pem = X509Certificate2.CreateFromPemFile(ClientCert, ClientKey);
-            handler.ClientCertificates.Add(X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null));
-        }
+        if (material.Certificate is { } own) handler.ClientCertificates.Add(own);
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
     }
 }
