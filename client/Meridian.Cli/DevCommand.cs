@@ -17,6 +17,15 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
     /// </summary>
     public string Secondaries { get; init; } = "";
 
+    /// <summary>With <c>--tls</c>: this silo's <c>Meridian:Tls</c> files (<see cref="DevTls"/>); null runs it plaintext.</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>With <c>--tls</c>: this silo's server certificate, <c>server.&lt;dc&gt;.meridian</c>.</summary>
+    public string? TlsCertFile { get; init; }
+
+    /// <summary>With <c>--tls</c>: the key of <see cref="TlsCertFile"/>.</summary>
+    public string? TlsKeyFile { get; init; }
+
     public const string Address = "127.0.0.1";
 
     public string Gateway => $"{Address}:{GatewayPort}";
@@ -39,6 +48,14 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
         // Only listed secondaries get their intermediate signed (issue 12): dev lists every datacenter it starts.
         var secondaries = Secondaries.Split(',', StringSplitOptions.RemoveEmptyEntries);
         for (var i = 0; i < secondaries.Length; i++) config[$"Meridian:Federation:Datacenters:{i}"] = secondaries[i];
+        if (TlsCaFile is not null)
+        {
+            // Every check on, as a production datacenter should run (README, Mutual TLS).
+            config["Meridian:Tls:CaFile"] = TlsCaFile;
+            config["Meridian:Tls:CertFile"] = TlsCertFile;
+            config["Meridian:Tls:KeyFile"] = TlsKeyFile;
+            config["Meridian:Tls:VerifyIncoming"] = config["Meridian:Tls:VerifyOutgoing"] = config["Meridian:Tls:VerifyServerHostname"] = "true";
+        }
         return config;
     }
 
@@ -56,6 +73,10 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
         ["Meridian:Endpoints:HttpPort"] = HttpPort.ToString(CultureInfo.InvariantCulture),
         ["Meridian:Endpoints:SiloPort"] = SiloPort.ToString(CultureInfo.InvariantCulture),
         ["Meridian:Primary:Gateways:0"] = PrimaryGateway,
+        // A developer's own datacenters on loopback (or, with --tls, for certificate holders only): the dashboard's
+        // Log Stream and Grain Details are on, which a silo leaves off unless configured.
+        ["Meridian:Dashboard:LogStream"] = "true",
+        ["Meridian:Dashboard:GrainDetails"] = "true",
     };
 }
 
@@ -102,6 +123,15 @@ internal sealed record DevPlan(IReadOnlyList<DevSiloPlan> Silos, bool InMemory)
             problems.Add(new(option, $"{first} leaves no room for {count} datacenter(s): ports must be between 1 and 65535{(allowZero ? " (0 turns HTTP off)" : "")}"));
     }
 
+    /// <summary>The same plan with every silo on mutual TLS with the files of <paramref name="tls"/>.</summary>
+    public DevPlan WithTls(DevTls tls) => this with
+    {
+        Silos = [.. Silos.Select(s => s with { TlsCaFile = tls.CaFile, TlsCertFile = tls.ServerFiles(s.Datacenter).Cert, TlsKeyFile = tls.ServerFiles(s.Datacenter).Key })],
+    };
+
+    /// <summary>True when the silos run with mutual TLS (<c>--tls</c>).</summary>
+    public bool Tls => Silos.Count > 0 && Silos[0].TlsCaFile is not null;
+
     /// <summary>The one line scripts wait for.</summary>
     public string ReadyLine() => "meridian dev: ready " + string.Join(' ', Silos.Select(s => $"{s.Datacenter}={s.Gateway}"));
 }
@@ -129,16 +159,26 @@ internal static class DevCommand
         var httpPort = new Option<int>("--http-port") { Description = "HTTP (dashboard, /health) port of the first datacenter, + k; 0 turns HTTP off", DefaultValueFactory = _ => 8500 };
         var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port of the first datacenter, + k", DefaultValueFactory = _ => 11111 };
         var postgres = new Option<string?>("--postgres") { Description = "Store state in PostgreSQL (Npgsql connection string) instead of memory", HelpName = "CONNSTR" };
+        var tls = new Option<bool>("--tls")
+        {
+            Description = "Mutual TLS on every datacenter (gateway, silo, primary link, HTTPS) with a throwaway CA; prints the --ca-file/--client-cert/--client-key to use",
+        };
         var command = new Command("dev", "Run every datacenter's silo in this process, in memory unless --postgres (Ctrl-C stops)")
         {
-            datacenters, primary, gatewayPort, httpPort, siloPort, postgres,
+            datacenters, primary, gatewayPort, httpPort, siloPort, postgres, tls,
         };
         runner.OnRun(command, async (run, settings) =>
         {
             var plan = DevPlan.Create(run.Required(datacenters), run.Get(primary), run.Get(gatewayPort), run.Get(httpPort), run.Get(siloPort), run.Get(postgres));
             // Before anything starts: every port another process already holds (exit 2, one line per port).
             CliUsageException.ThrowIfAny(PortsInUse(plan.Silos, run.Context.Silos));
-            await RunAsync(run, settings, plan);
+            if (!run.Get(tls))
+            {
+                await RunAsync(run, settings, plan);
+                return ExitCodes.Ok;
+            }
+            using var files = DevTls.Create([.. plan.Silos.Select(s => s.Datacenter)], run.Context.Clock.GetUtcNow());
+            await RunAsync(run, settings with { Tls = files.ClientFiles }, plan.WithTls(files));
             return ExitCodes.Ok;
         });
         return command;
@@ -147,7 +187,7 @@ internal static class DevCommand
     private static async Task RunAsync(CommandRun run, ConnectionSettings settings, DevPlan plan)
     {
         var ct = run.CancellationToken;
-        WriteBanner(run.Output, plan);
+        WriteBanner(run.Output, plan, settings.Tls);
         var started = new List<IAsyncDisposable>();
         try
         {
@@ -218,7 +258,7 @@ internal static class DevCommand
         return [.. secondaries, .. primary];
     }
 
-    private static void WriteBanner(Output o, DevPlan plan)
+    private static void WriteBanner(Output o, DevPlan plan, TlsFiles? tls)
     {
         o.Line($"meridian dev: starting {plan.Silos.Count} datacenter(s) in this process (Ctrl-C stops them)");
         o.Line(plan.InMemory
@@ -229,10 +269,23 @@ internal static class DevCommand
             o.Line("meridian dev: a restart makes a new trust domain and new roots: certificates issued before stop verifying, " +
                 "and every intention (every deny too) is gone");
         }
+        if (!plan.Tls || tls is null)
+        {
+            o.Line($"meridian dev: plaintext (no TLS), listening on loopback {DevSiloPlan.Address} only; --tls runs every datacenter with mutual TLS and a throwaway CA");
+        }
+        else
+        {
+            o.Line($"meridian dev: mutual TLS on every datacenter (VerifyIncoming, VerifyOutgoing, VerifyServerHostname) with a throwaway CA in {Path.GetDirectoryName(tls.CaFile)} (deleted on exit); every client needs:");
+            o.Line($"  --ca-file {tls.CaFile} --client-cert {tls.ClientCert} --client-key {tls.ClientKey}");
+            o.Line($"  export {GlobalOptions.CaFileVariable}={tls.CaFile} {GlobalOptions.ClientCertVariable}={tls.ClientCert} {GlobalOptions.ClientKeyVariable}={tls.ClientKey}");
+            if (plan.Silos[0].HttpPort != 0)
+                o.Line($"  curl --cacert {tls.CaFile} --cert {tls.ClientCert} --key {tls.ClientKey} https://{DevSiloPlan.Address}:{plan.Silos[0].HttpPort}/health");
+        }
+        var scheme = plan.Tls ? "https" : "http";
         foreach (var s in plan.Silos)
         {
             var role = s.Datacenter == s.PrimaryDatacenter ? "primary" : $"secondary of {s.PrimaryDatacenter}";
-            var http = s.HttpPort == 0 ? "HTTP off" : $"dashboard http://{DevSiloPlan.Address}:{s.HttpPort}/dashboard";
+            var http = s.HttpPort == 0 ? "HTTP off" : $"dashboard {scheme}://{DevSiloPlan.Address}:{s.HttpPort}/dashboard";
             o.Line($"  {s.Datacenter} ({role}): gateway {s.Gateway}, {http}, silo port {s.SiloPort}");
         }
     }

@@ -38,6 +38,8 @@ public static class MeridianEventIds
     public const int StorageInMemory = 5011;
     public const int CaKeysUnsealed = 5012;
     public const int ClusterInternalCallRefused = 5013;
+    public const int InsecureBindAllowed = 5020;
+    public const int HealthStatusFailed = 5021;
 
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;

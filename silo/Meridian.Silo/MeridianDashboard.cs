@@ -33,12 +33,15 @@ public static class MeridianDashboard
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    /// <summary>Maps the Meridian page and its JSON, and adds the link and Log Stream fixes to the dashboard.</summary>
-    public static WebApplication MapMeridianDashboard(this WebApplication app)
+    /// <summary>
+    /// Maps the Meridian page and its JSON, and adds the link and Log Stream fixes to the dashboard. The page links to
+    /// Grain Details only when <paramref name="grainDetails"/> (<c>Meridian:Dashboard:GrainDetails</c>).
+    /// </summary>
+    public static WebApplication MapMeridianDashboard(this WebApplication app, bool grainDetails)
     {
         app.Use(DashboardFixes);
         app.MapGet(PagePath, async (IGrainFactory grains, DatacenterContext datacenter) =>
-            Results.Content(MeridianPage.Render(await ReadAsync(grains, datacenter)), "text/html; charset=utf-8"));
+            Results.Content(MeridianPage.Render(await ReadAsync(grains, datacenter), grainDetails), "text/html; charset=utf-8"));
         app.MapGet(JsonPath, async (IGrainFactory grains, DatacenterContext datacenter) =>
             Results.Json(await ReadAsync(grains, datacenter), Json));
         return app;

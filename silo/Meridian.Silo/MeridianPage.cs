@@ -23,7 +23,8 @@ internal static class MeridianPage
         </style>
         """;
 
-    public static string Render(DatacenterOverviewDto overview)
+    /// <summary>The page; links to the dashboard's Grain Details only when <paramref name="grainDetails"/> (it is off otherwise).</summary>
+    public static string Render(DatacenterOverviewDto overview, bool grainDetails)
     {
         var s = overview.Status;
         var html = new StringBuilder();
@@ -34,8 +35,7 @@ internal static class MeridianPage
             {Style}</head><body>
             <header><h1>Meridian datacenter {E(s.Datacenter)}</h1>
             <span>{E(s.Role)}{(s.Role == "secondary" ? $" of {E(s.PrimaryDatacenter)}" : "")} &middot; trust domain {E(s.TrustDomain)} &middot;
-            <a href="./">Orleans dashboard</a> &middot; <a href="meridian/overview">JSON</a> &middot;
-            <a href="{E(MeridianDashboard.GrainDetailsLink("Meridian.Grains.DatacenterGrain", s.Datacenter))}">Grain Details</a></span></header>
+            <a href="./">Orleans dashboard</a> &middot; <a href="meridian/overview">JSON</a>{(grainDetails ? $" &middot;\n<a href=\"{E(MeridianDashboard.GrainDetailsLink("Meridian.Grains.DatacenterGrain", s.Datacenter))}\">Grain Details</a>" : "")}</span></header>
             <main>
             """);
 
@@ -100,7 +100,7 @@ internal static class MeridianPage
         Table(html, ["Service", "Root", "On active root", ""], overview.Certificates.Certificates.Select(c => new[]
         {
             E(c.Service), E(c.RootID), c.OnActiveRoot ? "<span class=\"ok\">yes</span>" : "<span class=\"bad\">no</span>",
-            $"<a href=\"{E(MeridianDashboard.GrainDetailsLink("Meridian.Grains.Certificates.ServiceCertificateGrain", $"{s.Datacenter}/{c.Service}"))}\">details</a>",
+            grainDetails ? $"<a href=\"{E(MeridianDashboard.GrainDetailsLink("Meridian.Grains.Certificates.ServiceCertificateGrain", $"{s.Datacenter}/{c.Service}"))}\">details</a>" : "",
         }));
         html.Append("</section></main></body></html>");
         return html.ToString();

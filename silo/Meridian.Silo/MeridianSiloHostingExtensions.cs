@@ -92,13 +92,14 @@ public static class MeridianSiloHostingExtensions
             }
             silo.AddMeridianGrainServices();
             // The dashboard profiles every grain call (~30 % of in-silo call rate, ORLEANS-NOTES §7): on by default
-            // for operators, off with Meridian:Dashboard:Enabled=false where throughput matters more.
-            if (DashboardEnabled(config)) silo.AddDashboard();
+            // for operators, off with Meridian:Dashboard:Enabled=false where throughput matters more. Its Log Stream
+            // shows every log line to whoever reaches the HTTP port: only with Meridian:Dashboard:LogStream.
+            if (settings.Dashboard.Enabled) silo.AddDashboard(o => o.HideTrace = !settings.Dashboard.LogStream);
         });
 
         // HttpPort 0 = off. Kestrel without a URL listens on its default, localhost:5000: a second silo in the same
         // process (`meridian dev --http-port 0` with two datacenters) then failed to start on "address already in use".
-        if (endpoints.HttpPort > 0) builder.WebHost.UseUrls($"http://{endpoints.Address}:{endpoints.HttpPort}");
+        if (endpoints.HttpPort > 0) SiloHttpHost.Listen(builder, endpoints, settings.Tls);
         else services.AddSingleton<IServer, NoHttpServer>();
         return builder;
     }
@@ -157,32 +158,23 @@ public static class MeridianSiloHostingExtensions
         return 2;
     }
 
-    /// <summary>Maps <c>/health</c> (JSON status, 200 when healthy, 503 otherwise), the Orleans dashboard at <c>/dashboard</c> and the Meridian page at <c>/dashboard/meridian</c>.</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (JSON, 200 healthy, 503 degraded with the reason; <see cref="SiloHealth"/>), the Orleans
+    /// dashboard at <c>/dashboard</c> and the Meridian page at <c>/dashboard/meridian</c> (with TLS, for clients with a
+    /// certificate only; <see cref="SiloHttpHost.GuardHttp"/>).
+    /// </summary>
     public static WebApplication MapMeridianEndpoints(this WebApplication app)
     {
-        app.MapGet("/health", async (IGrainFactory grains, IOptions<MeridianOptions> options, CancellationToken ct) =>
-        {
-            var status = await grains.GetGrain<IDatacenterGrain>(options.Value.Datacenter).GetStatusAsync(ct);
-            var healthy = string.IsNullOrEmpty(status.Degraded);
-            return Results.Json(new
-            {
-                Status = healthy ? "passing" : "critical",
-                status.Datacenter,
-                status.PrimaryDatacenter,
-                status.Role,
-                CaState = status.Ca.State,
-                status.Degraded,
-            }, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
-        if (DashboardEnabled(app.Configuration))
+        var settings = app.Services.GetRequiredService<SiloConfiguration>();
+        app.GuardHttp(settings.Tls is not null, settings.Dashboard);
+        app.MapGet(SiloHttpHost.HealthPath, SiloHealth.ReadAsync);
+        if (settings.Dashboard.Enabled)
         {
             app.MapOrleansDashboard(routePrefix: MeridianDashboard.DashboardPrefix);
-            app.MapMeridianDashboard();
+            app.MapMeridianDashboard(settings.Dashboard.GrainDetails);
         }
         return app;
     }
-
-    private static bool DashboardEnabled(IConfiguration config) => config.GetValue("Meridian:Dashboard:Enabled", true);
 }
 
 /// <summary>The HTTP server of a silo whose <c>Meridian:Endpoints:HttpPort</c> is 0: it listens nowhere.</summary>

@@ -23,7 +23,9 @@ internal sealed record SiloConfiguration(
     PrimaryOptions Primary,
     IReadOnlyList<IPEndPoint> PrimaryGateways,
     FederationMembers Federation,
-    TransportTls? Tls)
+    TransportTls? Tls,
+    MeridianDashboardOptions Dashboard,
+    bool InsecureAllowed)
 {
     /// <summary>Reads the configuration; on problems <paramref name="result"/> is null.</summary>
     public static IReadOnlyList<string> TryRead(IConfiguration config, out SiloConfiguration? result)
@@ -35,8 +37,7 @@ internal sealed record SiloConfiguration(
         var primary = ConfigValues.Bind<PrimaryOptions>(config, PrimaryOptions.SectionName, problems);
         var federation = ConfigValues.Bind<FederationOptions>(config, FederationOptions.SectionName, problems);
         var tlsOptions = ConfigValues.Bind<TransportTlsOptions>(config, TransportTlsOptions.SectionName, problems);
-        // Read here only to be validated with the rest; the host reads it again where it wires the dashboard.
-        ConfigValues.Read(config, "Meridian:Dashboard:Enabled", true, problems);
+        var dashboard = ConfigValues.Bind<MeridianDashboardOptions>(config, MeridianDashboardOptions.SectionName, problems);
         var replication = new ReplicationSettings(
             ConfigValues.Read(config, $"{ReplicationOptions.SectionName}:PollWait", TimeSpan.FromMinutes(5), problems),
             ConfigValues.Read(config, $"{ReplicationOptions.SectionName}:AdoptPrimaryState", false, problems),
@@ -53,10 +54,11 @@ internal sealed record SiloConfiguration(
         var gateways = ReadPrimaryGateways(meridian, primary, problems);
         problems.AddRange(FederationMembers.Validate(federation.Datacenters, meridian.PrimaryDatacenter).Select(p => p.ToString()));
         var tls = TransportTls.TryRead(tlsOptions, meridian.Datacenter, problems);
+        if (SiloHttpHost.InsecureBindProblem(endpoints, tlsOptions) is { } insecure) problems.Add(insecure);
 
         result = problems.Count == 0
             ? new SiloConfiguration(meridian, storage, endpoints, ca!, sealing, replication, reissue, primary, gateways,
-                new FederationMembers(federation.Datacenters), tls)
+                new FederationMembers(federation.Datacenters), tls, dashboard, tlsOptions.AllowInsecure && tls is null)
             : null;
         return problems;
     }

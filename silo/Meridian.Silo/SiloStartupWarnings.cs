@@ -6,7 +6,8 @@ namespace Meridian.Silo;
 
 /// <summary>
 /// Settings that are allowed but unsafe for production, logged as warnings at every start so they are never
-/// forgotten: memory storage (written explicitly; everything is lost at the stop) and CA keys stored unsealed.
+/// forgotten: memory storage (written explicitly; everything is lost at the stop), CA keys stored unsealed and plaintext
+/// allowed on a network address (<c>Meridian:Tls:AllowInsecure</c>).
 /// </summary>
 internal sealed partial class SiloStartupWarnings(SiloConfiguration settings, ILogger<SiloStartupWarnings> logger) : IHostedService
 {
@@ -14,6 +15,7 @@ internal sealed partial class SiloStartupWarnings(SiloConfiguration settings, IL
     {
         if (settings.Storage.IsMemory) LogStorageInMemory(logger, settings.Meridian.Datacenter);
         if (settings.KeySealing.UnsealedOnDisk) LogKeysUnsealed(logger, settings.Meridian.Datacenter);
+        if (settings.InsecureAllowed) LogInsecureAllowed(logger, settings.Meridian.Datacenter, settings.Endpoints.Address);
         return Task.CompletedTask;
     }
 
@@ -26,4 +28,8 @@ internal sealed partial class SiloStartupWarnings(SiloConfiguration settings, IL
     [LoggerMessage(EventId = MeridianEventIds.CaKeysUnsealed, Level = LogLevel.Warning,
         Message = "Meridian:Ca:AllowUnsealedKeys is true: the CA private keys of {Datacenter} are stored unsealed in the database; set Meridian:Ca:KeyEncryptionKeyFile to seal them")]
     private static partial void LogKeysUnsealed(ILogger logger, string datacenter);
+
+    [LoggerMessage(EventId = MeridianEventIds.InsecureBindAllowed, Level = LogLevel.Warning,
+        Message = "Meridian:Tls:AllowInsecure is true: {Datacenter} serves its gateway, silo and HTTP ports on {Address} without TLS; anyone who reaches them can call the datacenter. Set Meridian:Tls:CaFile, CertFile and KeyFile")]
+    private static partial void LogInsecureAllowed(ILogger logger, string datacenter, string address);
 }

@@ -37,6 +37,12 @@ public sealed class TransportTlsOptions
     /// <summary>Domain of the certificate names. Default: <c>meridian</c>, as <c>meridian tls cert create</c> writes them.</summary>
     public string Domain { get; set; } = MeridianTlsMaterial.DefaultDomain;
 
+    /// <summary>
+    /// Lets a silo without TLS bind a non-loopback <c>Meridian:Endpoints:Address</c> (otherwise it refuses to start):
+    /// plaintext on a network the operator trusts. Logged as a warning at every start. Default: false.
+    /// </summary>
+    public bool AllowInsecure { get; set; }
+
     /// <summary>True when any file is set.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(CaFile) || !string.IsNullOrWhiteSpace(CertFile) || !string.IsNullOrWhiteSpace(KeyFile);
 }

@@ -29,8 +29,12 @@ public sealed class InProcessDatacenter : IAsyncDisposable
     /// <summary>Starts a silo on memory storage; <paramref name="configure"/> runs after the host wiring, so its registrations win.</summary>
     public static Task<InProcessDatacenter> StartAsync(Action<IServiceCollection> configure) => StartAsync(null, configure);
 
-    /// <summary>Starts the silo; <paramref name="configure"/> runs after the host wiring, so its registrations win.</summary>
-    public static async Task<InProcessDatacenter> StartAsync(string? postgres = null, Action<IServiceCollection>? configure = null)
+    /// <summary>
+    /// Starts the silo; <paramref name="configure"/> runs after the host wiring, so its registrations win, and
+    /// <paramref name="settings"/> override the configuration (<c>Meridian:Endpoints:HttpPort</c> to serve HTTP).
+    /// </summary>
+    public static async Task<InProcessDatacenter> StartAsync(string? postgres = null, Action<IServiceCollection>? configure = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var ports = FreePorts.Take(2);
         var config = new Dictionary<string, string?>
@@ -50,6 +54,7 @@ public sealed class InProcessDatacenter : IAsyncDisposable
             config["Meridian:Storage:ConnectionString"] = postgres;
             config["Meridian:Ca:KeyEncryptionKeyFile"] = TestKeyEncryptionKey.SharedFile;
         }
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(config);
@@ -57,6 +62,7 @@ public sealed class InProcessDatacenter : IAsyncDisposable
         builder.AddMeridianSilo();
         configure?.Invoke(builder.Services);
         var app = builder.Build();
+        app.MapMeridianEndpoints();
         await app.StartAsync();
         return new InProcessDatacenter(app, ports[1]);
     }

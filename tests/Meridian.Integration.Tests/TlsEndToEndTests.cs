@@ -42,7 +42,7 @@ public sealed class TlsSiloFixture : IAsyncLifetime
                 ["Meridian__Tls__VerifyIncoming"] = "true",
                 ["Meridian__Tls__VerifyOutgoing"] = "true",
                 ["Meridian__Tls__VerifyServerHostname"] = "true",
-            });
+            }, new SiloHttps(File("meridian-agent-ca.pem"), File("dc1-client-meridian-0.pem"), File("dc1-client-meridian-0-key.pem")));
     }
 
     public async Task DisposeAsync()
@@ -151,7 +151,7 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
                 ["Meridian__Tls__KeyFile"] = fx.File("dc2-server-meridian-0-key.pem"),
                 ["Meridian__Tls__VerifyIncoming"] = "true",
                 ["Meridian__Tls__VerifyServerHostname"] = "true",
-            });
+            }, new SiloHttps(fx.File("meridian-agent-ca.pem"), fx.File("dc1-client-meridian-0.pem"), fx.File("dc1-client-meridian-0-key.pem")));
         // Joined = the secondary's CA holds an intermediate of the primary's trust domain: it went over the TLS link.
         var primary = Cli.Json(await Cli.RunAsync(["--gateway", fx.Silo.Gateway, .. Tls(), "status", "--json"])).GetProperty("TrustDomain").GetString();
         Assert.False(string.IsNullOrEmpty(primary));
@@ -168,11 +168,88 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
         Assert.Fail($"dc2 did not join {primary} over TLS: {last}\n{dc2.Output}");
     }
 
+    [Theory]
+    [InlineData("/health", "\"status\":\"healthy\"")]
+    [InlineData("/dashboard/meridian", "Meridian datacenter dc1")]
+    public async Task Https_CurlWithTheClientCertificate_Serves(string path, string expected)
+    {
+        var result = await CurlAsync(path, withClientCertificate: true);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains(expected, result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/dashboard/meridian")]
+    public async Task Https_CurlWithoutAClientCertificate_IsRefused(string path)
+    {
+        // Before: plaintext HTTP, open to anyone (curl failed its TLS handshake against it for another reason).
+        var plain = await Commands.RunAsync("curl", "-sS", "--max-time", "10", $"http://127.0.0.1:{fx.Silo.HttpPort}{path}");
+        Assert.True(plain.ExitCode != 0, plain.ToString());
+        var result = await CurlAsync(path, withClientCertificate: false);
+        Assert.True(result.ExitCode != 0, result.ToString());
+        Assert.DoesNotContain("Meridian", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Https_OpensslSClient_ShowsServerDc1_AndVerifiesWithTheClientCertificate()
+    {
+        var with = await SClientAsync(["-cert", fx.File("dc1-client-meridian-0.pem"), "-key", fx.File("dc1-client-meridian-0-key.pem")], fx.Silo.HttpPort);
+        Assert.True(with.ExitCode == 0, with.ToString());
+        Assert.Contains("CN = server.dc1.meridian", with.Stdout);
+        Assert.Contains("Verify return code: 0 (ok)", with.Stdout);
+        var without = await SClientAsync(["-ign_eof"], fx.Silo.HttpPort);
+        Assert.True(without.ExitCode != 0, without.ToString());
+    }
+
+    [Theory]
+    [InlineData("/dashboard/GrainState?grainId=dc1&grainType=Meridian.Grains.DatacenterGrain", "Meridian:Dashboard:GrainDetails=true")]
+    [InlineData("/DASHBOARD/grainstate?grainId=dc1&grainType=Meridian.Grains.DatacenterGrain", "Meridian:Dashboard:GrainDetails=true")]
+    [InlineData("/dashboard/Trace", "disabled")]
+    public async Task Dashboard_GrainDetailsAndLogStream_OffUnlessEnabled(string path, string says)
+    {
+        using var response = await fx.Silo.Http.GetAsync(fx.Silo.HttpBase + path);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(!response.IsSuccessStatusCode, $"{(int)response.StatusCode} {body}");
+        Assert.Contains(says, body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Https_WithoutVerifyIncoming_HealthOpen_DashboardNeedsAClientCertificate()
+    {
+        var ports = FreePorts.Take(3);
+        await using var silo = await SiloProcess.StartAsync("unused", ports[0], ports[1], ports[2], "dc1", "dc1", primaryGateway: null,
+            new Dictionary<string, string>
+            {
+                ["Meridian__Storage__Provider"] = "Memory",
+                ["Meridian__Tls__CaFile"] = fx.File("meridian-agent-ca.pem"),
+                ["Meridian__Tls__CertFile"] = fx.File("dc1-server-meridian-0.pem"),
+                ["Meridian__Tls__KeyFile"] = fx.File("dc1-server-meridian-0-key.pem"),
+            }, new SiloHttps(fx.File("meridian-agent-ca.pem")));
+        using var anonymous = new SiloHttps(fx.File("meridian-agent-ca.pem")).CreateClient();
+        using var health = await anonymous.GetAsync(silo.HttpBase + "/health");
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        foreach (var path in new[] { "/dashboard/meridian", "/dashboard/", "/Dashboard/ClusterStats" })
+        {
+            using var page = await anonymous.GetAsync(silo.HttpBase + path);
+            Assert.True(page.StatusCode == System.Net.HttpStatusCode.Forbidden, $"{path}: {(int)page.StatusCode}");
+        }
+        using var withCertificate = new SiloHttps(fx.File("meridian-agent-ca.pem"), fx.File("dc1-client-meridian-0.pem"), fx.File("dc1-client-meridian-0-key.pem")).CreateClient();
+        using var shown = await withCertificate.GetAsync(silo.HttpBase + "/dashboard/meridian");
+        Assert.Equal(System.Net.HttpStatusCode.OK, shown.StatusCode);
+        Assert.Contains("Meridian datacenter dc1", await shown.Content.ReadAsStringAsync());
+    }
+
+    private Task<CommandResult> CurlAsync(string path, bool withClientCertificate) => Commands.RunAsync("curl", TimeSpan.FromSeconds(30),
+        ["-sS", "--max-time", "10", "--cacert", fx.File("meridian-agent-ca.pem"),
+         .. withClientCertificate ? new[] { "--cert", fx.File("dc1-client-meridian-0.pem"), "--key", fx.File("dc1-client-meridian-0-key.pem") } : [],
+         $"https://127.0.0.1:{fx.Silo.HttpPort}{path}"]);
+
     // -verify_return_error and -verify_hostname: openssl itself checks the chain to our CA and the server name. The
     // input is empty, so s_client ends after the handshake (and after reading what the server sends in TLS 1.3: a
     // refused client certificate arrives as an alert after the client's Finished).
-    private Task<CommandResult> SClientAsync(string[] extra) => Commands.RunAsync("openssl", TimeSpan.FromSeconds(30),
-        ["s_client", "-connect", fx.Silo.Gateway, "-CAfile", fx.File("meridian-agent-ca.pem"), "-verify_return_error",
+    private Task<CommandResult> SClientAsync(string[] extra, int? port = null) => Commands.RunAsync("openssl", TimeSpan.FromSeconds(30),
+        ["s_client", "-connect", port is { } p ? $"127.0.0.1:{p}" : fx.Silo.Gateway, "-CAfile", fx.File("meridian-agent-ca.pem"), "-verify_return_error",
          "-verify_hostname", "server.dc1.meridian", "-servername", "server.dc1.meridian", .. extra]);
 }
 

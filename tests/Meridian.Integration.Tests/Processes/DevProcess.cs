@@ -17,6 +17,9 @@ public sealed class DevProcess : IAsyncDisposable
         SiloEndpoint = $"127.0.0.1:{siloPort}";
     }
 
+    /// <summary>dc1's HTTP port (set by <see cref="StartAsync"/>).</summary>
+    public int HttpPort { get; private init; }
+
     /// <summary>The dc1 gateway, HOST:PORT.</summary>
     public string Gateway { get; }
 
@@ -29,7 +32,14 @@ public sealed class DevProcess : IAsyncDisposable
     /// <summary>Everything printed so far (banner first).</summary>
     public string Output => _process.Output;
 
-    public static async Task<DevProcess> StartAsync(string? postgres = null)
+    /// <summary>With <c>--tls</c>: the <c>--ca-file … --client-cert … --client-key …</c> the banner told clients to pass.</summary>
+    public IReadOnlyList<string> TlsArguments { get; private set; } = [];
+
+    /// <summary>
+    /// <c>meridian dev</c> (dc1) on free ports; with <paramref name="tls"/>, <c>--tls</c>, and
+    /// <see cref="TlsArguments"/> read from the banner.
+    /// </summary>
+    public static async Task<DevProcess> StartAsync(string? postgres = null, bool tls = false)
     {
         var ports = FreePorts.Take(3);
         List<string> args =
@@ -40,11 +50,18 @@ public sealed class DevProcess : IAsyncDisposable
             "--silo-port", ports[2].ToString(CultureInfo.InvariantCulture),
         ];
         if (postgres is not null) args.AddRange(["--postgres", postgres]);
-        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), ports[0], ports[2]);
+        if (tls) args.Add("--tls");
+        var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), ports[0], ports[2]) { HttpPort = ports[1] };
         try
         {
             var ready = await dev._process.WaitForLineAsync(l => l.StartsWith("meridian dev: ready", StringComparison.Ordinal), ReadyTimeout);
             Assert.Equal($"meridian dev: ready dc1={dev.Gateway}", ready.Trim());
+            if (tls)
+            {
+                var line = dev.Output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("--ca-file ", StringComparison.Ordinal));
+                Assert.True(line is not null, $"meridian dev --tls printed no --ca-file line:\n{dev.Output}");
+                dev.TlsArguments = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            }
             return dev;
         }
         catch

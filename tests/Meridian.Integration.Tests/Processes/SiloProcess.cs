@@ -9,20 +9,31 @@ namespace Meridian.Integration.Tests.Processes;
 public sealed class SiloProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private static readonly HttpClient PlainHttp = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private readonly ChildProcess _process;
 
-    private SiloProcess(ChildProcess process, int gatewayPort, int httpPort)
+    private SiloProcess(ChildProcess process, string address, int gatewayPort, int httpPort, HttpClient http, bool https)
     {
         _process = process;
+        Address = address;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
+        Http = http;
+        HttpBase = $"{(https ? "https" : "http")}://{address}:{httpPort}";
     }
 
+    /// <summary>The address the silo binds (<c>Meridian:Endpoints:Address</c>).</summary>
+    public string Address { get; }
     public int GatewayPort { get; }
     public int HttpPort { get; }
-    public string Gateway => $"127.0.0.1:{GatewayPort}";
+    public string Gateway => $"{Address}:{GatewayPort}";
+
+    /// <summary><c>http(s)://ADDRESS:HTTPPORT</c>.</summary>
+    public string HttpBase { get; }
+
+    /// <summary>A client of the HTTP port: with TLS, trusting only the silo's CA and presenting the given client certificate.</summary>
+    public HttpClient Http { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -39,7 +50,7 @@ public sealed class SiloProcess : IAsyncDisposable
     /// signed by the primary: wait for that through the SDK's status).
     /// </summary>
     public static async Task<SiloProcess> StartAsync(string connectionString, int siloPort, int gatewayPort, int httpPort,
-        string datacenter, string primaryDatacenter, string? primaryGateway, IReadOnlyDictionary<string, string>? extra)
+        string datacenter, string primaryDatacenter, string? primaryGateway, IReadOnlyDictionary<string, string>? extra, SiloHttps? https = null)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -57,7 +68,9 @@ public sealed class SiloProcess : IAsyncDisposable
         // The secondaries these tests start are federation members of the primary (issue 12); extra may override.
         if (datacenter == primaryDatacenter) (environment["Meridian__Federation__Datacenters__0"], environment["Meridian__Federation__Datacenters__1"]) = ("dc2", "dc3");
         foreach (var (key, value) in extra ?? new Dictionary<string, string>()) environment[key] = value;
-        var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), gatewayPort, httpPort);
+        var http = https is null ? PlainHttp : https.CreateClient();
+        var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), environment["Meridian__Endpoints__Address"]!,
+            gatewayPort, httpPort, http, https is not null);
         try
         {
             await silo.WaitHealthyAsync(anyAnswer: datacenter != primaryDatacenter);
@@ -79,7 +92,7 @@ public sealed class SiloProcess : IAsyncDisposable
             if (_process.HasExited) throw new InvalidOperationException($"silo exited during start-up. Output:\n{_process.Output}");
             try
             {
-                using var response = await Http.GetAsync($"http://127.0.0.1:{HttpPort}/health");
+                using var response = await Http.GetAsync($"{HttpBase}/health");
                 if (response.IsSuccessStatusCode || anyAnswer) return;
                 last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
             }
@@ -96,7 +109,28 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>SIGKILL: the silo gets no chance to deactivate grains, write state or leave the membership table.</summary>
     public Task KillAsync() => _process.KillAsync();
 
-    public ValueTask DisposeAsync() => _process.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        if (Http != PlainHttp) Http.Dispose();
+    }
+}
+
+/// <summary>How a test reaches a TLS silo's HTTPS port: its CA (the only trust anchor) and, optionally, a client certificate.</summary>
+public sealed record SiloHttps(string CaFile, string? ClientCert = null, string? ClientKey = null)
+{
+    public HttpClient CreateClient()
+    {
+        // The SDK's loader and chain check: the same files, the same trust rule (CaFile only) as every Meridian client.
+        var problems = MeridianTlsMaterial.TryLoad("", CaFile, ClientCert, ClientKey, out var material);
+        Assert.True(material is not null, string.Join("; ", problems));
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, chain, _) => certificate is not null && material.Verify(certificate, chain, null),
+        };
+        if (material.Certificate is { } own) handler.ClientCertificates.Add(own);
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
+    }
 }
 
 /// <summary>An SDK client host (<c>AddMeridianClient</c>) connected to one gateway.</summary>
