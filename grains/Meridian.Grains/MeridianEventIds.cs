@@ -35,6 +35,9 @@ public static class MeridianEventIds
     public const int StorageInMemory = 5011;
     public const int CaKeysUnsealed = 5012;
     public const int ClusterInternalCallRefused = 5013;
+    public const int TransportTlsReloaded = 5030;
+    public const int TransportTlsReloadRefused = 5031;
+    public const int TransportCertificateRefused = 5032;
 
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;
