@@ -127,7 +127,12 @@ public static class MeridianSiloHostingExtensions
         var primary = settings.Primary;
         var link = new PrimaryLink(meridian.PrimaryDatacenter, meridian.ServiceId,
             string.IsNullOrEmpty(primary.ClusterId) ? $"meridian-{meridian.PrimaryDatacenter}" : primary.ClusterId, [.. settings.PrimaryGateways],
-            settings.Tls?.OutboundTo(meridian.PrimaryDatacenter));
+            settings.Tls?.OutboundTo(meridian.PrimaryDatacenter),
+            settings.Tls is { } tls && settings.PrimaryGateways.Count > 0
+                ? ct => Client.TlsProbe.ProbeAsync(settings.PrimaryGateways[0], settings.PrimaryGateways[0].ToString(), tls.Files.Current,
+                    tls.VerifyServerHostname ? Client.MeridianTlsMaterial.ServerName(meridian.PrimaryDatacenter, tls.Domain) : null,
+                    TimeSpan.FromSeconds(2), ct)
+                : null);
         services.AddSingleton<IPrimaryDatacenterLink>(link);
         services.AddHostedService(_ => link);
     }

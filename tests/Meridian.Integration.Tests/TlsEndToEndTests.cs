@@ -26,6 +26,8 @@ public sealed class TlsSiloFixture : IAsyncLifetime
                      ["tls", "cert", "create", "--client", "--dc", "dc1", "--out", Directory],
                      // A server certificate of another datacenter, signed by the same CA.
                      ["tls", "cert", "create", "--server", "--dc", "dc2", "--out", Directory],
+                     // ... and of a datacenter that is not a member of dc1's federation (Meridian:Federation:Datacenters).
+                     ["tls", "cert", "create", "--server", "--dc", "dc9", "--out", Directory],
                  })
         {
             var made = await Cli.RunAsync(args);
@@ -166,6 +168,44 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
             await Task.Delay(TimeSpan.FromMilliseconds(250));
         }
         Assert.Fail($"dc2 did not join {primary} over TLS: {last}\n{dc2.Output}");
+    }
+
+    [Fact]
+    public async Task Secondary_WithTheCertificateOfANonMember_IsRefusedAtThePrimary_StatusSaysWhy()
+    {
+        // dc9 is configured correctly on its side and its certificate is signed by the same transport CA: only the
+        // primary's federation check stands between it and the primary (dc1's members: dc2, dc3).
+        var ports = FreePorts.Take(3);
+        await using var dc9 = await SiloProcess.StartAsync("unused", ports[0], ports[1], ports[2], "dc9", "dc1", fx.Silo.Gateway,
+            new Dictionary<string, string>
+            {
+                ["Meridian__Storage__Provider"] = "Memory",
+                ["Meridian__Tls__CaFile"] = fx.File("meridian-agent-ca.pem"),
+                ["Meridian__Tls__CertFile"] = fx.File("dc9-server-meridian-0.pem"),
+                ["Meridian__Tls__KeyFile"] = fx.File("dc9-server-meridian-0-key.pem"),
+                ["Meridian__Tls__VerifyServerHostname"] = "true",
+            });
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
+        var degraded = "";
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var status = await Cli.RunAsync(["--gateway", dc9.Gateway, "--datacenter", "dc9", .. Tls(), "status", "--json"]);
+            if (status.ExitCode == 0) degraded = Cli.Json(status).GetProperty("Degraded").GetString() ?? "";
+            if (degraded.Contains("did not accept the client certificate", StringComparison.Ordinal)
+                && fx.Silo.Output.Contains("dc9 is not a member of the federation of primary datacenter dc1", StringComparison.Ordinal)) break;
+            // Polling a real condition (each round is a CLI process), bounded by the deadline.
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+        // The secondary's status: the primary refused its certificate, and where to look.
+        Assert.Contains("closed the TLS connection: it did not accept the client certificate", degraded);
+        Assert.Contains("Meridian:Federation:Datacenters", degraded);
+        // The primary's log: which certificate and why.
+        Assert.Contains("Gateway refused a TLS connection with certificate CN=server.dc9.meridian", fx.Silo.Output);
+        Assert.Contains("dc9 is not a member of the federation of primary datacenter dc1 (members: dc2, dc3)", fx.Silo.Output);
+        // Nothing crossed: dc9 never got an intermediate from dc1.
+        var primary = Cli.Json(await Cli.RunAsync(["--gateway", fx.Silo.Gateway, .. Tls(), "status", "--json"])).GetProperty("TrustDomain").GetString();
+        var dc9Status = Cli.Json(await Cli.RunAsync(["--gateway", dc9.Gateway, "--datacenter", "dc9", .. Tls(), "status", "--json"]));
+        Assert.NotEqual(primary, dc9Status.GetProperty("Ca").GetProperty("TrustDomain").GetString());
     }
 
     // -verify_return_error and -verify_hostname: openssl itself checks the chain to our CA and the server name. The
