@@ -53,6 +53,9 @@ public sealed class TransportTlsOptions
 internal sealed record TransportTls(ReloadingTlsMaterial Files, bool VerifyIncoming, bool VerifyOutgoing, bool VerifyServerHostname,
     string Domain, string Datacenter, TimeSpan ReloadInterval)
 {
+    /// <summary>The files' current material (after the latest accepted reload).</summary>
+    public MeridianTlsMaterial Material => Files.Current;
+
     /// <summary>Options for connections a silo accepts from its peers: with <see cref="VerifyServerHostname"/> a peer must name this datacenter's servers (a client certificate cannot pose as a silo).</summary>
     public Orleans.Connections.Security.TlsOptions SiloInbound()
     {
