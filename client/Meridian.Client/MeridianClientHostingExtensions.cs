@@ -48,7 +48,12 @@ public static class MeridianClientHostingExtensions
             });
             if (tls is not null)
             {
-                var tlsOptions = tls.Outbound(verifyServer: true,
+                // Each new connection looks at the files first (three stat calls; connections are long-lived): a rotated
+                // client certificate or CA is used from the next connection on, and files that do not load together
+                // (half written) leave the previous ones in use.
+                var files = new ReloadingTlsMaterial(tls, $"{MeridianClientOptions.SectionName}:", options.CaFile, options.ClientCertFile,
+                    options.ClientKeyFile, certField: "ClientCertFile", keyField: "ClientKeyFile");
+                var tlsOptions = MeridianTlsMaterial.Outbound(() => { files.Reload(); return files.Current; }, verifyServer: true,
                     options.VerifyServerHostname ? MeridianTlsMaterial.ServerName(options.Datacenter, options.TlsDomain) : null);
                 client.Configure<ClientConnectionOptions>(o => o.ConfigureConnection(c => c.UseClientTls(tlsOptions)));
             }

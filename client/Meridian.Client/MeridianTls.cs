@@ -101,10 +101,21 @@ public sealed class MeridianTlsMaterial
     /// this side's certificate; the server's certificate verified against <see cref="Ca"/> when
     /// <paramref name="verifyServer"/>, and named <paramref name="requiredServerName"/> when that is set.
     /// </summary>
-    public TlsOptions Outbound(bool verifyServer, string? requiredServerName)
+    public TlsOptions Outbound(bool verifyServer, string? requiredServerName) => Outbound(() => this, verifyServer, requiredServerName);
+
+    /// <summary>
+    /// As <see cref="Outbound(bool, string?)"/>, reading the material from <paramref name="current"/> at every handshake
+    /// (<see cref="ReloadingTlsMaterial"/>: a rotated certificate or CA is used by the next connection).
+    /// </summary>
+    internal static TlsOptions Outbound(Func<MeridianTlsMaterial> current, bool verifyServer, string? requiredServerName)
     {
-        var options = new TlsOptions { LocalCertificate = Certificate, RemoteCertificateMode = RemoteCertificateMode.RequireCertificate };
-        if (verifyServer) options.RemoteCertificateValidation = (cert, chain, _) => Verify(cert, chain, requiredServerName);
+        var options = new TlsOptions
+        {
+            LocalCertificate = current().Certificate,
+            LocalClientCertificateSelector = (_, _, _, _, _) => current().Certificate,
+            RemoteCertificateMode = RemoteCertificateMode.RequireCertificate,
+        };
+        if (verifyServer) options.RemoteCertificateValidation = (cert, chain, _) => current().Verify(cert, chain, requiredServerName);
         else options.AllowAnyRemoteCertificate();
         // SNI: the name the server is expected to have (or none); trust never depends on it (the callback above decides).
         if (requiredServerName is not null)
@@ -117,14 +128,23 @@ public sealed class MeridianTlsMaterial
     /// when <paramref name="requireClientCertificate"/> (Consul's <c>verify_incoming</c>), and any certificate that is
     /// presented must chain to <see cref="Ca"/>.
     /// </summary>
-    public TlsOptions Inbound(bool requireClientCertificate)
+    public TlsOptions Inbound(bool requireClientCertificate) => Inbound(() => this, requireClientCertificate, null);
+
+    /// <summary>
+    /// As <see cref="Inbound(bool)"/>, reading the material from <paramref name="current"/> at every handshake; a
+    /// presented certificate that chains to the CA must also pass <paramref name="accept"/> when it is given (the
+    /// names a listener admits).
+    /// </summary>
+    internal static TlsOptions Inbound(Func<MeridianTlsMaterial> current, bool requireClientCertificate, Func<X509Certificate2, bool>? accept)
     {
-        if (Certificate is null) throw new InvalidOperationException("A server needs its own certificate and key.");
+        if (current().Certificate is null) throw new InvalidOperationException("A server needs its own certificate and key.");
         return new TlsOptions
         {
-            LocalCertificate = Certificate,
+            // The selector wins over LocalCertificate (Orleans' TlsServerConnectionMiddleware): every handshake serves
+            // the certificate current at that moment.
+            LocalServerCertificateSelector = (_, _) => current().Certificate!,
             RemoteCertificateMode = requireClientCertificate ? RemoteCertificateMode.RequireCertificate : RemoteCertificateMode.AllowCertificate,
-            RemoteCertificateValidation = (cert, chain, _) => Verify(cert, chain, null),
+            RemoteCertificateValidation = (cert, chain, _) => current().Verify(cert, chain, null) && (accept is null || accept(cert)),
         };
     }
 

@@ -7,9 +7,10 @@ namespace Meridian.Client;
 
 /// <summary>
 /// Why a TLS gateway refused the client, for the connection error: Orleans only reports a closed connection. Runs the
-/// same handshake the client does (same CA, same required name, same certificate) on its own socket.
+/// same handshake the client does (same CA, same required name, same certificate) on its own socket. Public for the
+/// silo's link to its primary, which reports the same reasons in its status.
 /// </summary>
-internal static class TlsProbe
+public static class TlsProbe
 {
     /// <summary>What went wrong at <paramref name="endpoint"/>, or null when the handshake and the first read show nothing.</summary>
     public static async Task<string?> ProbeAsync(IPEndPoint endpoint, string gateway, MeridianTlsMaterial material, string? requiredName,
@@ -70,5 +71,5 @@ internal static class TlsProbe
 
     private static string Refused(string gateway, MeridianTlsMaterial material) => material.Certificate is null
         ? $"{gateway} closed the TLS connection: it requires a client certificate; pass --client-cert and --client-key (or set MERIDIAN_CLIENT_CERT and MERIDIAN_CLIENT_KEY)"
-        : $"{gateway} closed the TLS connection: it did not accept the client certificate (is it signed by the gateway's CA?)";
+        : $"{gateway} closed the TLS connection: it did not accept the client certificate (is it signed by the gateway's CA? A primary with VerifyServerHostname also requires it to name a datacenter of its Meridian:Federation:Datacenters)";
 }

@@ -40,6 +40,9 @@ public static class MeridianEventIds
     public const int ClusterInternalCallRefused = 5013;
     public const int InsecureBindAllowed = 5020;
     public const int HealthStatusFailed = 5021;
+    public const int TransportTlsReloaded = 5030;
+    public const int TransportTlsReloadRefused = 5031;
+    public const int TransportCertificateRefused = 5032;
 
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;

@@ -48,6 +48,12 @@ public static class MeridianSiloHostingExtensions
             meridian.DefaultIntentionPolicy, storage.IsPostgreSql ? "PostgreSql" : "Memory"));
 
         AddFederation(services, settings);
+        if (settings.Tls is { } transport)
+        {
+            services.AddSingleton(transport);
+            services.AddSingleton<TransportCertificateRefusals>();
+            services.AddHostedService<TransportTlsReloader>();
+        }
 
         // Registered before UseOrleans so it runs before the silo starts (hosted services start in order):
         // the ADO.NET providers need the OrleansQuery table before they can do anything.
@@ -81,12 +87,19 @@ public static class MeridianSiloHostingExtensions
             {
                 // Not Orleans' UseTls: it gives inbound and outbound one validator, and an outbound link must check the
                 // peer's server name (VerifyServerHostname) while an inbound one accepts client certificates.
-                var inbound = tls.Inbound();
-                var outbound = tls.OutboundTo(meridian.Datacenter);
-                silo.Configure<SiloConnectionOptions>(o =>
+                // The options read the files' current material at each handshake; TransportTlsReloader swaps it.
+                // The primary's gateway admits, with VerifyServerHostname, only certificates of its federation's
+                // datacenters (a secondary's link or an operator's client); see FederationMembers.CheckTransportNames.
+                Func<IReadOnlyCollection<string>, string?>? admit = meridian.Datacenter == meridian.PrimaryDatacenter
+                    ? names => settings.Federation.CheckTransportNames(names, meridian.Datacenter, tls.Domain)
+                    : null;
+                silo.Services.AddOptions<SiloConnectionOptions>().Configure<TransportCertificateRefusals>((o, refusals) =>
                 {
-                    o.ConfigureSiloInboundConnection(c => c.UseServerTls(inbound));
-                    o.ConfigureGatewayInboundConnection(c => c.UseServerTls(inbound));
+                    var outbound = tls.OutboundTo(meridian.Datacenter);
+                    var siloInbound = tls.SiloInbound();
+                    var gatewayInbound = tls.GatewayInbound(admit, refusals.Refused);
+                    o.ConfigureSiloInboundConnection(c => c.UseServerTls(siloInbound));
+                    o.ConfigureGatewayInboundConnection(c => c.UseServerTls(gatewayInbound));
                     o.ConfigureSiloOutboundConnection(c => c.UseClientTls(outbound));
                 });
             }
@@ -115,7 +128,12 @@ public static class MeridianSiloHostingExtensions
         var primary = settings.Primary;
         var link = new PrimaryLink(meridian.PrimaryDatacenter, meridian.ServiceId,
             string.IsNullOrEmpty(primary.ClusterId) ? $"meridian-{meridian.PrimaryDatacenter}" : primary.ClusterId, [.. settings.PrimaryGateways],
-            settings.Tls?.OutboundTo(meridian.PrimaryDatacenter));
+            settings.Tls?.OutboundTo(meridian.PrimaryDatacenter),
+            settings.Tls is { } tls && settings.PrimaryGateways.Count > 0
+                ? ct => Client.TlsProbe.ProbeAsync(settings.PrimaryGateways[0], settings.PrimaryGateways[0].ToString(), tls.Files.Current,
+                    tls.VerifyServerHostname ? Client.MeridianTlsMaterial.ServerName(meridian.PrimaryDatacenter, tls.Domain) : null,
+                    TimeSpan.FromSeconds(2), ct)
+                : null);
         services.AddSingleton<IPrimaryDatacenterLink>(link);
         services.AddHostedService(_ => link);
     }

@@ -32,6 +32,7 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
     internal static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly string _primary;
+    private readonly Func<CancellationToken, Task<string?>>? _diagnose;
     private readonly Func<IClusterConnectionStatusObserver, IHost> _build;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,9 +49,10 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
     private volatile CancellationTokenSource _connection = new();
 
     public PrimaryLink(string primaryDatacenter, string serviceId, string clusterId, IPEndPoint[] gateways,
-        Orleans.Connections.Security.TlsOptions? tls = null)
+        Orleans.Connections.Security.TlsOptions? tls = null, Func<CancellationToken, Task<string?>>? diagnose = null)
     {
         _primary = primaryDatacenter;
+        _diagnose = diagnose;
         _build = observer =>
         {
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -87,7 +89,7 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
         }
         catch (TimeoutException)
         {
-            throw new DatacenterUnreachableException(_primary, $"the primary datacenter {_primary} is unreachable (still connecting)");
+            throw new DatacenterUnreachableException(_primary, $"the primary datacenter {_primary} is unreachable (still connecting){await DiagnoseAsync(cancellationToken)}");
         }
         try
         {
@@ -98,6 +100,21 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
             throw new DatacenterUnreachableException(_primary, $"the primary datacenter {_primary} is unreachable (connection lost, reconnecting)");
         }
         return _host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    // Orleans reports a refused TLS handshake only as a closed connection: say what the primary's gateway did (refused
+    // this silo's certificate, showed one of another datacenter, does not speak TLS), so the status says why.
+    private async Task<string> DiagnoseAsync(CancellationToken cancellationToken)
+    {
+        if (_diagnose is null) return "";
+        try
+        {
+            return await _diagnose(cancellationToken) is { } why ? $": {why}" : "";
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            return "";
+        }
     }
 
     private void OnGatewayCount(int generation, int count)

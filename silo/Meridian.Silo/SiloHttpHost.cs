@@ -64,7 +64,8 @@ internal static class SiloHttpHost
             if (tls is null) return;
             listen.UseHttps(https =>
             {
-                https.ServerCertificate = tls.Material.Certificate;
+                // The current files on every handshake: replaced certificates are served without a restart (ReloadInterval).
+                https.ServerCertificateSelector = (_, _) => tls.Material.Certificate;
                 https.ClientCertificateMode = tls.VerifyIncoming ? ClientCertificateMode.RequireCertificate : ClientCertificateMode.AllowCertificate;
                 // Only CaFile decides, never the system store (the same check as the Orleans links).
                 https.ClientCertificateValidation = (certificate, chain, _) => tls.Material.Verify(certificate, chain, null);

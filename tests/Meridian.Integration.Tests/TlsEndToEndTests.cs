@@ -26,6 +26,8 @@ public sealed class TlsSiloFixture : IAsyncLifetime
                      ["tls", "cert", "create", "--client", "--dc", "dc1", "--out", Directory],
                      // A server certificate of another datacenter, signed by the same CA.
                      ["tls", "cert", "create", "--server", "--dc", "dc2", "--out", Directory],
+                     // ... and of a datacenter that is not a member of dc1's federation (Meridian:Federation:Datacenters).
+                     ["tls", "cert", "create", "--server", "--dc", "dc9", "--out", Directory],
                  })
         {
             var made = await Cli.RunAsync(args);
@@ -141,31 +143,64 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
     [Fact]
     public async Task Secondary_OverMutualTls_JoinsThePrimarysTrustDomain()
     {
+        await using var dc2 = await StartSecondaryAsync("dc2");
+        // Joined = the secondary's CA holds an intermediate of the primary's trust domain: it went over the TLS link.
+        var primary = Cli.Json(await Cli.RunAsync(["--gateway", fx.Silo.Gateway, .. Tls(), "status", "--json"])).GetProperty("TrustDomain").GetString();
+        Assert.False(string.IsNullOrEmpty(primary));
+        var status = await WaitStatusAsync(dc2, "dc2", s => s.GetProperty("Ca").GetProperty("TrustDomain").GetString() == primary);
+        Assert.True(status is not null, $"dc2 did not join {primary} over TLS\n{dc2.Output}");
+    }
+
+    [Fact]
+    public async Task Secondary_WithTheCertificateOfANonMember_IsRefusedAtThePrimary_StatusSaysWhy()
+    {
+        // dc9 is configured correctly on its side and its certificate is signed by the same transport CA: only the
+        // primary's federation check stands between it and the primary (dc1's members: dc2, dc3).
+        await using var dc9 = await StartSecondaryAsync("dc9");
+        var status = await WaitStatusAsync(dc9, "dc9", s =>
+            s.GetProperty("Degraded").GetString()?.Contains("did not accept the client certificate", StringComparison.Ordinal) == true
+            && fx.Silo.Output.Contains("dc9 is not a member of the federation of primary datacenter dc1", StringComparison.Ordinal));
+        Assert.True(status is not null, $"dc9's status does not say the primary refused it\n{dc9.Output}\nprimary:\n{fx.Silo.Output}");
+        // The secondary's status: the primary refused its certificate, and where to look.
+        var degraded = status.Value.GetProperty("Degraded").GetString();
+        Assert.Contains("closed the TLS connection: it did not accept the client certificate", degraded);
+        Assert.Contains("Meridian:Federation:Datacenters", degraded);
+        // The primary's log: which certificate and why.
+        Assert.Contains("Gateway refused a TLS connection with certificate CN=server.dc9.meridian", fx.Silo.Output);
+        Assert.Contains("dc9 is not a member of the federation of primary datacenter dc1 (members: dc2, dc3)", fx.Silo.Output);
+        // Nothing crossed: dc9 never got an intermediate from dc1.
+        var primary = Cli.Json(await Cli.RunAsync(["--gateway", fx.Silo.Gateway, .. Tls(), "status", "--json"])).GetProperty("TrustDomain").GetString();
+        Assert.NotEqual(primary, status.Value.GetProperty("Ca").GetProperty("TrustDomain").GetString());
+    }
+
+    // A secondary of dc1 with mutual TLS and its own server certificate (from the fixture's CA).
+    private Task<SiloProcess> StartSecondaryAsync(string datacenter)
+    {
         var ports = FreePorts.Take(3);
-        await using var dc2 = await SiloProcess.StartAsync("unused", ports[0], ports[1], ports[2], "dc2", "dc1", fx.Silo.Gateway,
+        return SiloProcess.StartAsync("unused", ports[0], ports[1], ports[2], datacenter, "dc1", fx.Silo.Gateway,
             new Dictionary<string, string>
             {
                 ["Meridian__Storage__Provider"] = "Memory",
                 ["Meridian__Tls__CaFile"] = fx.File("meridian-agent-ca.pem"),
-                ["Meridian__Tls__CertFile"] = fx.File("dc2-server-meridian-0.pem"),
-                ["Meridian__Tls__KeyFile"] = fx.File("dc2-server-meridian-0-key.pem"),
+                ["Meridian__Tls__CertFile"] = fx.File($"{datacenter}-server-meridian-0.pem"),
+                ["Meridian__Tls__KeyFile"] = fx.File($"{datacenter}-server-meridian-0-key.pem"),
                 ["Meridian__Tls__VerifyIncoming"] = "true",
                 ["Meridian__Tls__VerifyServerHostname"] = "true",
             }, new SiloHttps(fx.File("meridian-agent-ca.pem"), fx.File("dc1-client-meridian-0.pem"), fx.File("dc1-client-meridian-0-key.pem")));
-        // Joined = the secondary's CA holds an intermediate of the primary's trust domain: it went over the TLS link.
-        var primary = Cli.Json(await Cli.RunAsync(["--gateway", fx.Silo.Gateway, .. Tls(), "status", "--json"])).GetProperty("TrustDomain").GetString();
-        Assert.False(string.IsNullOrEmpty(primary));
+    }
+
+    // The secondary's status (meridian status --json over TLS) once it satisfies done; null after 60 s.
+    private async Task<System.Text.Json.JsonElement?> WaitStatusAsync(SiloProcess silo, string datacenter, Func<System.Text.Json.JsonElement, bool> done)
+    {
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
-        var last = "";
         while (DateTimeOffset.UtcNow < deadline)
         {
-            var status = await Cli.RunAsync(["--gateway", dc2.Gateway, "--datacenter", "dc2", .. Tls(), "status", "--json"]);
-            last = status.ToString();
-            if (status.ExitCode == 0 && Cli.Json(status).GetProperty("Ca").GetProperty("TrustDomain").GetString() == primary) return;
+            var result = await Cli.RunAsync(["--gateway", silo.Gateway, "--datacenter", datacenter, .. Tls(), "status", "--json"]);
+            if (result.ExitCode == 0 && Cli.Json(result) is var status && done(status)) return status;
             // Polling a real condition (each round is a CLI process), bounded by the deadline.
             await Task.Delay(TimeSpan.FromMilliseconds(250));
         }
-        Assert.Fail($"dc2 did not join {primary} over TLS: {last}\n{dc2.Output}");
+        return null;
     }
 
     [Theory]

@@ -73,4 +73,40 @@ public sealed class FederationMembers
         }
         return [];
     }
+    /// <summary>
+    /// Why a TLS peer whose certificate carries <paramref name="dnsNames"/> may not connect to the gateway of
+    /// <paramref name="primaryDatacenter"/> (null when it may): with names checked, the primary admits only certificates
+    /// that name a datacenter of its federation, Consul's <c>server.&lt;dc&gt;.&lt;domain&gt;</c> (a secondary's link) or
+    /// <c>client.&lt;dc&gt;.&lt;domain&gt;</c> (an operator's CLI or SDK), for the primary itself or a member. A server
+    /// certificate of any other datacenter, signed by the same transport CA, is refused before any grain call.
+    /// </summary>
+    public string? CheckTransportNames(IReadOnlyCollection<string> dnsNames, string primaryDatacenter, string domain)
+    {
+        ArgumentNullException.ThrowIfNull(dnsNames);
+        foreach (var name in dnsNames)
+        {
+            if (TransportDatacenter(name, domain) is { } dc && (dc == primaryDatacenter || Contains(dc))) return null;
+        }
+        var members = _datacenters.Count == 0 ? "none are listed" : "members: " + string.Join(", ", Datacenters);
+        var named = dnsNames.Count == 0 ? "no DNS name" : string.Join(", ", dnsNames);
+        var outsiders = dnsNames.Select(n => TransportDatacenter(n, domain)).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var fix = outsiders.Count > 0
+            ? $"{string.Join(", ", outsiders)} is not a member of the federation of primary datacenter {primaryDatacenter} ({members}); add it to {OptionKey} in the primary's configuration"
+            : $"it names no server.<dc>.{domain} or client.<dc>.{domain} of the federation of primary datacenter {primaryDatacenter} ({members}); make one with `meridian tls cert create --server --dc <dc>` or `--client --dc <dc>`";
+        return $"the certificate names {named}: {fix}";
+    }
+
+    // "server.dc2.meridian" / "client.dc2.meridian" -> "dc2" (case-insensitive, as DNS names are); otherwise null.
+    private static string? TransportDatacenter(string name, string domain)
+    {
+        var suffix = "." + domain;
+        if (!name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) return null;
+        var head = name[..^suffix.Length];
+        foreach (var role in new[] { "server.", "client." })
+        {
+            if (head.StartsWith(role, StringComparison.OrdinalIgnoreCase) && head.Length > role.Length && !head[role.Length..].Contains('.'))
+                return head[role.Length..].ToLowerInvariant();
+        }
+        return null;
+    }
 }

@@ -13,7 +13,8 @@ namespace Meridian.Benchmarks.Scenarios;
 /// measured max for the p99 at half load — and (b) in-silo through the grain factory of a silo hosted in this process
 /// (the reference: the same call without the client, gateway and TCP hops). Both silos use memory storage and hold
 /// the same 1,000 intentions over 100 destinations. Target: &gt;= 50,000/s external, p99 &lt;= 5 ms at half that load;
-/// the open loop runs twice, at half the measured maximum and at the target's half load (25,000/s).
+/// the open loop runs twice, at half the measured maximum and at the target's half load (25,000/s). The external closed
+/// loop runs again over mutual TLS (every check on) and prints its rate as a ratio to the plaintext one (target &gt;= 0.8).
 /// </summary>
 internal static class AuthorizeScenario
 {
@@ -30,38 +31,15 @@ internal static class AuthorizeScenario
         Console.WriteLine($"authorize: {Intentions:N0} intentions over {Destinations} destinations, {Concurrency} outstanding calls, " +
             $"warm-up {Warmup.TotalSeconds} s, measured {Measured.TotalSeconds} s; {Environment.ProcessorCount} cores, load {Latency.Load()}; client GC: {ClientGc.Describe()}");
 
-        Latency.Result max, half, targetHalf;
-        int clientGcs;
-        double clientPauseMs;
-        await using (var silo = await SiloHarness.StartExternalAsync())
+        var (max, half, targetHalf, clientGcs, clientPauseMs) = await ExternalAsync(requests, tls: null, full: true);
+        // The same external closed loop over mutual TLS (issue 12: the rate with TLS must be >= 0.8 of the rate without).
+        Latency.Result tlsMax;
+        using (var tls = new BenchTls())
         {
-            Console.WriteLine($"  external silo pid {silo.ProcessId} ({silo.Dll}), gateway 127.0.0.1:{silo.GatewayPort}");
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-            builder.AddMeridianClient(o => { o.Gateways = [$"127.0.0.1:{silo.GatewayPort}"]; o.Datacenter = "dc1"; });
-            using var host = builder.Build();
-            await host.StartAsync();
-            var client = host.Services.GetRequiredService<IClusterClient>();
-            await IntentionLoad.UpsertAsync(client.GetGrain<IIntentionRegistryGrain>("dc1"), Intentions, Destinations, 16);
-            var authorizer = client.GetGrain<IAuthorizerGrain>("dc1");
-            Check(await authorizer.AuthorizeAsync(requests[0]));
-
-            max = await Latency.ClosedLoopAsync(Concurrency, Warmup, Measured,
-                (w, n) => authorizer.AuthorizeAsync(requests[(int)((w * 7919 + n) & 4095)]));
-            Print("external, max rate", max);
-            var (gc0, gcPause) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
-            half = await Latency.PacedAsync(max.PerSecond / 2, TimeSpan.FromSeconds(2), Measured,
-                n => authorizer.AuthorizeAsync(requests[(int)(n & 4095)]));
-            Print($"external, paced at {max.PerSecond / 2:N0}/s", half);
-            clientGcs = GC.CollectionCount(0) - gc0;
-            clientPauseMs = (GC.GetTotalPauseDuration() - gcPause).TotalMilliseconds;
-            Console.WriteLine($"  client GCs during the paced run: {clientGcs}, paused {clientPauseMs:F0} ms in all ({ClientGc.Describe()})");
-            // The target's own half load: half of 50,000/s.
-            targetHalf = await Latency.PacedAsync(TargetPerSecond / 2, TimeSpan.FromSeconds(2), Measured,
-                n => authorizer.AuthorizeAsync(requests[(int)(n & 4095)]));
-            Print($"external, paced at {TargetPerSecond / 2:N0}/s", targetHalf);
-            await host.StopAsync();
+            (tlsMax, _, _, _, _) = await ExternalAsync(requests, tls, full: false);
         }
+        var tlsRatio = tlsMax.PerSecond / max.PerSecond;
+        Console.WriteLine($"  external TLS / plaintext rate: {tlsRatio:F3}   (target >= 0.8)");
 
         Latency.Result inSilo;
         await using (var silo = await SiloHarness.StartInProcessAsync())
@@ -91,7 +69,56 @@ internal static class AuthorizeScenario
             in_silo_per_s = Math.Round(inSilo.PerSecond),
             in_silo_p99_ms = Math.Round(inSilo.P99Ms, 3),
             external_to_in_silo = Math.Round(max.PerSecond / inSilo.PerSecond, 3),
+            tls_external_per_s = Math.Round(tlsMax.PerSecond),
+            tls_external_p99_ms = Math.Round(tlsMax.P99Ms, 3),
+            tls_to_plaintext_external = Math.Round(tlsRatio, 3),
         }));
+    }
+
+    // The external silo (a separate process) and an SDK client; with tls, mutual TLS with every check on. full adds the
+    // two paced runs after the closed loop.
+    private static async Task<(Latency.Result Max, Latency.Result Half, Latency.Result TargetHalf, int ClientGcs, double ClientPauseMs)> ExternalAsync(
+        AuthorizeRequestDto[] requests, BenchTls? tls, bool full)
+    {
+        var label = tls is null ? "external" : "external TLS";
+        await using var silo = await SiloHarness.StartExternalAsync(tls?.SiloSettings("dc1", "__"));
+        Console.WriteLine($"  {label} silo pid {silo.ProcessId} ({silo.Dll}), gateway 127.0.0.1:{silo.GatewayPort}");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.AddMeridianClient(o =>
+        {
+            o.Gateways = [$"127.0.0.1:{silo.GatewayPort}"];
+            o.Datacenter = "dc1";
+            (o.CaFile, o.ClientCertFile, o.ClientKeyFile) = (tls?.CaFile, tls?.ClientCertFile, tls?.ClientKeyFile);
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IClusterClient>();
+        await IntentionLoad.UpsertAsync(client.GetGrain<IIntentionRegistryGrain>("dc1"), Intentions, Destinations, 16);
+        var authorizer = client.GetGrain<IAuthorizerGrain>("dc1");
+        Check(await authorizer.AuthorizeAsync(requests[0]));
+
+        var max = await Latency.ClosedLoopAsync(Concurrency, Warmup, Measured,
+            (w, n) => authorizer.AuthorizeAsync(requests[(int)((w * 7919 + n) & 4095)]));
+        Print($"{label}, max rate", max);
+        if (!full)
+        {
+            await host.StopAsync();
+            return (max, max, max, 0, 0);
+        }
+        var (gc0, gcPause) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
+        var half = await Latency.PacedAsync(max.PerSecond / 2, TimeSpan.FromSeconds(2), Measured,
+            n => authorizer.AuthorizeAsync(requests[(int)(n & 4095)]));
+        Print($"{label}, paced at {max.PerSecond / 2:N0}/s", half);
+        var clientGcs = GC.CollectionCount(0) - gc0;
+        var clientPauseMs = (GC.GetTotalPauseDuration() - gcPause).TotalMilliseconds;
+        Console.WriteLine($"  client GCs during the paced run: {clientGcs}, paused {clientPauseMs:F0} ms in all ({ClientGc.Describe()})");
+        // The target's own half load: half of 50,000/s.
+        var targetHalf = await Latency.PacedAsync(TargetPerSecond / 2, TimeSpan.FromSeconds(2), Measured,
+            n => authorizer.AuthorizeAsync(requests[(int)(n & 4095)]));
+        Print($"{label}, paced at {TargetPerSecond / 2:N0}/s", targetHalf);
+        await host.StopAsync();
+        return (max, half, targetHalf, clientGcs, clientPauseMs);
     }
 
     private static void Check(AuthorizeResultDto r)

@@ -76,8 +76,8 @@ internal static class SiloHarness
         return new InProcessSilo(app, app.Services.GetRequiredService<IGrainFactory>()) { GatewayPort = gatewayPort, Datacenter = datacenter };
     }
 
-    /// <summary>Starts the built Meridian.Silo.dll as a child process and waits for /health to answer 200.</summary>
-    public static async Task<ExternalSilo> StartExternalAsync()
+    /// <summary>Starts the built Meridian.Silo.dll as a child process (<paramref name="environment"/> added to its variables) and waits for /health to answer 200.</summary>
+    public static async Task<ExternalSilo> StartExternalAsync(IReadOnlyDictionary<string, string?>? environment = null)
     {
         var dll = FindSiloDll();
         var (silo, gateway, http) = (FreePort(), FreePort(), FreePort());
@@ -95,6 +95,7 @@ internal static class SiloHarness
         psi.Environment["Meridian__Endpoints__GatewayPort"] = gateway.ToString();
         psi.Environment["Meridian__Endpoints__HttpPort"] = http.ToString();
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string?>()) psi.Environment[k] = v;
         ClientGc.ClearFor(psi);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the silo");
         // Drain its output so it never blocks on a full pipe; keep the tail for error reports.

@@ -56,4 +56,31 @@ public sealed class FederationMembersTests
 
         Assert.Equal(expected, problems.Select(p => $"{p.Field}={p.Code}"));
     }
+    [Theory]
+    [InlineData("server.dc2.meridian")]
+    [InlineData("server.dc1.meridian")]
+    [InlineData("client.dc3.meridian")]
+    [InlineData("SERVER.DC2.MERIDIAN")]
+    public void CheckTransportNames_NamesAMemberOrThePrimary_Admitted(string name)
+        => Assert.Null(Members.CheckTransportNames([name, "localhost"], "dc1", "meridian"));
+
+    [Theory]
+    [InlineData("server.dc9.meridian", "dc9 is not a member of the federation of primary datacenter dc1 (members: dc2, dc3)")]
+    [InlineData("client.dc9.meridian", "dc9 is not a member")]
+    [InlineData("server.dc2.other", "names no server.<dc>.meridian or client.<dc>.meridian")]
+    [InlineData("server.a.dc2.meridian", "names no server.<dc>.meridian")]
+    [InlineData("server.dc2.meridian.evil", "names no server.<dc>.meridian")]
+    [InlineData("web.dc2.meridian", "names no server.<dc>.meridian")]
+    public void CheckTransportNames_NoMemberNamed_RefusedSayingWhy(string name, string why)
+    {
+        var refusal = Members.CheckTransportNames([name], "dc1", "meridian");
+
+        Assert.NotNull(refusal);
+        Assert.Contains(why, refusal);
+        Assert.Contains(name, refusal);
+    }
+
+    [Fact]
+    public void CheckTransportNames_NoNamesAtAll_Refused()
+        => Assert.Contains("no DNS name", Members.CheckTransportNames([], "dc1", "meridian"));
 }
