@@ -106,7 +106,18 @@ internal static class SiloHarness
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var external = new ExternalSilo(process, gateway, dll);
-        using var http1 = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        // With TLS the HTTP port is HTTPS and wants a client certificate: present the silo's own (a server certificate
+        // of the benchmark's throwaway CA, also good for client auth); the server is on loopback and was just started.
+        var tls = environment?.GetValueOrDefault("Meridian__Tls__CertFile") is { } certFile && environment.GetValueOrDefault("Meridian__Tls__KeyFile") is { } keyFile;
+        using var handler = new HttpClientHandler();
+        if (tls)
+        {
+            handler.ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator;
+            handler.ClientCertificates.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(
+                environment!["Meridian__Tls__CertFile"]!, environment["Meridian__Tls__KeyFile"]));
+        }
+        using var http1 = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
+        var scheme = tls ? "https" : "http";
         var deadline = Stopwatch.StartNew();
         while (true)
         {
@@ -114,7 +125,7 @@ internal static class SiloHarness
                 throw new InvalidOperationException($"silo exited with {process.ExitCode}:\n{string.Join('\n', tail)}");
             try
             {
-                using var r = await http1.GetAsync($"http://127.0.0.1:{http}/health");
+                using var r = await http1.GetAsync($"{scheme}://127.0.0.1:{http}/health");
                 if (r.StatusCode == HttpStatusCode.OK) return external;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
