@@ -20,12 +20,14 @@ public static class MeridianEventIds
     public const int LeafRenewalScheduled = 2002;
     public const int LeafRenewalFailed = 2003;
     public const int CsrSigned = 2004;
+    public const int CsrRateLimited = 2030;
 
     public const int IntentionUpserted = 3001;
     public const int IntentionDeleted = 3002;
     public const int IntentionRegistryLoaded = 3003;
     public const int IntentionCacheSyncFailed = 3004;
     public const int IntentionRegistryNewEpoch = 3005;
+    public const int GrainKeyRefused = 3030;
 
     public const int SchemaInstalled = 5001;
     public const int SchemaMissing = 5002;

@@ -38,6 +38,8 @@ public static class MeridianGrainServices
         services.TryAddSingleton<IPrimaryDatacenterLink, NoPrimaryLink>();
         AddLoop<FederationStarter>(services);
         AddLoop<LocalSignerSync>(services);
+        // Keys a caller chose are checked before the grain activates (before its state is read).
+        services.AddSingleton<IConfigureGrainContextProvider, GrainKeyGuard>();
         silo.AddIncomingGrainCallFilter<ClusterSealFilter>(); // first: a refused call reaches nothing else
         silo.AddIncomingGrainCallFilter<DomainExceptionFilter>();
         return silo;
