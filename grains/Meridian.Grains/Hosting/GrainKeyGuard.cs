@@ -8,10 +8,9 @@ using Orleans.Metadata;
 namespace Meridian.Grains.Hosting;
 
 /// <summary>
-/// Refuses an activation whose key is not a valid name of this datacenter (<see cref="GrainKeyRules"/>), in the first
-/// stage of the grain's lifecycle: before its persistent state is read, before its own <c>OnActivateAsync</c>, so a
-/// bad key costs no storage read, no stored row, no reminder and no lasting activation (issue 12 §5). The caller
-/// gets <see cref="MeridianValidationException"/> naming the key.
+/// Refuses to create an activation whose key is not a valid name of this datacenter (<see cref="GrainKeyRules"/>):
+/// before the grain instance exists, before its persistent state is read, so a bad key costs no storage read, no stored
+/// row, no reminder and no activation (issue 12 §5). The caller gets <see cref="MeridianValidationException"/> naming the key.
 /// </summary>
 /// <remarks>
 /// One table for every grain whose key a caller chooses, read once per grain type; grain classes carry nothing. Not
@@ -50,20 +49,18 @@ internal sealed partial class GrainKeyGuard(
 
     private sealed class Check(string grain, GrainKeyRule rule, string localDatacenter, ILogger logger) : IConfigureGrainContext
     {
+        // Orleans configures a grain context as it creates it, before the grain instance exists and before its
+        // lifecycle starts ([PersistentState] reads storage in SetupState): throwing here fails the creation, and the
+        // caller gets this exception as the answer to its call. A stateless worker's context is refused the same way.
         public void Configure(IGrainContext context)
         {
             var key = context.GrainId.Key.ToString();
             var problems = GrainKeyRules.Validate(rule, grain, key, localDatacenter);
-            if (problems.Count == 0) return;
-            // A stateless worker's shared context has no instance and no lifecycle (its workers are not configured):
-            // refused as it is made, before any worker exists.
-            if (context.GrainInstance is null) Refuse(grain, key, problems, logger);
-            // GrainLifecycleStage.First runs before SetupState (where [PersistentState] reads storage) and Activate.
-            context.ObservableLifecycle.Subscribe(nameof(GrainKeyGuard), GrainLifecycleStage.First, _ => Refuse(grain, key, problems, logger));
+            if (problems.Count > 0) Refuse(grain, key, problems, logger);
         }
     }
 
-    private static Task Refuse(string grain, string key, IReadOnlyList<ValidationProblem> problems, ILogger logger)
+    private static void Refuse(string grain, string key, IReadOnlyList<ValidationProblem> problems, ILogger logger)
     {
         LogRefused(logger, grain, ValidationText.Quote(key.Length <= 80 ? key : key[..80] + "…"));
         throw new MeridianValidationException([.. problems.Select(p => new ValidationProblemDto(p.Field, p.Code, p.Message))]);

@@ -21,6 +21,7 @@ public static class MeridianGrainServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SiloStopping>();
         services.AddSingleton<IntentionCache>();
+        services.TryAddSingleton<RegistryScans>();
         AddLoop<IntentionCacheSync>(services);
         services.TryAddSingleton(CaConfiguration.Default);
         // A primary without a configured federation signs no secondary's intermediate (issue 12).
