@@ -21,7 +21,10 @@ public sealed class LocalSigner(
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly SemaphoreSlim _leasing = new(1, 1);
-    private readonly LeasedSlots _slots = new();
+    // A lease covers a tenth of a second of the rate; its tokens stay usable that long after their time.
+    private static readonly TimeSpan LeasePeriod = TimeSpan.FromMilliseconds(100);
+
+    private readonly LeasedSlots _slots = new(LeasePeriod);
     private readonly Lock _installLock = new();
     private volatile Signer? _current;
     private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -147,9 +150,9 @@ public sealed class LocalSigner(
         }
     }
 
-    // A tenth of a second of tokens per lease (at least 1, at most 1,000): at Consul's default of 50/s a silo asks
-    // for 5, so a busy silo calls the limiter ten times a second and an idle one lets at most 4 tokens lapse.
-    private static int BatchSize(double ratePerSecond) => (int)Math.Clamp(Math.Ceiling(ratePerSecond / 10), 1, 1000);
+    // LeasePeriod's worth of tokens per lease (at least 1, at most 1,000): at Consul's default of 50/s a silo asks
+    // for 5, so a busy silo calls the limiter about ten times a second and an idle one lets at most 4 tokens lapse.
+    private static int BatchSize(double ratePerSecond) => (int)Math.Clamp(Math.Ceiling(ratePerSecond * LeasePeriod.TotalSeconds), 1, 1000);
 
     private ICsrLimiterGrain Limiter => grains.GetGrain<ICsrLimiterGrain>(datacenter.Datacenter);
 

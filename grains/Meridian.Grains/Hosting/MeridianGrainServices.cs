@@ -43,6 +43,8 @@ public static class MeridianGrainServices
         services.AddSingleton<IConfigureGrainContextProvider, GrainKeyGuard>();
         silo.AddIncomingGrainCallFilter<ClusterSealFilter>(); // first: a refused call reaches nothing else
         silo.AddIncomingGrainCallFilter<DomainExceptionFilter>();
+        services.AddSingleton<LongPollLimitFilter>();
+        services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<LongPollLimitFilter>());
         return silo;
     }
 

@@ -34,6 +34,13 @@ public static class InputLimits
     public const int MaxSourcesPerEntry = 10_000;
 
     /// <summary>
+    /// Most long-polls one client may have waiting at once in one silo (Consul caps a client at 200 concurrent HTTP
+    /// connections, <c>limits.http_max_conns_per_client</c>; a blocking query holds one each). A long-poll holds memory
+    /// in the silo for up to ten minutes: without a cap one client could hold any number.
+    /// </summary>
+    public const int MaxLongPollsPerCaller = 200;
+
+    /// <summary>
     /// Longest grain key accepted by a key rule before it is parsed: the longest valid key is a datacenter, a
     /// separator and a service name (64 + 1 + 128).
     /// </summary>

@@ -51,7 +51,7 @@ public sealed class TokenBucketTests
     [Fact]
     public void LeasedSlots_TakesTokensInOrderWithTheirWaits()
     {
-        var slots = new LeasedSlots();
+        var slots = new LeasedSlots(TimeSpan.FromMilliseconds(100));
         Assert.Null(slots.TryTake(T0));
         slots.Add(new SlotRun(T0, TimeSpan.FromMilliseconds(100), 3));
         Assert.Equal(TimeSpan.Zero, slots.TryTake(T0));
@@ -64,9 +64,10 @@ public sealed class TokenBucketTests
     [InlineData(150, 2)]  // token 0 (due at 0) is within its 100 ms grace at 100, lapsed at 150; tokens 1, 2 remain
     [InlineData(100, 3)]
     [InlineData(1000, 0)] // everything lapsed: a silo cannot save tokens up into a burst
+    [InlineData(250, 1)]
     public void LeasedSlots_TokensPastTheirGrace_Lapse(int atMs, int usable)
     {
-        var slots = new LeasedSlots();
+        var slots = new LeasedSlots(TimeSpan.FromMilliseconds(100));
         slots.Add(new SlotRun(T0, TimeSpan.FromMilliseconds(100), 3));
         var taken = 0;
         while (slots.TryTake(T0.AddMilliseconds(atMs)) is not null) taken++;
