@@ -22,14 +22,18 @@ internal sealed class LongPollLimitFilter : IIncomingGrainCallFilter
     public int WaitingTotal => _waiting.Values.Sum();
 
     /// <inheritdoc />
-    public async Task Invoke(IIncomingGrainCallContext context)
+    public Task Invoke(IIncomingGrainCallContext context)
     {
+        // Every call passes here (authorize included): anything but a gateway client's long-poll goes straight on,
+        // with one dictionary lookup and no state machine of its own.
         if (context.InterfaceMethod is not { } method || !LongPolls.GetOrAdd(method, IsLongPoll)
             || context.SourceId is not { } caller || !ClusterSealFilter.IsGatewayClient(caller))
-        {
-            await context.Invoke();
-            return;
-        }
+            return context.Invoke();
+        return InvokeCountedAsync(context, method, caller);
+    }
+
+    private async Task InvokeCountedAsync(IIncomingGrainCallContext context, MethodInfo method, GrainId caller)
+    {
         var count = _waiting.AddOrUpdate(caller, 1, (_, n) => n + 1);
         try
         {
