@@ -20,7 +20,6 @@ public static class MeridianEventIds
     public const int LeafRenewalScheduled = 2002;
     public const int LeafRenewalFailed = 2003;
     public const int CsrSigned = 2004;
-    public const int CsrRateLimited = 2030;
 
     public const int IntentionUpserted = 3001;
     public const int IntentionDeleted = 3002;

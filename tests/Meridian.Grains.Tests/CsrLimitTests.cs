@@ -87,4 +87,20 @@ public sealed class CsrLimitTests
         foreach (var signer in signers) await signer.SignAsync(Id(td, "web"), PublicKey());
         await signers[1].SignCsrAsync(Csr(td, "api"));
     }
+
+    [Fact]
+    public async Task WaitForNewer_RateLimited_WaitsForATokenInsteadOfFailing()
+    {
+        // 2 per second: a burst of 8 services is refused in part on a first GetAsync (Consul's first fetch), but a
+        // caller that asked to wait gets its certificate once a token frees up.
+        await using var dc = await CustomCluster.StartAsync(s => s.AddSingleton(new CaConfiguration { CsrMaxPerSecond = 2 }));
+        await dc.Ca.InitializeAsync();
+        var services = Enumerable.Range(0, 8).Select(i => $"{Dc}/wait-{i}").ToList();
+
+        var certs = await Task.WhenAll(services.Select(
+            s => dc.GatewayClient.GetGrain<IServiceCertificateGrain>(s).WaitForNewerAsync("", TimeSpan.FromMinutes(2))));
+
+        Assert.Equal(services.Select(s => s.Split('/')[1]), certs.Select(c => c.Service));
+        Assert.All(certs, c => Assert.NotEmpty(c.CertPEM));
+    }
 }

@@ -10,6 +10,8 @@ namespace Meridian.Grains.Certificates;
 /// <remarks>
 /// NOTE: in memory only. After a failover the bucket starts full (one token, burst 1) and permits held by the old
 /// activation are forgotten: for at most one signing time the datacenter may sign up to twice the concurrency limit.
+/// Token times are this silo's clock; a signing silo whose clock is ahead uses its tokens that much early (silos run
+/// NTP-synchronised clocks, milliseconds apart, against runs of 100 ms).
 /// </remarks>
 [Reentrant]
 public sealed class CsrLimiterGrain(TimeProvider clock) : Grain, ICsrLimiterGrain
