@@ -25,21 +25,21 @@ public static class GrainKeyRules
 {
     /// <summary>
     /// Every problem with <paramref name="key"/> under <paramref name="rule"/> in the datacenter
-    /// <paramref name="localDatacenter"/> (empty when valid). The field is <c>key</c>; the message names the grain.
+    /// <paramref name="localDatacenter"/> (empty when valid), in the field <see cref="FieldOf"/>; the message names the grain.
     /// </summary>
     public static IReadOnlyList<ValidationProblem> Validate(GrainKeyRule rule, string grain, string? key, string localDatacenter)
     {
-        const string field = "key";
+        var field = FieldOf(rule);
         if (InputLimits.CheckBytes(field, key, InputLimits.MaxGrainKeyLength) is { } tooLong) return [tooLong];
         switch (rule)
         {
             case GrainKeyRule.LocalDatacenter:
                 if (DatacenterName.Check(field, key) is { } dc) return [dc];
-                return key == localDatacenter ? [] : [NotLocal(grain, key!, localDatacenter)];
+                return key == localDatacenter ? [] : [NotLocal(field, grain, key!, localDatacenter)];
             case GrainKeyRule.LocalService:
                 var problems = ServiceKey.Validate(key, field);
                 if (problems.Count > 0) return problems;
-                return key![..key!.IndexOf(ServiceKey.Separator)] == localDatacenter ? [] : [NotLocal(grain, key, localDatacenter)];
+                return key![..key!.IndexOf(ServiceKey.Separator)] == localDatacenter ? [] : [NotLocal(field, grain, key, localDatacenter)];
             case GrainKeyRule.LocalPrefixed:
                 var prefix = localDatacenter + ServiceKey.Separator;
                 if (key is null || !key.StartsWith(prefix, StringComparison.Ordinal) || key.Length == prefix.Length)
@@ -51,7 +51,13 @@ public static class GrainKeyRules
         }
     }
 
-    private static ValidationProblem NotLocal(string grain, string key, string localDatacenter) =>
-        new("key", ValidationCodes.InvalidValue,
+    /// <summary>
+    /// The field problems are reported in: <c>service</c> for a service certificate's key (its service part is
+    /// <c>service.Service</c>: what the SDK's <c>service</c> argument and the CLI's <c>--service</c> fill), else <c>key</c>.
+    /// </summary>
+    public static string FieldOf(GrainKeyRule rule) => rule == GrainKeyRule.LocalService ? "service" : "key";
+
+    private static ValidationProblem NotLocal(string field, string grain, string key, string localDatacenter) =>
+        new(field, ValidationCodes.InvalidValue,
             $"{grain} key {ValidationText.Quote(key)} is not in this datacenter: this cluster serves {localDatacenter}");
 }

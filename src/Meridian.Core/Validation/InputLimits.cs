@@ -15,12 +15,6 @@ public static class InputLimits
     /// </summary>
     public const int MaxCsrPemBytes = 16 * 1024;
 
-    /// <summary>
-    /// Largest PEM bundle accepted (certificate chains, roots): 64 KiB, a chain of about thirty certificates, far more
-    /// than any Connect CA hierarchy (root, intermediate, a few cross-signed roots).
-    /// </summary>
-    public const int MaxPemBytes = 64 * 1024;
-
     /// <summary>Most names in one match or check request (Consul has no cap; one request must not scan unboundedly).</summary>
     public const int MaxNamesPerRequest = 256;
 

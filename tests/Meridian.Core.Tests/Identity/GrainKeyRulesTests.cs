@@ -15,9 +15,9 @@ public sealed class GrainKeyRulesTests
         { GrainKeyRule.LocalDatacenter, new string('a', 300), ValidationCodes.TooLong, "key is 300 bytes; at most 256 are accepted" },
         { GrainKeyRule.LocalService, "dc1/web", null, null },
         { GrainKeyRule.LocalService, "dc2/web", ValidationCodes.InvalidValue, "G key \"dc2/web\" is not in this datacenter: this cluster serves dc1" },
-        { GrainKeyRule.LocalService, "dc1/Web", ValidationCodes.InvalidFormat, "key.Service \"Web\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
-        { GrainKeyRule.LocalService, "no-slash", ValidationCodes.InvalidFormat, "key \"no-slash\" must have the form <datacenter>/<service>" },
-        { GrainKeyRule.LocalService, "dc1/" + new string('w', 300), ValidationCodes.TooLong, "key is 304 bytes; at most 256 are accepted" },
+        { GrainKeyRule.LocalService, "dc1/Web", ValidationCodes.InvalidFormat, "service.Service \"Web\" may contain only lower-case letters, digits, '-' and '_' (1-128 characters)" },
+        { GrainKeyRule.LocalService, "no-slash", ValidationCodes.InvalidFormat, "service \"no-slash\" must have the form <datacenter>/<service>" },
+        { GrainKeyRule.LocalService, "dc1/" + new string('w', 300), ValidationCodes.TooLong, "service is 304 bytes; at most 256 are accepted" },
         { GrainKeyRule.LocalPrefixed, "dc1/default/default/db", null, null },
         { GrainKeyRule.LocalPrefixed, "dc1/00", null, null },
         { GrainKeyRule.LocalPrefixed, "dc1/", ValidationCodes.InvalidFormat, "G key \"dc1/\" must have the form dc1/<name>" },
@@ -39,6 +39,6 @@ public sealed class GrainKeyRulesTests
         var problem = Assert.Single(problems);
         Assert.Equal(code, problem.Code);
         Assert.Equal(message, problem.Message);
-        Assert.StartsWith("key", problem.Field);
+        Assert.StartsWith(GrainKeyRules.FieldOf(rule), problem.Field);
     }
 }
