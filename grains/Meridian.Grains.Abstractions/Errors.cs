@@ -84,9 +84,23 @@ public sealed class NotPrimaryDatacenterException(string primaryDatacenter, stri
 [GenerateSerializer, Alias("meridian.errors.CaNotInitialized")]
 public sealed class CaNotInitializedException(string message) : MeridianException(message, MeridianErrorKind.NotReady);
 
-/// <summary>The CSR rate limit was hit (Consul: <c>Rate limit reached, try again later</c>). Retry later.</summary>
+/// <summary>
+/// A CSR limit of the datacenter was hit (Consul: <c>Rate limit reached, try again later</c>). Retry after
+/// <see cref="RetryAfter"/> when given.
+/// </summary>
 [GenerateSerializer, Alias("meridian.errors.RateLimited")]
-public sealed class RateLimitedException() : MeridianException("Rate limit reached, try again later", MeridianErrorKind.RateLimited);
+public sealed class RateLimitedException : MeridianException
+{
+    public RateLimitedException() : this(null) { }
+
+    public RateLimitedException(TimeSpan? retryAfter)
+        : base("Rate limit reached, try again later" + (retryAfter is { } r
+            ? FormattableString.Invariant($" (in {Math.Max(r.TotalSeconds, 0.001):0.###} s)") : ""), MeridianErrorKind.RateLimited)
+        => RetryAfter = retryAfter;
+
+    /// <summary>When the limit is expected to admit a request again, measured from when it was refused (null: unknown).</summary>
+    [Id(0)] public TimeSpan? RetryAfter { get; private set; }
+}
 
 /// <summary>Another datacenter could not be reached (the primary, for a forwarded write).</summary>
 [GenerateSerializer, Alias("meridian.errors.Unreachable")]

@@ -246,14 +246,14 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     [Alias("GetSummary"), AlwaysInterleave]
     Task<IntentionSummaryDto> GetSummaryAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Every intention, sorted by precedence.</summary>
+    /// <summary>Every intention, sorted by precedence. Built off the registry's activation: never delays a write.</summary>
     [GrainSurface(Surface.Public)]
-    [Alias("List")]
+    [Alias("List"), AlwaysInterleave]
     Task<IntentionListDto> ListAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Consul's match: <paramref name="by"/> is <c>source</c> or <c>destination</c>; names are <c>[ns/]name</c>.</summary>
     [GrainSurface(Surface.Public)]
-    [Alias("Match")]
+    [Alias("Match"), AlwaysInterleave]
     Task<IntentionMatchDto> MatchAsync(string by, ImmutableArray<string> names, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -308,7 +308,7 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// The datacenter's intentions and index, for the Orleans dashboard's Grain Details, which calls a parameterless method named <c>GetState</c>
     /// (hence the name without <c>Async</c>). Read-only; never a private key.
     /// </summary>
-    [Alias("GetState")]
+    [Alias("GetState"), AlwaysInterleave]
     Task<IntentionListDto> GetState();
 }
 

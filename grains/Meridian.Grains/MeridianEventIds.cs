@@ -29,6 +29,7 @@ public static class MeridianEventIds
     public const int IntentionRegistryLoaded = 3003;
     public const int IntentionCacheSyncFailed = 3004;
     public const int IntentionRegistryNewEpoch = 3005;
+    public const int GrainKeyRefused = 3030;
 
     public const int SchemaInstalled = 5001;
     public const int SchemaMissing = 5002;

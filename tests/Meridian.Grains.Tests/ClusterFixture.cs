@@ -56,7 +56,9 @@ public class ClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(MeridianStorage.Name);
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton(context);
-            silo.Services.AddSingleton(CaConfiguration.Default);
+            // Tests issue certificates in bursts (50 at once); the datacenter's CSR limits have their own tests
+            // (CsrLimitTests), so this shared datacenter signs unlimited, as Consul's CSRMaxPerSecond = 0 does.
+            silo.Services.AddSingleton(CaConfiguration.Default with { CsrMaxPerSecond = 0 });
             silo.Services.AddSingleton<ILoggerProvider>(SealRefusals);
             silo.AddMeridianGrainServices();
         });

@@ -23,11 +23,14 @@ public sealed class CustomCluster(InProcessTestCluster cluster) : IAsyncDisposab
 
     public IServiceProvider SiloServices => cluster.Silos[0].ServiceProvider;
 
+    /// <summary>Every silo's services, in start order.</summary>
+    public IReadOnlyList<IServiceProvider> AllSiloServices => [.. cluster.Silos.Select(s => s.ServiceProvider)];
+
     public ICertificateAuthorityGrain Ca => Client.GetGrain<ICertificateAuthorityGrain>(Datacenter);
 
-    public static async Task<CustomCluster> StartAsync(Action<IServiceCollection> configure)
+    public static async Task<CustomCluster> StartAsync(Action<IServiceCollection> configure, short silos = 1)
     {
-        var builder = new InProcessTestClusterBuilder(1);
+        var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ClusterId = $"meridian-custom-{Guid.NewGuid():N}";
         builder.ConfigureSilo((_, silo) =>
         {

@@ -109,6 +109,10 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
             ["IRootWatcherGrain.GetStatus"] = (g => g.GetGrain<IRootWatcherGrain>(Dc).GetStatusAsync(), null),
             ["IRootWatcherGrain.GetState"] = (g => g.GetGrain<IRootWatcherGrain>(Dc).GetState(), null),
             ["IDatacenterGrain.GetState"] = (g => g.GetGrain<IDatacenterGrain>(Dc).GetState(), null),
+            // Tokens and permits are the datacenter's CSR budget: an attacker holding them starves every signer.
+            ["ICsrLimiterGrain.Lease"] = (g => g.GetGrain<ICsrLimiterGrain>(Dc).LeaseAsync(0.001, 1_000, TimeSpan.FromDays(1)), null),
+            ["ICsrLimiterGrain.Acquire"] = (g => g.GetGrain<ICsrLimiterGrain>(Dc).AcquireAsync(1, TimeSpan.Zero), null),
+            ["ICsrLimiterGrain.Release"] = (g => g.GetGrain<ICsrLimiterGrain>(Dc).ReleaseAsync(Guid.NewGuid()), null),
         };
     }
 

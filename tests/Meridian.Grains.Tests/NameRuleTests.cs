@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Meridian.Core.Intentions;
 using Meridian.Grains.Intentions;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 
 namespace Meridian.Grains.Tests;
 
@@ -69,11 +71,8 @@ public sealed class NameRuleTests(ClusterFixture fx)
     [Fact]
     public async Task Delete_IntentionStoredBeforeTheNameRule_StillListedReadableAndDeletable()
     {
-        // Its own silo: the entry is written straight to storage, as a version without the rule would have written
-        // it, and a registry activating on that store loads it. The datacenter's own registry is already active
-        // (the silo's cache sync long-polls it, so it cannot be deactivated on demand); a second activation under
-        // another key reads and writes the same datacenter store, exactly as the real one does after a restart.
-        await using var cluster = await CustomCluster.StartAsync(_ => { });
+        // Its own silo, on a store that already holds the entry, as a version without the rule would have written it:
+        // the datacenter's registry loads it when it first activates.
         var (spoof, db) = ("web\u0001", Fresh("db"));
         var key = DestinationMatchIndex.KeyOf("default", db, "default");
         var entry = IntentionRules.Normalize(new ServiceIntentionsEntry
@@ -81,10 +80,11 @@ public sealed class NameRuleTests(ClusterFixture fx)
             Name = db, Sources = [new SourceIntention { Name = spoof, Action = IntentionAction.Allow }],
             CreateIndex = 1, ModifyIndex = 1,
         });
-        await cluster.Client.GetGrain<IIntentionGrain>($"{CustomCluster.Datacenter}/{key}").SetAsync(entry.ToDto());
-        await cluster.Client.GetGrain<IIntentionCatalogGrain>($"{CustomCluster.Datacenter}/{IntentionCatalogGrain.BucketOf(key):D2}")
-            .UpdateAsync([key], []);
-        var registry = cluster.Client.GetGrain<IIntentionRegistryGrain>(Fresh("restarted"));
+        var store = new SeededGrainStorage()
+            .Seed("intention", $"{CustomCluster.Datacenter}/{key}", new IntentionGrainState { Entry = entry.ToDto() })
+            .Seed("catalog", $"{CustomCluster.Datacenter}/{IntentionCatalogGrain.BucketOf(key):D2}", new IntentionCatalogState { Destinations = [key] });
+        await using var cluster = await CustomCluster.StartAsync(s => s.AddKeyedSingleton<IGrainStorage>(MeridianStorage.Name, store));
+        var registry = cluster.Client.GetGrain<IIntentionRegistryGrain>(CustomCluster.Datacenter);
 
         Assert.Contains((await registry.ListAsync()).Intentions, i => (i.SourceName, i.DestinationName) == (spoof, db));
         var reference = new IntentionRefDto { Source = spoof, Destination = db };

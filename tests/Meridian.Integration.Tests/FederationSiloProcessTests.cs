@@ -109,7 +109,10 @@ public sealed partial class FederationSiloProcessTests(FederatedSilosFixture fx)
         Assert.True(await fx.Dc2Client.WaitForReplicatedAsync(write.Index, Converge), $"dc2 did not apply primary index {write.Index}");
 
         var services = Enumerable.Range(0, 50).Select(i => $"rot-{_id}-{i}").ToArray();
-        var before = await Task.WhenAll(services.Select(s => fx.Dc2Client.GetCertificateAsync(s)));
+        // One after the other: dc2 signs at most Consul's default CSRMaxPerSecond (50/s) for the whole datacenter, so
+        // 50 requests at once would be answered in part with "Rate limit reached".
+        var before = new List<IssuedCertificateDto>();
+        foreach (var s in services) before.Add(await fx.Dc2Client.GetCertificateAsync(s));
         var dc2RootsBefore = await fx.Dc2Client.GetCaRootsAsync();
         var dc2ListBefore = await fx.Dc2Client.ListIntentionsAsync();
         var oldRoot = (await dc1.GetCaRootsAsync()).ActiveRootID;

@@ -150,6 +150,22 @@ public sealed class LeafSignerTests
     }
 
     [Fact]
+    public void SignCsr_OverTheSizeCap_RefusedBeforeParsing()
+    {
+        var key = TestPki.Key("ec-256");
+        var serials = new SerialCounter(5);
+        using var k = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        // A valid CSR with 16 KiB of padding text after it: the cap holds whatever the PEM block inside.
+        var csr = TestPki.DotNetCsr(k, [$"spiffe://{TdHost}/ns/default/dc/dc1/svc/web"], []) + new string(' ', 16 * 1024);
+
+        var ex = Assert.Throws<PkiException>(() => TestPki.PrimarySigner(key, TestPki.Root(key, TestPki.T0), serials).SignCsr(csr, TestPki.T0));
+
+        Assert.Equal(PkiErrorCode.MalformedInput, ex.Code);
+        Assert.Equal($"csr is {csr.Length} bytes; at most 16384 are accepted", ex.Message);
+        Assert.Equal(5UL, serials.Last);
+    }
+
+    [Fact]
     public void SignCsr_SigningIdUri_IsNotALeafKind()
     {
         // Built with our CSR builder: System.Uri would turn "spiffe://host" into "spiffe://host/", which is no signing ID.

@@ -11,9 +11,15 @@ public sealed class LeafSignerGrain(LocalSigner signer) : Grain, ILeafSignerGrai
     /// <inheritdoc />
     public async Task<IssuedCertificateDto> SignCsrAsync(string service, string csrPem, CancellationToken cancellationToken = default)
     {
-        var name = ServiceName.Parse(service, "service");
+        List<ValidationProblem> problems = [];
+        if (ServiceName.Check("service", service) is { } bad) problems.Add(bad);
         if (string.IsNullOrWhiteSpace(csrPem))
-            throw new DomainValidationException("csr", ValidationCodes.Required, "csr must be a PEM certificate request");
+            problems.Add(new("csr", ValidationCodes.Required, "csr must be a PEM certificate request"));
+        // Before the parser, the rate limit and the signer see it: an oversized CSR costs one length check.
+        else if (InputLimits.CheckBytes("csr", csrPem, InputLimits.MaxCsrPemBytes) is { } tooBig)
+            problems.Add(tooBig);
+        DomainValidationException.ThrowIfAny(problems);
+        var name = ServiceName.Parse(service, "service");
         var (leaf, used) = await signer.SignCsrAsync(csrPem, cancellationToken);
         // The CSR names its own identity; it must be the service the caller asked for. (The certificate just
         // signed is discarded, never returned.)

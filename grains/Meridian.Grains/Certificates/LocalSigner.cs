@@ -20,6 +20,11 @@ public sealed class LocalSigner(
     TimeProvider clock)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly SemaphoreSlim _leasing = new(1, 1);
+    // A lease covers a tenth of a second of the rate; its tokens stay usable that long after their time.
+    private static readonly TimeSpan LeasePeriod = TimeSpan.FromMilliseconds(100);
+
+    private readonly LeasedSlots _slots = new(LeasePeriod);
     private readonly Lock _installLock = new();
     private volatile Signer? _current;
     private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -87,22 +92,74 @@ public sealed class LocalSigner(
         Interlocked.Exchange(ref _replaced, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    /// <summary>Issues a leaf for a key generated in this silo (the fast path).</summary>
+    /// <summary>Issues a leaf for a key generated in this silo (a service certificate), within the datacenter's CSR limits.</summary>
     public async Task<(SignedLeaf Leaf, Signer Signer)> SignAsync(SpiffeId id, byte[] publicKeyDer, CancellationToken cancellationToken = default)
     {
         var signer = await GetAsync(cancellationToken);
+        using var admitted = await AdmitAsync(signer, cancellationToken);
         await serials.ReserveAsync(cancellationToken);
         return (signer.Leaves.Sign(new LeafRequest(id, publicKeyDer), clock.GetUtcNow()), signer);
     }
 
-    /// <summary>Signs a workload's CSR after Consul's rate limit and checks.</summary>
+    /// <summary>Signs a workload's CSR within the datacenter's CSR limits, after Consul's checks.</summary>
     public async Task<(SignedLeaf Leaf, Signer Signer)> SignCsrAsync(string csrPem, CancellationToken cancellationToken = default)
     {
         var signer = await GetAsync(cancellationToken);
-        var wait = signer.CsrLimit.TryTake(clock.GetUtcNow(), TokenBucket.MaxWait) ?? throw new RateLimitedException();
-        if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, cancellationToken);
+        using var admitted = await AdmitAsync(signer, cancellationToken);
         await serials.ReserveAsync(cancellationToken);
         return (signer.Leaves.SignCsr(csrPem, clock.GetUtcNow()), signer);
+    }
+
+    // Consul's CA limits, for the whole datacenter (issue 12 §5): CSRMaxPerSecond through tokens leased in batches
+    // from the datacenter's ICsrLimiterGrain (the steady state is a local take, no call), else CSRMaxConcurrent through
+    // the same grain's permits. A caller waits at most Consul's 500 ms, then gets RateLimitedException with a hint.
+    private async Task<Admission> AdmitAsync(Signer signer, CancellationToken ct)
+    {
+        if (signer.CsrMaxPerSecond > 0)
+        {
+            var wait = _slots.TryTake(clock.GetUtcNow()) ?? await LeaseAsync(signer.CsrMaxPerSecond, ct);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, ct);
+            return default;
+        }
+        if (signer.CsrMaxConcurrent > 0)
+        {
+            var limiter = Limiter;
+            var permit = await limiter.AcquireAsync(signer.CsrMaxConcurrent, TokenBucket.MaxWait)
+                ?? throw new RateLimitedException(TokenBucket.MaxWait);
+            return new Admission(limiter, permit);
+        }
+        return default;
+    }
+
+    private async Task<TimeSpan> LeaseAsync(double ratePerSecond, CancellationToken ct)
+    {
+        // One lease in flight per silo: callers that queued behind it take from the run it brought.
+        await _leasing.WaitAsync(ct);
+        try
+        {
+            if (_slots.TryTake(clock.GetUtcNow()) is { } wait) return wait;
+            var lease = await Limiter.LeaseAsync(ratePerSecond, BatchSize(ratePerSecond), TokenBucket.MaxWait);
+            var now = clock.GetUtcNow();
+            if (lease.Count == 0) throw new RateLimitedException(lease.First - now);
+            _slots.Add(new SlotRun(lease.First, lease.Interval, lease.Count));
+            return _slots.TryTake(now) ?? throw new RateLimitedException(lease.Interval);
+        }
+        finally
+        {
+            _leasing.Release();
+        }
+    }
+
+    // LeasePeriod's worth of tokens per lease (at least 1, at most 1,000): at Consul's default of 50/s a silo asks
+    // for 5, so a busy silo calls the limiter about ten times a second and an idle one lets at most 4 tokens lapse.
+    private static int BatchSize(double ratePerSecond) => (int)Math.Clamp(Math.Ceiling(ratePerSecond * LeasePeriod.TotalSeconds), 1, 1000);
+
+    private ICsrLimiterGrain Limiter => grains.GetGrain<ICsrLimiterGrain>(datacenter.Datacenter);
+
+    /// <summary>A concurrency permit to give back when the signing is done (none under a rate limit).</summary>
+    private readonly struct Admission(ICsrLimiterGrain? limiter, Guid permit) : IDisposable
+    {
+        public void Dispose() => limiter?.ReleaseAsync(permit).Ignore();
     }
 
     private Signer Build(SigningMaterial m)
@@ -111,11 +168,11 @@ public sealed class LocalSigner(
         var key = CaKeyPair.FromPem(m.SigningKeyPem);
         var leaves = new LeafSigner(key, m.SigningCertPem, m.RootCertPem, m.ChainPems, DatacenterName.Parse(datacenter.Datacenter),
             m.LeafCertTtl, serials.Next);
-        return new Signer(leaves, m.ActiveRootId, m.RootsIndex, TrustDomain.Parse(m.TrustDomain), new TokenBucket(m.CsrMaxPerSecond));
+        return new Signer(leaves, m.ActiveRootId, m.RootsIndex, TrustDomain.Parse(m.TrustDomain), m.CsrMaxPerSecond, m.CsrMaxConcurrent);
     }
 
     /// <summary>One generation of signing material.</summary>
-    public sealed record Signer(LeafSigner Leaves, string ActiveRootId, ulong RootsIndex, TrustDomain TrustDomain, TokenBucket CsrLimit);
+    public sealed record Signer(LeafSigner Leaves, string ActiveRootId, ulong RootsIndex, TrustDomain TrustDomain, double CsrMaxPerSecond, int CsrMaxConcurrent);
 }
 
 /// <summary>How a root change is spread over this silo's certificates. Registered by the silo (<c>Meridian:Ca:Reissue*</c>).</summary>

@@ -74,7 +74,19 @@ public sealed partial class ServiceCertificateGrain(
         {
             // Taken before GetAsync: a signer replaced in between (root rotation) ends the wait at once.
             var signerReplaced = signer.Replaced;
-            var current = await GetAsync(cancellationToken);
+            IssuedCertificateDto current;
+            try
+            {
+                current = await GetAsync(cancellationToken);
+            }
+            catch (RateLimitedException limited) when (limited.RetryAfter is { } retryAfter && clock.GetUtcNow() + retryAfter < deadline)
+            {
+                // The caller asked to wait: the datacenter's CSR limit is one more reason to, as Consul's agent retries a
+                // rate-limited renewal. Spread over [hint, 2 x hint] so that the callers refused together do not all
+                // come back in the same instant.
+                await Task.Delay(retryAfter * (1 + Random.Shared.NextDouble()), clock, cancellationToken);
+                continue;
+            }
             var remaining = deadline - clock.GetUtcNow();
             if (current.SerialNumber != serial || remaining <= TimeSpan.Zero || _changed.Stopping) return current;
             // Wake on our own re-issue or on a new signer; GetAsync then re-issues when the root changed (#10871).

@@ -21,6 +21,7 @@ public static class MeridianGrainServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SiloStopping>();
         services.AddSingleton<IntentionCache>();
+        services.TryAddSingleton<RegistryScans>();
         AddLoop<IntentionCacheSync>(services);
         services.TryAddSingleton(CaConfiguration.Default);
         // A primary without a configured federation signs no secondary's intermediate (issue 12).
@@ -38,8 +39,12 @@ public static class MeridianGrainServices
         services.TryAddSingleton<IPrimaryDatacenterLink, NoPrimaryLink>();
         AddLoop<FederationStarter>(services);
         AddLoop<LocalSignerSync>(services);
+        // Keys a caller chose are checked before the grain activates (before its state is read).
+        services.AddSingleton<IConfigureGrainContextProvider, GrainKeyGuard>();
         silo.AddIncomingGrainCallFilter<ClusterSealFilter>(); // first: a refused call reaches nothing else
         silo.AddIncomingGrainCallFilter<DomainExceptionFilter>();
+        services.AddSingleton<LongPollLimitFilter>();
+        services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<LongPollLimitFilter>());
         return silo;
     }
 

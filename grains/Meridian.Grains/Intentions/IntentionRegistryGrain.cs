@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Meridian.Core.Intentions;
+using Meridian.Core.Validation;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Intentions;
@@ -41,6 +42,7 @@ public sealed partial class IntentionRegistryGrain(
     IntentionCache localCache,
     Hosting.IPrimaryDatacenterLink link,
     Hosting.SiloStopping stopping,
+    RegistryScans scans,
     TimeProvider clock,
     ILogger<IntentionRegistryGrain> logger) : Grain, IIntentionRegistryGrain
 {
@@ -163,8 +165,11 @@ public sealed partial class IntentionRegistryGrain(
     /// <inheritdoc />
     public Task<IntentionListDto> ListAsync(CancellationToken cancellationToken = default)
     {
-        var all = _index.Entries.SelectMany(e => e.ToIntentions()).Order(IntentionPrecedenceComparer.Instance);
-        return Task.FromResult(new IntentionListDto(_index.Index, [.. all.Select(i => i.ToDto())]));
+        // Interleaved, off the activation: the index is immutable, so the scan reads the one captured here while
+        // writes replace _index. (NOTE: ListAsync is [AlwaysInterleave] on the interface for this.)
+        var index = _index;
+        return scans.RunAsync("List", () => new IntentionListDto(index.Index,
+            [.. index.Entries.SelectMany(e => e.ToIntentions()).Order(IntentionPrecedenceComparer.Instance).Select(i => i.ToDto())]));
     }
 
     /// <inheritdoc />
@@ -175,15 +180,24 @@ public sealed partial class IntentionRegistryGrain(
     {
         var type = IntentionMatcher.ParseMatchType(by);
         var requested = names.IsDefault ? [] : names;
+        if (InputLimits.CheckCount("name", requested.Length, InputLimits.MaxNamesPerRequest) is { } tooMany)
+            throw new DomainValidationException([tooMany]);
         var selectors = IntentionRefs.ParseAll(requested, "name");
+        var index = _index;
+        return scans.RunAsync("Match", () => Match(index, type, requested, selectors));
+    }
+
+    private static IntentionMatchDto Match(DestinationMatchIndex index, IntentionMatchType type, ImmutableArray<string> requested,
+        IReadOnlyList<ServiceSelector> selectors)
+    {
         // By destination, the index already holds each destination's sorted list (the one the authorizer walks):
         // a lookup per name instead of a scan of every entry. Same result as IntentionMatcher.Match: the same covering
         // entries (own, namespace wildcard, all-wildcard; `*`/name entries are invalid) sorted by the same total order.
         var lists = type == IntentionMatchType.Destination && selectors.Count > 0
-            ? [.. selectors.Select(s => _index.ForDestination(s.Namespace, s.Name, s.Partition))]
-            : IntentionMatcher.Match(_index.Entries.ToList(), type, selectors);
+            ? [.. selectors.Select(s => index.ForDestination(s.Namespace, s.Name, s.Partition))]
+            : IntentionMatcher.Match(index.Entries.ToList(), type, selectors);
         var result = requested.Select((name, i) => new IntentionMatchEntryDto(name, [.. lists[i].Select(x => x.ToDto())]));
-        return Task.FromResult(new IntentionMatchDto(_index.Index, [.. result]));
+        return new IntentionMatchDto(index.Index, [.. result]);
     }
 
     /// <inheritdoc />
@@ -195,15 +209,23 @@ public sealed partial class IntentionRegistryGrain(
     {
         ArgumentNullException.ThrowIfNull(after);
         // Another epoch: the caller's index counts in a store that no longer exists, whatever its value.
-        if (!string.IsNullOrEmpty(after.Epoch) && after.Epoch != state.State.Epoch) return Snapshot();
+        if (!string.IsNullOrEmpty(after.Epoch) && after.Epoch != state.State.Epoch) return await SnapshotAsync();
         if (after.Index == _index.Index) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
-        return ChangesSince(after.Index);
+        return NeedsSnapshot(after.Index) ? await SnapshotAsync() : ChangesSince(after.Index);
+    }
+
+    // 0 means "I hold nothing"; older than the log, or ahead of us (the poller saw another incarnation): snapshot.
+    private bool NeedsSnapshot(ulong afterIndex) => afterIndex == 0 || afterIndex < _horizon || afterIndex > _index.Index;
+
+    // A snapshot converts every entry: built off the activation, from the index and epoch captured here.
+    private Task<IntentionChangesDto> SnapshotAsync()
+    {
+        var (index, epoch) = (_index, state.State.Epoch);
+        return scans.RunAsync("Snapshot", () => SnapshotOf(index, epoch));
     }
 
     private IntentionChangesDto ChangesSince(ulong afterIndex)
     {
-        // 0 means "I hold nothing"; older than the log, or ahead of us (the poller saw another incarnation): snapshot.
-        if (afterIndex == 0 || afterIndex < _horizon || afterIndex > _index.Index) return Snapshot();
         var keys = new HashSet<string>();
         for (var i = _log.Count - 1; i >= 0 && _log[i].Index > afterIndex; i--) keys.UnionWith(_log[i].Keys);
         var upserts = new List<IntentionEntryDto>();
@@ -219,12 +241,14 @@ public sealed partial class IntentionRegistryGrain(
         };
     }
 
-    private IntentionChangesDto Snapshot() => new()
+    private IntentionChangesDto Snapshot() => SnapshotOf(_index, state.State.Epoch);
+
+    private static IntentionChangesDto SnapshotOf(DestinationMatchIndex index, string epoch) => new()
     {
-        Index = _index.Index,
-        Epoch = state.State.Epoch,
+        Index = index.Index,
+        Epoch = epoch,
         IsSnapshot = true,
-        Upserts = [.. _index.Entries.Select(e => e.ToDto())],
+        Upserts = [.. index.Entries.Select(e => e.ToDto())],
     };
 
     // Durable first (entries, catalog buckets, then this grain's state when needed), then visible: memory, waiters,

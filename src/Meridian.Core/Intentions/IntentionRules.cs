@@ -21,6 +21,12 @@ public static class IntentionRules
     /// <summary>Maximum Meta value (and Description) length in UTF-8 bytes.</summary>
     public const int MetaValueMaxLength = 512;
 
+    /// <summary>
+    /// Meta keys may not start with this (Consul's <c>metaKeyReservedPrefix</c>: "Key prefix 'consul-' is reserved
+    /// for internal use"), so that user meta can never pose as Meridian's or Consul's own.
+    /// </summary>
+    public const string MetaKeyReservedPrefix = "consul-";
+
     /// <summary>HTTP methods accepted in L7 permissions.</summary>
     public static ImmutableArray<string> HttpMethods { get; } =
         ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"];
@@ -112,6 +118,7 @@ public static class IntentionRules
         var sources = ApplySourceDefaults(entry);
         if (sources.Length == 0)
             problems.Add(new("Sources", ValidationCodes.Required, "At least one source is required"));
+        if (InputLimits.CheckCount("Sources", sources.Length, InputLimits.MaxSourcesPerEntry) is { } tooMany) problems.Add(tooMany);
 
         var destIsWild = entry.Name == IntentionConstants.Wildcard || dstNs == IntentionConstants.Wildcard;
         var seen = new HashSet<(string, string, string, string, string)>();
@@ -150,7 +157,9 @@ public static class IntentionRules
             if (src.Type != IntentionConstants.SourceTypeConsul)
                 problems.Add(new($"{p}.Type", ValidationCodes.InvalidValue, $"{p}.Type must be set to 'consul'"));
 
-            if (src.HasPermissions)
+            if (src.HasPermissions && InputLimits.CheckCount($"{p}.Permissions", src.Permissions.Length, InputLimits.MaxPermissionsPerSource) is { } many)
+                problems.Add(many);
+            else if (src.HasPermissions)
                 for (var j = 0; j < src.Permissions.Length; j++)
                     CheckPermission(problems, $"{p}.Permissions[{j}]", src.Permissions[j]);
 
@@ -327,7 +336,12 @@ public static class IntentionRules
                 $"{hp} should only contain at most one of PathExact, PathPrefix, or PathRegex"));
 
         var permParts = pathParts;
-        if (!http.Header.IsDefaultOrEmpty)
+        if (!http.Header.IsDefaultOrEmpty && InputLimits.CheckCount($"{hp}.Header", http.Header.Length, InputLimits.MaxHeadersPerPermission) is { } many)
+        {
+            problems.Add(many);
+            permParts++;
+        }
+        else if (!http.Header.IsDefaultOrEmpty)
         {
             for (var k = 0; k < http.Header.Length; k++)
             {
@@ -413,6 +427,8 @@ public static class IntentionRules
         {
             if (Utf8Length(k) > MetaKeyMaxLength)
                 problems.Add(new(field, ValidationCodes.TooLong, $"{field} key {Quote(k)} exceeds maximum length {MetaKeyMaxLength}"));
+            else if (k.StartsWith(MetaKeyReservedPrefix, StringComparison.OrdinalIgnoreCase))
+                problems.Add(new(field, ValidationCodes.Forbidden, $"{field} key {Quote(k)}: key prefix '{MetaKeyReservedPrefix}' is reserved for internal use"));
             if (Utf8Length(v) > MetaValueMaxLength)
                 problems.Add(new(field, ValidationCodes.TooLong, $"{field} value for key {Quote(k)} exceeds maximum length {MetaValueMaxLength}"));
             CheckText(problems, field, k, $"{field} key");

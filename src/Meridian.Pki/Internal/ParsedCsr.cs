@@ -22,6 +22,9 @@ internal sealed class ParsedCsr
     public static ParsedCsr ParseAndVerify(string pem)
     {
         ArgumentNullException.ThrowIfNull(pem);
+        // Before any decoding: an oversized request (leaf or intermediate) costs one length check (issue 12 §5).
+        if (Meridian.Core.Validation.InputLimits.CheckBytes("csr", pem, Meridian.Core.Validation.InputLimits.MaxCsrPemBytes) is { } tooBig)
+            throw new PkiException(PkiErrorCode.MalformedInput, tooBig.Message);
         CertificationRequest csr;
         try
         {

@@ -13,11 +13,14 @@ namespace Meridian.Benchmarks.Scenarios;
 /// <summary>Silos for the benchmarks: in this process (memory storage, no HTTP) or as a separate OS process.</summary>
 internal static class SiloHarness
 {
-    /// <summary>A started in-process silo for datacenter dc1 (primary), memory storage, HTTP off. Dispose stops it.</summary>
-    public static async Task<InProcessSilo> StartInProcessAsync()
+    /// <summary>
+    /// A started in-process silo for datacenter dc1 (primary), memory storage, HTTP off. Dispose stops it.
+    /// <paramref name="extra"/> adds configuration (Meridian:Ca:…, …).
+    /// </summary>
+    public static async Task<InProcessSilo> StartInProcessAsync(IReadOnlyDictionary<string, string>? extra = null)
     {
         var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var config = new Dictionary<string, string?>
         {
             ["Meridian:Datacenter"] = "dc1",
             ["Meridian:PrimaryDatacenter"] = "dc1",
@@ -25,7 +28,9 @@ internal static class SiloHarness
             ["Meridian:Endpoints:SiloPort"] = FreePort().ToString(),
             ["Meridian:Endpoints:GatewayPort"] = FreePort().ToString(),
             ["Meridian:Endpoints:HttpPort"] = "0",
-        });
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) config[key] = value;
+        builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
         builder.AddMeridianSilo();
         var app = builder.Build();
