@@ -51,7 +51,7 @@ public static class AclRulesParser
         try
         {
             var reader = new Reader(new Lexer(text));
-            root = reader.Peek.Kind == TokenKind.LBrace ? reader.ParseJsonDocument() : reader.ParseHclBody(nested: false);
+            root = reader.Peek.Kind == TokenKind.LBrace ? reader.ParseJsonDocument() : reader.ParseHclBody(open: null);
         }
         catch (SyntaxException e)
         {
@@ -267,9 +267,10 @@ public static class AclRulesParser
         };
 
         // body := { key {label} ( ("=" | ":") value | "{" body "}" ) [","] }
-        public ObjectNode ParseHclBody(bool nested)
+        public ObjectNode ParseHclBody(Token? open)
         {
-            var start = _peek;
+            var nested = open is not null;
+            var start = open ?? _peek;
             var entries = new List<Entry>();
             while (true)
             {
@@ -287,8 +288,7 @@ public static class AclRulesParser
                 INode value;
                 if (_peek.Kind == TokenKind.LBrace)
                 {
-                    var open = Take();
-                    value = ParseHclBody(nested: true) with { Line = open.Line, Column = open.Column };
+                    value = ParseHclBody(Take());
                 }
                 else if (_peek.Kind is TokenKind.Equals or TokenKind.Colon && labels.Count == 0)
                 {
@@ -317,7 +317,7 @@ public static class AclRulesParser
                 case TokenKind.String: Take(); return new StringNode(t.Text, t.Line, t.Column);
                 case TokenKind.Number: Take(); return new ScalarNode(t.Text, t.Line, t.Column);
                 case TokenKind.Ident when t.Text is "true" or "false": Take(); return new ScalarNode(t.Text, t.Line, t.Column);
-                case TokenKind.LBrace: Take(); return ParseHclBody(nested: true) with { Line = t.Line, Column = t.Column };
+                case TokenKind.LBrace: return ParseHclBody(Take());
                 case TokenKind.LBracket:
                     Take();
                     var items = new List<INode>();
