@@ -61,15 +61,10 @@ public static partial class AclValidation
     {
         ArgumentNullException.ThrowIfNull(policy);
         var problems = new List<ValidationProblem>();
-        var name = policy.Name ?? "";
-        if (name.Length == 0)
-            problems.Add(new("Name", ValidationCodes.Required, "Invalid Policy: no Name is set"));
-        else if (name.Length > PolicyNameMaxLength)
-            problems.Add(new("Name", ValidationCodes.TooLong, $"Invalid Policy: invalid Name. Length must be greater than 0 and less than {PolicyNameMaxLength}"));
-        else if (name.StartsWith('/') || name.StartsWith("builtin/", StringComparison.Ordinal))
-            problems.Add(new("Name", ValidationCodes.Reserved, "Invalid Policy: invalid Name. Names cannot be prefixed with '/' or 'builtin/'"));
-        else if (!PolicyNameRegex().IsMatch(name))
-            problems.Add(new("Name", ValidationCodes.InvalidFormat, "Invalid Policy: invalid Name. Only alphanumeric characters, a single '/', '-' and '_' are allowed"));
+        // Names with '/' first or "builtin/" are kept for the built-in policies (builtin/global-read-only).
+        var reserved = policy.Name is { } n && (n.StartsWith('/') || n.StartsWith("builtin/", StringComparison.Ordinal));
+        CheckName(problems, "Policy", policy.Name, PolicyNameMaxLength, PolicyNameRegex(), "alphanumeric characters, a single '/', '-' and '_'",
+            reserved ? "Names cannot be prefixed with '/' or 'builtin/'" : null);
         AddIfAny(problems, ValidationText.Check("Description", policy.Description));
         problems.AddRange(AclRulesParser.Parse(policy.Rules).ToProblems("Rules"));
         CheckDatacenters(problems, "Datacenters", policy.Datacenters);
@@ -81,13 +76,7 @@ public static partial class AclValidation
     {
         ArgumentNullException.ThrowIfNull(role);
         var problems = new List<ValidationProblem>();
-        var name = role.Name ?? "";
-        if (name.Length == 0)
-            problems.Add(new("Name", ValidationCodes.Required, "Invalid Role: no Name is set"));
-        else if (name.Length > RoleNameMaxLength)
-            problems.Add(new("Name", ValidationCodes.TooLong, $"Invalid Role: invalid Name. Length must be greater than 0 and less than {RoleNameMaxLength}"));
-        else if (!RoleNameRegex().IsMatch(name))
-            problems.Add(new("Name", ValidationCodes.InvalidFormat, "Invalid Role: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"));
+        CheckName(problems, "Role", role.Name, RoleNameMaxLength, RoleNameRegex(), "alphanumeric characters, '-' and '_'", reservedReason: null);
         AddIfAny(problems, ValidationText.Check("Description", role.Description));
         CheckLinks(problems, "Policies", "policy", role.Policies);
         CheckIdentities(problems, "role", role.ServiceIdentities, role.NodeIdentities);
@@ -129,6 +118,20 @@ public static partial class AclValidation
         if (token.ExpirationTime is { } expires && expires < now)
             problems.Add(new("ExpirationTime", ValidationCodes.OutOfRange, "ExpirationTime cannot be before CreateTime"));
         return problems;
+    }
+
+    // Consul's name checks for policies and roles, in its order: required, length, reserved, characters.
+    private static void CheckName(List<ValidationProblem> problems, string kind, string? name, int maxLength, Regex allowed,
+        string allowedText, string? reservedReason)
+    {
+        if (string.IsNullOrEmpty(name))
+            problems.Add(new("Name", ValidationCodes.Required, $"Invalid {kind}: no Name is set"));
+        else if (name.Length > maxLength)
+            problems.Add(new("Name", ValidationCodes.TooLong, $"Invalid {kind}: invalid Name. Length must be greater than 0 and less than {maxLength}"));
+        else if (reservedReason is not null)
+            problems.Add(new("Name", ValidationCodes.Reserved, $"Invalid {kind}: invalid Name. {reservedReason}"));
+        else if (!allowed.IsMatch(name))
+            problems.Add(new("Name", ValidationCodes.InvalidFormat, $"Invalid {kind}: invalid Name. Only {allowedText} are allowed"));
     }
 
     private static void CheckLinks(List<ValidationProblem> problems, string field, string what, ImmutableArray<AclLink> links)
