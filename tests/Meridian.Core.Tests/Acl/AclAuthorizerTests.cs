@@ -34,6 +34,9 @@ public sealed class AclAuthorizerTests
         { ["service_prefix \"\" { policy = \"deny\" }", "service \"web\" { policy = \"write\" }"], "web", true, true },
         { ["service \"web\" { policy = \"deny\" }", "service_prefix \"web\" { policy = \"write\" }"], "web", false, false },
         { ["service \"web\" { policy = \"deny\" }", "service_prefix \"web\" { policy = \"write\" }"], "web-2", true, true },
+        // Two blocks for one name inside a single policy merge the same way.
+        { ["service \"web\" { policy = \"write\" }\nservice \"web\" { policy = \"deny\" }"], "web", false, false },
+        { ["service \"web\" { policy = \"read\" }\nservice \"web\" { policy = \"write\" }"], "web", true, true },
         // No rule: the default policy (deny here).
         { ["node_prefix \"\" { policy = \"write\" }"], "web", false, false },
         { [], "web", false, false },
