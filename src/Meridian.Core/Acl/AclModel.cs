@@ -114,8 +114,11 @@ public sealed record AclToken
     public ulong CreateIndex { get; init; }
     public ulong ModifyIndex { get; init; }
 
-    /// <summary>Expired at <paramref name="now"/>: Consul treats such a token as not found.</summary>
-    public bool IsExpired(DateTimeOffset now) => ExpirationTime is { } e && e <= now;
+    /// <summary>
+    /// Expired at <paramref name="now"/>: Consul treats such a token as not found. Still valid at the expiration
+    /// instant itself, as Consul's <c>ACLToken.IsExpired</c> (<c>ExpirationTime.Before(now)</c>).
+    /// </summary>
+    public bool IsExpired(DateTimeOffset now) => ExpirationTime is { } e && e < now;
 }
 
 /// <summary>Built-in IDs, names and policies (https://developer.hashicorp.com/consul/docs/security/acl/acl-policies#built-in-policies).</summary>

@@ -14,6 +14,8 @@ public static class AclTokenResolver
     /// exist are skipped, as Consul does after a delete. Parsed rules are taken from <paramref name="parsedRules"/>
     /// when given (a cache keyed by policy ID and ModifyIndex), else parsed here.
     /// </summary>
+    /// <exception cref="Meridian.Core.Validation.DomainValidationException">A stored policy's rules do not parse. Thrown
+    /// rather than skipping the policy: skipping would drop its <c>deny</c> rules and so grant more than was written.</exception>
     public static AclAuthorizer? Resolve(
         AclToken token,
         Func<string, AclPolicy?> policyById,

@@ -133,7 +133,7 @@ public sealed class AclTokenResolverTests
 
     [Theory]
     [InlineData(-1, true)]
-    [InlineData(0, false)]
+    [InlineData(0, true)]
     [InlineData(1, false)]
     public void Resolve_ExpirationTime_ExpiredTokenResolvesToNothing(int secondsAfterExpiry, bool resolves)
     {
@@ -141,6 +141,18 @@ public sealed class AclTokenResolverTests
         var token = Token(t => t with { ExpirationTime = expires, Policies = [new("p-web", "")] });
 
         Assert.Equal(resolves, Resolve(token, now: expires.AddSeconds(secondsAfterExpiry)) is not null);
+    }
+
+    [Fact]
+    public void Resolve_StoredPolicyRulesUnparseable_ThrowsInsteadOfDroppingItsDenies()
+    {
+        var broken = new AclPolicy { ID = "p-broken", Name = "broken", Rules = "service \"web\" { policy = \"dney\" }" };
+
+        var ex = Assert.Throws<Meridian.Core.Validation.DomainValidationException>(() => AclTokenResolver.Resolve(
+            Token(t => t with { Policies = [new("p-broken", "")] }), id => id == "p-broken" ? broken : null, _ => null,
+            "dc1", AclDefaultPolicy.Allow, Now));
+
+        Assert.Equal("Rules", Assert.Single(ex.Problems).Field);
     }
 
     [Fact]
