@@ -46,6 +46,10 @@ public static class ValidationCodes
     public const string OwnDatacenter = "own_datacenter";
     /// <summary>A federation request from a datacenter the primary does not list as a member.</summary>
     public const string NotFederationMember = "not_federation_member";
+    /// <summary>ACL policy rules that do not parse or name an access level the resource does not accept.</summary>
+    public const string InvalidRules = "invalid_rules";
+    /// <summary>A name or ID reserved for built-in ACL objects.</summary>
+    public const string Reserved = "reserved";
 }
 
 /// <summary>
