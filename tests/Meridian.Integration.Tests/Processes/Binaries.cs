@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using Meridian.Silo;
 
 namespace Meridian.Integration.Tests.Processes;
 
@@ -97,18 +98,6 @@ public static class FreePorts
         throw new InvalidOperationException($"no {count} consecutive free ports on 127.0.0.1 between {Low} and {High} after 200 attempts");
     }
 
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    // The silo's own probe: free for the test when a silo could bind it.
+    private static bool IsFree(int port) => !ListenPorts.IsInUse(IPAddress.Loopback, port);
 }
