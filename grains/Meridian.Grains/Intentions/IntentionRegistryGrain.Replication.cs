@@ -80,7 +80,8 @@ public sealed partial class IntentionRegistryGrain
         // same epoch and flows as before.
         var round = new ReplicationRound(
             new(state.State.ReplicatedIndex, state.State.ReplicatedEpoch), new(fromPrimary.Index, fromPrimary.Epoch),
-            fromPrimary.IsSnapshot, _index.EntryCount, DiffOf(upserts, deleted));
+            fromPrimary.IsSnapshot, _index.EntryCount,
+            ReplicationDiff.Of(upserts, deleted, e => _index.Find(DestinationMatchIndex.KeyOf(e)), IntentionDiff.ContentHash, NameOf));
         var wouldHold = ReplicationHoldRule.Decide(round, adopt: false, _hold, clock.GetUtcNow());
         if (wouldHold is not null && !adoptPrimaryState)
         {
@@ -123,16 +124,6 @@ public sealed partial class IntentionRegistryGrain
     {
         var primary = await link.GetPrimaryAsync(TimeSpan.FromSeconds(10), ct);
         return primary.GetGrain<IIntentionRegistryGrain>(datacenter.PrimaryDatacenter);
-    }
-
-    // Adds and changes told apart by what we hold; a delta's upsert of identical content changes nothing.
-    private ReplicationDiff DiffOf(List<ServiceIntentionsEntry> upserts, List<ServiceIntentionsEntry> deleted)
-    {
-        var changed = upserts.Select(e => (Entry: e, Held: _index.Find(DestinationMatchIndex.KeyOf(e)))).ToList();
-        return ReplicationDiff.Of(
-            deleted.Select(NameOf),
-            changed.Where(c => c.Held is null).Select(c => NameOf(c.Entry)),
-            changed.Where(c => c.Held is { } h && IntentionDiff.ContentHash(h) != IntentionDiff.ContentHash(c.Entry)).Select(c => NameOf(c.Entry)));
     }
 
     private static string NameOf(ServiceIntentionsEntry e) => $"{e.Namespace}/{e.Name}";

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using Meridian.Core.Federation;
 using Meridian.Core.Intentions;
+using Meridian.Core.Replication;
 using Meridian.Core.Validation;
 using Microsoft.Extensions.Logging;
 
@@ -46,15 +48,10 @@ public sealed partial class IntentionRegistryGrain(
     TimeProvider clock,
     ILogger<IntentionRegistryGrain> logger) : Grain, IIntentionRegistryGrain
 {
-    // The change log remembers which keys each index touched; beyond this many keys the oldest records are dropped
-    // and pollers older than them get a full snapshot instead (correct, just bigger).
-    private const int MaxLoggedKeys = 200_000;
-
     private readonly ChangeSignal _changed = new(stopping);
-    private readonly List<(ulong Index, string[] Keys)> _log = [];
-    private int _loggedKeys;
     private DestinationMatchIndex _index = DestinationMatchIndex.Empty;
-    private ulong _horizon;
+    // Which keys each index touched, for pollers; created once the epoch is known.
+    private ChangeFeed _feed = null!;
     private (ulong Index, string Epoch) _persistedReplicated;
 
     /// <inheritdoc />
@@ -67,7 +64,6 @@ public sealed partial class IntentionRegistryGrain(
         // An entry written just before a crash may carry an index the registry did not persist: never reuse it.
         var index = Math.Max(state.State.Index, entries.Count == 0 ? 0 : entries.Max(e => e.ModifyIndex));
         _index = DestinationMatchIndex.Create(entries, index);
-        _horizon = index;
         if (string.IsNullOrEmpty(state.State.Epoch))
         {
             // First activation on this store (new, or wiped): a new epoch, durable before any poller sees it, so a
@@ -77,6 +73,7 @@ public sealed partial class IntentionRegistryGrain(
             await state.WriteStateAsync(cancellationToken);
             LogNewEpoch(logger, datacenter.Datacenter, state.State.Epoch, index);
         }
+        _feed = new ChangeFeed(state.State.Epoch, index);
         _persistedReplicated = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
         LogLoaded(logger, datacenter.Datacenter, entries.Count, index);
         localCache.Apply(Snapshot());
@@ -208,14 +205,13 @@ public sealed partial class IntentionRegistryGrain(
     public async Task<IntentionChangesDto> WaitForChangesAsync(IntentionPositionDto after, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(after);
-        // Another epoch: the caller's index counts in a store that no longer exists, whatever its value.
-        if (!string.IsNullOrEmpty(after.Epoch) && after.Epoch != state.State.Epoch) return await SnapshotAsync();
-        if (after.Index == _index.Index) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
-        return NeedsSnapshot(after.Index) ? await SnapshotAsync() : ChangesSince(after.Index);
+        // Another epoch answers at once (the caller's index counts in a store that no longer exists); a caller at our
+        // index waits for the next change; any other position gets a delta or a snapshot (ChangeFeed says which).
+        var position = new ReplicationPosition(after.Index, after.Epoch);
+        if (_feed.IsUpToDate(position)) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
+        var changes = _feed.Since(position);
+        return changes.IsSnapshot ? await SnapshotAsync() : Delta(changes);
     }
-
-    // 0 means "I hold nothing"; older than the log, or ahead of us (the poller saw another incarnation): snapshot.
-    private bool NeedsSnapshot(ulong afterIndex) => afterIndex == 0 || afterIndex < _horizon || afterIndex > _index.Index;
 
     // A snapshot converts every entry: built off the activation, from the index and epoch captured here.
     private Task<IntentionChangesDto> SnapshotAsync()
@@ -224,20 +220,12 @@ public sealed partial class IntentionRegistryGrain(
         return scans.RunAsync("Snapshot", () => SnapshotOf(index, epoch));
     }
 
-    private IntentionChangesDto ChangesSince(ulong afterIndex)
+    private IntentionChangesDto Delta(FeedChanges changes)
     {
-        var keys = new HashSet<string>();
-        for (var i = _log.Count - 1; i >= 0 && _log[i].Index > afterIndex; i--) keys.UnionWith(_log[i].Keys);
-        var upserts = new List<IntentionEntryDto>();
-        var deletes = new List<string>();
-        foreach (var key in keys)
-        {
-            if (_index.Find(key) is { } entry) upserts.Add(entry.ToDto());
-            else deletes.Add(key);
-        }
+        var (upserts, deletes) = changes.Resolve(_index.Find);
         return new IntentionChangesDto
         {
-            Index = _index.Index, Epoch = state.State.Epoch, Upserts = [.. upserts], DeletedDestinations = [.. deletes],
+            Index = _index.Index, Epoch = state.State.Epoch, Upserts = [.. upserts.Select(e => e.ToDto())], DeletedDestinations = [.. deletes],
         };
     }
 
@@ -275,15 +263,7 @@ public sealed partial class IntentionRegistryGrain(
         }
 
         _index = _index.Apply(upserts, deletes, index);
-        string[] touched = [.. upsertKeys, .. deletes];
-        _log.Add((index, touched));
-        _loggedKeys += touched.Length;
-        while (_loggedKeys > MaxLoggedKeys && _log.Count > 1)
-        {
-            _horizon = _log[0].Index;
-            _loggedKeys -= _log[0].Keys.Length;
-            _log.RemoveAt(0);
-        }
+        _feed.Record(index, [.. upsertKeys, .. deletes]);
         _changed.Notify();
         localCache.Apply(new IntentionChangesDto
         {

@@ -51,6 +51,25 @@ public sealed record ReplicationDiff(
         return new ReplicationDiff(d.Count, a.Count, c.Count, Capped(d), Capped(a), Capped(c));
     }
 
+    /// <summary>
+    /// The diff of applying <paramref name="upserts"/> and <paramref name="deleted"/> over what is held, for any
+    /// replicated type: an upsert of a key not held (<paramref name="held"/> answers null) adds, one of other content
+    /// (by <paramref name="contentHash"/>) changes, one of the same content changes nothing.
+    /// </summary>
+    public static ReplicationDiff Of<TEntry>(IEnumerable<TEntry> upserts, IEnumerable<TEntry> deleted, Func<TEntry, TEntry?> held,
+        Func<TEntry, string> contentHash, Func<TEntry, string> name) where TEntry : class
+    {
+        ArgumentNullException.ThrowIfNull(upserts);
+        ArgumentNullException.ThrowIfNull(held);
+        ArgumentNullException.ThrowIfNull(contentHash);
+        ArgumentNullException.ThrowIfNull(name);
+        var changed = upserts.Select(e => (Entry: e, Held: held(e))).ToList();
+        return Of(
+            deleted.Select(name),
+            changed.Where(c => c.Held is null).Select(c => name(c.Entry)),
+            changed.Where(c => c.Held is { } h && contentHash(h) != contentHash(c.Entry)).Select(c => name(c.Entry)));
+    }
+
     /// <summary><c>delete 2 (default/db, default/cache), add 1 (default/web), change 0</c>.</summary>
     public string Describe() => $"delete {Part(Deletes, DeleteNames)}, add {Part(Adds, AddNames)}, change {Part(Changes, ChangeNames)}";
 

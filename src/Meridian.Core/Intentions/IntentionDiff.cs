@@ -1,61 +1,35 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
+using Meridian.Core.Replication;
 
 namespace Meridian.Core.Intentions;
 
-/// <summary>What one replication round must apply locally (SPEC §2.4): deletes first, then upserts.</summary>
-/// <param name="Deletes">Local entries absent from the remote list.</param>
-/// <param name="Upserts">Remote entries absent locally, or changed since <c>lastRemoteIndex</c> with different content.</param>
-/// <param name="Unchanged">Entries present on both sides that need no write.</param>
-/// <param name="FullResync">True when the remote index went backwards, so every pair was compared by content hash.</param>
-public sealed record IntentionDiffResult(
-    ImmutableArray<ServiceIntentionsEntry> Deletes, ImmutableArray<ServiceIntentionsEntry> Upserts, int Unchanged, bool FullResync);
-
 /// <summary>
-/// Pure replication diff of <c>service-intentions</c> entries, a merge-join of both lists keyed by
-/// (partition, namespace, name). Consul's rules: local-only → delete; remote-only → upsert; both → upsert only if the
-/// remote ModifyIndex is above <c>lastRemoteIndex</c> and the content hashes differ. When the remote index moved
-/// backwards (a restored or rebuilt primary) indexes mean nothing, so every pair is compared by content hash alone.
+/// Replication diff of <c>service-intentions</c> entries: <see cref="ReplicaDiff"/> keyed by (partition, namespace,
+/// name) and compared by <see cref="ContentHash"/> (SPEC §2.4).
 /// </summary>
 public static class IntentionDiff
 {
-    /// <summary>Computes the diff. Inputs need not be sorted; keys are expected to be unique per side.</summary>
-    public static IntentionDiffResult Compute(IReadOnlyList<ServiceIntentionsEntry> local, IReadOnlyList<ServiceIntentionsEntry> remote,
-        ulong lastRemoteIndex, ulong remoteIndex)
-    {
-        ArgumentNullException.ThrowIfNull(local);
-        ArgumentNullException.ThrowIfNull(remote);
-        var fullResync = remoteIndex < lastRemoteIndex;
-        var l = local.OrderBy(Key, KeyComparer).ToArray();
-        var r = remote.OrderBy(Key, KeyComparer).ToArray();
-        var deletes = ImmutableArray.CreateBuilder<ServiceIntentionsEntry>();
-        var upserts = ImmutableArray.CreateBuilder<ServiceIntentionsEntry>();
-        var unchanged = 0;
-        int i = 0, j = 0;
-        while (i < l.Length || j < r.Length)
+    // Declared before Shape: static initialisers run in textual order.
+    private static readonly Comparer<(string Partition, string Namespace, string Name)> KeyComparer =
+        Comparer<(string Partition, string Namespace, string Name)>.Create((a, b) =>
         {
-            var c = i == l.Length ? 1 : j == r.Length ? -1 : KeyComparer.Compare(Key(l[i]), Key(r[j]));
-            if (c < 0)
-            {
-                deletes.Add(l[i++]);
-            }
-            else if (c > 0)
-            {
-                upserts.Add(r[j++]);
-            }
-            else
-            {
-                var (le, re) = (l[i++], r[j++]);
-                var candidate = fullResync || re.ModifyIndex > lastRemoteIndex;
-                if (candidate && ContentHash(le) != ContentHash(re)) upserts.Add(re);
-                else unchanged++;
-            }
-        }
-        return new IntentionDiffResult(deletes.ToImmutable(), upserts.ToImmutable(), unchanged, fullResync);
-    }
+            var c = string.CompareOrdinal(a.Partition, b.Partition);
+            if (c != 0) return c;
+            c = string.CompareOrdinal(a.Namespace, b.Namespace);
+            return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
+        });
+
+    /// <summary>How the generic diff reads an entry.</summary>
+    public static ReplicaShape<ServiceIntentionsEntry, (string Partition, string Namespace, string Name)> Shape { get; } =
+        new(Key, KeyComparer, ContentHash, e => e.ModifyIndex);
+
+    /// <summary>Computes the diff (see <see cref="ReplicaDiff.Compute"/>). Inputs need not be sorted; keys are expected to be unique per side.</summary>
+    public static ReplicaDiffResult<ServiceIntentionsEntry> Compute(IReadOnlyList<ServiceIntentionsEntry> local, IReadOnlyList<ServiceIntentionsEntry> remote,
+        ulong lastRemoteIndex, ulong remoteIndex)
+        => ReplicaDiff.Compute(local, remote, Shape, lastRemoteIndex, remoteIndex);
 
     /// <summary>
     /// Lower-case hex SHA-256 of a canonical, length-prefixed serialisation of the entry's normalised content:
@@ -141,13 +115,4 @@ public static class IntentionDiff
 
     private static (string Partition, string Namespace, string Name) Key(ServiceIntentionsEntry e)
         => (IntentionConstants.OrDefault(e.Partition), IntentionConstants.OrDefault(e.Namespace), e.Name ?? "");
-
-    private static readonly Comparer<(string Partition, string Namespace, string Name)> KeyComparer =
-        Comparer<(string Partition, string Namespace, string Name)>.Create((a, b) =>
-        {
-            var c = string.CompareOrdinal(a.Partition, b.Partition);
-            if (c != 0) return c;
-            c = string.CompareOrdinal(a.Namespace, b.Namespace);
-            return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
-        });
 }

@@ -108,4 +108,17 @@ public sealed class ReplicationHoldRuleTests
         Assert.Equal("delete 25 (default/del000, default/del001, default/del002, default/del003, default/del004, default/del005, " +
             "default/del006, default/del007, default/del008, default/del009, and 15 more), add 1 (default/web), change 0", diff.Describe());
     }
+
+    private sealed record Item(string Key, string Content);
+
+    [Fact]
+    public void Diff_OfEntriesOverWhatIsHeld_TellsAddsFromChangesAndSkipsSameContent()
+    {
+        var held = new Dictionary<string, Item> { ["db"] = new("db", "x"), ["api"] = new("api", "x"), ["old"] = new("old", "x") };
+        var diff = ReplicationDiff.Of<Item>(
+            upserts: [new("web", "x"), new("db", "y"), new("api", "x")], deleted: [held["old"]],
+            held: e => held.GetValueOrDefault(e.Key), contentHash: e => e.Content, name: e => e.Key);
+
+        Assert.Equal("delete 1 (old), add 1 (web), change 1 (db)", diff.Describe());
+    }
 }

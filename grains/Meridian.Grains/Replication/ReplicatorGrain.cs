@@ -1,0 +1,171 @@
+using Meridian.Core.Federation;
+using Meridian.Grains.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meridian.Grains.Replication;
+
+/// <summary>
+/// The replicator of one type into this secondary, over its <see cref="IReplicatedType{TChanges}"/>. Each round is a
+/// long-poll on the primary ("changes after index N of epoch E") and one batched apply. A primary whose store was
+/// rebuilt since (another epoch) answers with a snapshot, even at the same index, so a failed round need not fall back
+/// to a full compare as Consul does (§2.4): the next round asks for a delta from the last applied position. A snapshot
+/// from a replaced or reset primary is not followed blindly: the local store holds it (<c>ReplicationHoldRule</c>),
+/// this grain then waits on the held position and reports the hold in its status until <see cref="AdoptAsync"/>
+/// (<c>meridian replication adopt</c>) applies it once, or <c>AdoptPrimaryState</c> is set.
+/// </summary>
+public abstract class ReplicatorGrain<TChanges>(
+    IReplicatedType<TChanges> type,
+    DatacenterContext datacenter,
+    IPrimaryDatacenterLink link,
+    ReplicationSettings settings,
+    TimeProvider clock,
+    IHostApplicationLifetime lifetime,
+    ILogger logger)
+    : PrimaryFollowerGrain(datacenter, link, settings, clock, lifetime, logger)
+{
+    private readonly ILogger _logger = logger;
+    private ReplicationPosition _applied = new(0, "");
+    private bool _resumed;
+    // The round held back for the operator (null: following the primary); waits on it, adopted by AdoptAsync.
+    private ReplicationHoldDto? _held;
+    // One apply at a time: a round and an adoption (interleaved with the round's long-poll) must not both move the position.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <inheritdoc />
+    protected override string ReplicationType => type.Name;
+
+    /// <inheritdoc />
+    protected override string FollowedEpoch => _applied.Epoch;
+
+    /// <inheritdoc />
+    protected override async Task<(ulong Index, int Changes)> FollowAsync(IGrainFactory primary, CancellationToken ct)
+    {
+        if (!_resumed)
+        {
+            // What the local store applied and persisted (index and primary epoch in one write) is where we resume.
+            _applied = await type.ReadAppliedAsync(GrainFactory, ct);
+            _resumed = true;
+            RecordReplicatedIndex(_applied.Index);
+        }
+        if (_held is { } held)
+        {
+            // NOTE: while a round is held, a poll from the applied position would be answered at once (another epoch,
+            // or an index the primary no longer has, means an immediate snapshot): the loop would spin, pulling the
+            // primary's whole state every millisecond. Instead it waits on the held position, as a normal poll would,
+            // and reads the primary's state again only when that moved (or the adoption applied it meanwhile).
+            var to = new ReplicationPosition(held.PrimaryIndex, held.PrimaryEpoch);
+            var moved = type.PositionOf(await PollPrimaryAsync(t => type.FetchSinceAsync(primary, to, Settings.PollWait, t), Settings.PollWait, ct));
+            if (_held is not null && moved == to)
+            {
+                RecordPrimaryIndex(moved.Index);
+                return (_applied.Index, 0); // still held, nothing new: the status keeps the hold
+            }
+        }
+        var last = _applied;
+        var changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, Settings.PollWait, t), Settings.PollWait, ct);
+        await _gate.WaitAsync(ct);
+        try
+        {
+            // An adoption applied while this poll waited: its answer counts from a position no longer ours.
+            if (_applied != last) return (_applied.Index, 0);
+            return await ApplyAsync(changes, Settings.AdoptPrimaryState, ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Applies the held round once (see <c>IIntentionReplicatorGrain.AdoptAsync</c>).</summary>
+    public async Task<ReplicationAdoptResultDto> AdoptAsync(CancellationToken cancellationToken = default)
+    {
+        if (Datacenter.IsPrimary)
+            throw new MeridianException(
+                $"{Datacenter.Datacenter} is the primary datacenter: it replicates from nobody, so there is nothing to adopt", MeridianErrorKind.Validation);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_held is not { } held)
+                return new ReplicationAdoptResultDto
+                {
+                    ReplicatedIndex = _applied.Index, PrimaryEpoch = _applied.Epoch,
+                    Message = $"nothing is held: {Datacenter.Datacenter} follows {Datacenter.PrimaryDatacenter} (replicated index {_applied.Index})",
+                };
+            // The primary's state now, at once: from the applied position a held primary answers a snapshot.
+            var primary = await Link.GetPrimaryAsync(Settings.ConnectWait, cancellationToken);
+            var last = _applied;
+            var changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, TimeSpan.Zero, t), TimeSpan.Zero, cancellationToken);
+            // The operator accepted the store that was held (its epoch); a primary replaced again is another decision.
+            var covered = ReplicationHoldRule.Covers(new(held.PrimaryIndex, held.PrimaryEpoch), type.PositionOf(changes));
+            var (index, applied) = await ApplyAsync(changes, Settings.AdoptPrimaryState || covered, cancellationToken);
+            if (_held is { } still)
+                return new ReplicationAdoptResultDto
+                {
+                    Hold = still, ReplicatedIndex = index, PrimaryEpoch = _applied.Epoch,
+                    Message = $"not adopted: {Datacenter.PrimaryDatacenter} changed since it was held ({still.Summary}); " +
+                        "check `meridian replication status` and adopt again",
+                };
+            RecordRoundSucceeded(index, applied);
+            ReplicatorLog.AdoptedByOperator(_logger, type.Name, Datacenter.Datacenter, held.Summary, index, _applied.Epoch);
+            return new ReplicationAdoptResultDto
+            {
+                Adopted = true, Hold = held, Changes = applied, ReplicatedIndex = index, PrimaryEpoch = _applied.Epoch,
+                Message = $"adopted {Datacenter.PrimaryDatacenter}'s state ({held.Summary}): {applied} entries applied, replicated index {index}",
+            };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // Applies one answer and moves the position, or records the hold (the position stays: nothing was applied).
+    private async Task<(ulong Index, int Changes)> ApplyAsync(TChanges changes, bool adopt, CancellationToken ct)
+    {
+        var last = _applied;
+        var at = type.PositionOf(changes);
+        RecordPrimaryIndex(at.Index); // before the apply, which may be held or fail
+        if (!string.IsNullOrEmpty(last.Epoch) && at.Epoch != last.Epoch)
+            ReplicatorLog.EpochChanged(_logger, type.Name, Datacenter.PrimaryDatacenter, last.Epoch, last.Index, at.Epoch, at.Index);
+        else if (at.Index < last.Index)
+            ReplicatorLog.IndexBackwards(_logger, type.Name, Datacenter.PrimaryDatacenter, last.Index, at.Index);
+        // Nothing changed at the same position: no write. A first answer with an epoch (after an upgrade) is applied
+        // even when empty, so the epoch is persisted with the index.
+        var result = at == last && !type.IsSnapshot(changes)
+            ? new ReplicationApplyResultDto()
+            : await type.ApplyAsync(GrainFactory, changes, adopt, ct);
+        _held = result.Held;
+        RecordHold(result.Held);
+        if (result.Held is not null) return (last.Index, 0);
+        _applied = at;
+        return (at.Index, result.Changes);
+    }
+
+    /// <inheritdoc />
+    protected override Task OnRoundFailedAsync(string reason, CancellationToken cancellationToken)
+    {
+        // Consul resets its remote index to 0 here (a full compare). With epochs the primary itself answers with a
+        // snapshot when a delta would be wrong (rebuilt store, index ahead of its own or older than its change log),
+        // so the next round resumes from the applied position, re-read from the local store: an apply whose answer
+        // was lost may have been persisted all the same.
+        _resumed = false;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The replicators' logs (a generic class cannot hold the generated logging methods).</summary>
+internal static partial class ReplicatorLog
+{
+    [LoggerMessage(EventId = MeridianEventIds.ReplicationAdoptedByOperator, Level = LogLevel.Warning,
+        Message = "Replication of {ReplicationType} into {Datacenter}: the operator adopted the held state ({Summary}), now at index {Index} of epoch {Epoch}")]
+    public static partial void AdoptedByOperator(ILogger logger, string replicationType, string datacenter, string summary, ulong index, string epoch);
+
+    [LoggerMessage(EventId = MeridianEventIds.ReplicationIndexBackwards, Level = LogLevel.Warning,
+        Message = "Replication of {ReplicationType}: the index of {Primary} moved backwards from {Last} to {Current}, forcing a full sync")]
+    public static partial void IndexBackwards(ILogger logger, string replicationType, string primary, ulong last, ulong current);
+
+    [LoggerMessage(EventId = MeridianEventIds.ReplicationEpochChanged, Level = LogLevel.Warning,
+        Message = "Replication of {ReplicationType}: {Primary} was rebuilt (epoch {OldEpoch} at index {OldIndex}, now epoch {NewEpoch} at index {NewIndex}): comparing its full state")]
+    public static partial void EpochChanged(ILogger logger, string replicationType, string primary, string oldEpoch, ulong oldIndex, string newEpoch, ulong newIndex);
+}
