@@ -5,7 +5,7 @@ using Meridian.Grains;
 namespace Meridian.Cli;
 
 /// <summary>
-/// <c>meridian replication status</c>: one status object per replicator (SPEC §2.6); <c>meridian replication adopt</c>:
+/// <c>meridian replication status</c>: one status object per replicator (Consul's `/v1/acl/replication` fields); <c>meridian replication adopt</c>:
 /// apply the intentions held back from a replaced or reset primary.
 /// </summary>
 internal static class ReplicationCommands

@@ -4,7 +4,7 @@ using Orleans.Concurrency;
 namespace Meridian.Grains;
 
 /// <summary>
-/// One replicator's health (SPEC §2.6, §5 item 5), with Consul's ACL-replication field names plus the primary's
+/// One replicator's health (Consul's `/v1/acl/replication` fields; docs/consul-pain-points.md row 5), with Consul's ACL-replication field names plus the primary's
 /// index and the lag. Times are UTC; <see cref="DateTimeOffset.MinValue"/> means never.
 /// </summary>
 [GenerateSerializer, Alias("meridian.replication.Status"), Immutable]

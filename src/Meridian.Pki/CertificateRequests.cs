@@ -10,7 +10,7 @@ public static class CertificateRequests
 {
     /// <summary>
     /// The CSR a secondary sends to the primary: URI SAN = the signing ID, critical BasicConstraints CA pathlen 0.
-    /// Unlike Consul (empty subject, SPEC §5 item 15) the subject is a stable, non-empty CN:
+    /// Unlike Consul (empty subject, docs/consul-pain-points.md row 15) the subject is a stable, non-empty CN:
     /// <c>sec-&lt;8 base36 chars of the key id&gt;.consul.ca.&lt;first 8 chars of clusterID&gt;.consul</c>.
     /// </summary>
     public static string CreateIntermediateCsr(CaKeyPair key, TrustDomain trustDomain)

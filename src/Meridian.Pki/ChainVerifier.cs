@@ -16,7 +16,7 @@ public sealed record ChainVerifierOptions
 
     /// <summary>
     /// Longest accepted chain, leaf and root included. Default 4: leaf, local intermediate, one cross-signed root, old root
-    /// (SPEC §5 item 7: at most one cross-sign plus the current intermediate).
+    /// (docs/consul-pain-points.md row 7: at most one cross-sign plus the current intermediate).
     /// </summary>
     public int MaxChainLength { get; init; } = 4;
 }

@@ -152,7 +152,7 @@ public sealed partial class CertificateAuthorityGrain
         return Task.CompletedTask;
     }
 
-    // The primary's roots, checked (SPEC §5 item 15) and then judged against the pin and the current slot. A refusal
+    // The primary's roots, checked (pain point 15 in docs/) and then judged against the pin and the current slot. A refusal
     // changes nothing but Degraded (the status says why, whoever handed the roots in) and throws.
     private (RootSetDecision Decision, CaRootDto PrimaryActive) Decide(CaRootListDto primaryRoots)
     {
@@ -216,12 +216,12 @@ public sealed partial class CertificateAuthorityGrain
         }
         S.Roots.RemoveAll(r => r.Id == primaryActive.ID); // an intermediate renewal replaces the entry of the same root
         // Consul: the primary's intermediates (a cross-signed root during rotation), then our own; expired ones are
-        // dropped so chains stay bounded (SPEC §5 item 7). The root's ID is its certificate's (ValidatePrimaryRoots).
+        // dropped so chains stay bounded (pain point 7 in docs/). The root's ID is its certificate's (ValidatePrimaryRoots).
         S.Roots.Add(ActiveRoot(primaryActive.RootCert, primaryActive.Name,
             [.. ChainVerifier.PruneExpired(primaryActive.IntermediateCerts, now), intermediate], intermediate, key));
     }
 
-    // SPEC §5 item 15: validate the primary's answer before acting on it, with one authoritative trust-domain field. A
+    // docs/consul-pain-points.md row 15: validate the primary's answer before acting on it, with one authoritative trust-domain field. A
     // root's ID must be its certificate's (SHA-1 of the DER): the pin trusts root IDs, so a root claiming a trusted ID
     // with another certificate must never pass.
     private static CaRootDto ValidatePrimaryRoots(CaRootListDto roots)

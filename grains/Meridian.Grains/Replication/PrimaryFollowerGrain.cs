@@ -8,7 +8,7 @@ namespace Meridian.Grains.Replication;
 /// The loop shared by everything a secondary pulls from the primary (intentions, CA roots; ACLs later). One activation
 /// per secondary (the grain key), kept alive by a reminder (it comes back after a silo restart) and driven by a timer
 /// whose callback is one round, usually a long-poll on the primary that wakes at once on a change. Failures back off
-/// 1 s, 2 s, … 120 s with jitter; the status object (SPEC §2.6) carries the last error's text. When the host starts to
+/// 1 s, 2 s, … 120 s with jitter; the status object (Consul's `/v1/acl/replication` fields) carries the last error's text. When the host starts to
 /// stop, the round in flight is cancelled and the loop ends quietly (see <see cref="RoundAsync"/>).
 /// Before the first round on a connection (so also after every failure and reconnection) the loop asks the datacenter it
 /// reached whether it is the primary it was configured with; a role mismatch (SPEC §5 item 1, Consul #6847: the primary

@@ -1,7 +1,7 @@
 namespace Meridian.Core.Certificates;
 
 /// <summary>
-/// Half-life renewal of a signing intermediate (SPEC §3.10): checked every hour, renewed once half the validity has
+/// Half-life renewal of a signing intermediate (Consul's half-life renewal): checked every hour, renewed once half the validity has
 /// passed. With the default 8760 h intermediate that is ~4380 h after issuance, leaving half a year to ride out
 /// a primary outage (Consul issue #6542 was intermediates that were never renewed).
 /// </summary>

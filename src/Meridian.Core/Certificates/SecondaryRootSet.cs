@@ -51,7 +51,7 @@ public enum RootSetAction
     Join,
     /// <summary>The active root is trusted but not the one this datacenter signs under (a rotation): new key and intermediate.</summary>
     FollowRotation,
-    /// <summary>Same root, intermediate past half its life: new key and intermediate (SPEC §3.10).</summary>
+    /// <summary>Same root, intermediate past half its life: new key and intermediate (Consul's half-life renewal).</summary>
     Renew,
     /// <summary>Same root, but the signing key does not match the signing certificate: new key and intermediate.</summary>
     Repair,

@@ -5,7 +5,7 @@ public enum SigningCaKind
 {
     /// <summary>The primary signs with its self-signed root; only a root rotation replaces it.</summary>
     Root,
-    /// <summary>A secondary signs with an intermediate from the primary, renewed at half-life (SPEC §3.10).</summary>
+    /// <summary>A secondary signs with an intermediate from the primary, renewed at half-life (Consul's half-life renewal).</summary>
     Intermediate,
 }
 

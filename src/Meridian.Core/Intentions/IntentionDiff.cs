@@ -8,7 +8,7 @@ namespace Meridian.Core.Intentions;
 
 /// <summary>
 /// Replication diff of <c>service-intentions</c> entries: <see cref="ReplicaDiff"/> keyed by (partition, namespace,
-/// name) and compared by <see cref="ContentHash"/> (SPEC §2.4).
+/// name) and compared by <see cref="ContentHash"/> (as Consul's config_replication.go).
 /// </summary>
 public static class IntentionDiff
 {
