@@ -12,6 +12,10 @@ public sealed partial class IntentionRegistryGrain
     private readonly ChangeSignal _replicated = new(stopping);
     // The round held back last (in memory: each round re-reads the primary and decides again); keeps its Since.
     private ReplicationHold? _hold;
+    // The replicated position whose round is visible in _index. NOTE: state.State.ReplicatedIndex is set before the
+    // round's writes are awaited (it is persisted with them), and WaitForReplicatedAsync and ListAsync interleave with
+    // that turn: answering from the state would let a caller see "applied" and then read the index without the write.
+    private (ulong Index, string Epoch) _applied;
 
     /// <inheritdoc />
     public Task<ulong> GetReplicatedIndexAsync(CancellationToken cancellationToken = default)
@@ -24,14 +28,14 @@ public sealed partial class IntentionRegistryGrain
     // One answer for both calls: a secondary's applied position, or the primary's own.
     private IntentionPositionDto ReplicatedPosition => datacenter.IsPrimary
         ? new IntentionPositionDto(_index.Index, state.State.Epoch)
-        : new IntentionPositionDto(state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
+        : new IntentionPositionDto(_applied.Index, _applied.Epoch);
 
     /// <inheritdoc />
     public async Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         if (datacenter.IsPrimary) return _index.Index >= primaryIndex;
         var deadline = clock.GetUtcNow() + ChangeSignal.Clamp(maxWait);
-        while (state.State.ReplicatedIndex < primaryIndex)
+        while (_applied.Index < primaryIndex)
         {
             var left = deadline - clock.GetUtcNow();
             if (left <= TimeSpan.Zero || _replicated.Stopping) return false;
@@ -50,7 +54,7 @@ public sealed partial class IntentionRegistryGrain
         // A delta lists what changed since an index of one epoch; on top of another epoch's data it would leave
         // entries of the old store behind. The replicator passes the applied epoch, so the primary answers a snapshot
         // instead; this guards against a poll that raced with another apply.
-        var applied = state.State.ReplicatedEpoch;
+        var applied = _applied.Epoch;
         if (!fromPrimary.IsSnapshot && !string.IsNullOrEmpty(applied) && !string.IsNullOrEmpty(fromPrimary.Epoch) && fromPrimary.Epoch != applied)
             throw new InvalidOperationException(
                 $"a delta from epoch {fromPrimary.Epoch} of {datacenter.PrimaryDatacenter} cannot apply on top of epoch {applied}: only a snapshot crosses epochs");
@@ -79,7 +83,7 @@ public sealed partial class IntentionRegistryGrain
         // (ReplicationHoldRule has the cases and Consul's references). A normal delete in the primary is a delta of the
         // same epoch and flows as before.
         var round = new ReplicationRound(
-            new(state.State.ReplicatedIndex, state.State.ReplicatedEpoch), new(fromPrimary.Index, fromPrimary.Epoch),
+            new(_applied.Index, _applied.Epoch), new(fromPrimary.Index, fromPrimary.Epoch),
             fromPrimary.IsSnapshot, _index.EntryCount,
             ReplicationDiff.Of(upserts, deleted, e => _index.Find(DestinationMatchIndex.KeyOf(e)), IntentionDiff.ContentHash, NameOf));
         var wouldHold = ReplicationHoldRule.Decide(round, adopt: false, _hold, clock.GetUtcNow());
@@ -103,6 +107,7 @@ public sealed partial class IntentionRegistryGrain
                 await state.WriteStateAsync(cancellationToken);
                 _persistedReplicated = (fromPrimary.Index, fromPrimary.Epoch);
             }
+            _applied = (fromPrimary.Index, fromPrimary.Epoch);
             _replicated.Notify();
             return new ReplicationApplyResultDto();
         }
@@ -114,6 +119,7 @@ public sealed partial class IntentionRegistryGrain
             .ToList();
         (state.State.ReplicatedIndex, state.State.ReplicatedEpoch) = (fromPrimary.Index, fromPrimary.Epoch);
         await CommitAsync(stamped, deletes, index, cancellationToken);
+        _applied = (fromPrimary.Index, fromPrimary.Epoch);
         _replicated.Notify();
         LogApplied(logger, datacenter.Datacenter, stamped.Count, deletes.Count, fromPrimary.Index);
         return new ReplicationApplyResultDto { Changes = stamped.Count + deletes.Count };

@@ -74,7 +74,7 @@ public sealed partial class IntentionRegistryGrain(
             LogNewEpoch(logger, datacenter.Datacenter, state.State.Epoch, index);
         }
         _feed = new ChangeFeed(state.State.Epoch, index);
-        _persistedReplicated = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
+        _persistedReplicated = _applied = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
         LogLoaded(logger, datacenter.Datacenter, entries.Count, index);
         localCache.Apply(Snapshot());
     }

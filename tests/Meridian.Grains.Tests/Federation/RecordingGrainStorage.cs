@@ -27,6 +27,12 @@ public sealed class DatacenterStore(string datacenter)
 
     public string Datacenter { get; } = datacenter;
 
+    /// <summary>
+    /// Awaited before each write of a state of the given type, when set: a test holds a write back (a slow database)
+    /// to see what readers observe while it is in flight.
+    /// </summary>
+    public Func<Type, Task>? BeforeWrite { get; set; }
+
     /// <summary>Every write so far, in order.</summary>
     public IReadOnlyList<StoredWrite> Writes => [.. _writes];
 
@@ -91,13 +97,13 @@ public sealed class RecordingGrainStorage(DatacenterStore store, IGrainStorageSe
         return Task.CompletedTask;
     }
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        if (store.BeforeWrite is { } before) await before(typeof(T));
         var data = serializer.Serialize(grainState.State).ToArray();
         var copy = serializer.Deserialize<T>(new BinaryData(data))!;
         grainState.ETag = store.Write(stateName, grainId, grainState.ETag, data, typeof(T), copy);
         grainState.RecordExists = true;
-        return Task.CompletedTask;
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
