@@ -4,13 +4,14 @@ using System.Text.RegularExpressions;
 namespace Meridian.Grains.Tests;
 
 /// <summary>
-/// CA state machine tests. Each test uses its own CA grain (a fresh key): the grain's behaviour does not depend on
-/// its key, and the datacenter's own CA (<c>dc1</c>) stays untouched for the certificate tests.
+/// CA state machine tests, on a datacenter of their own: a CA grain answers only under its datacenter's name, and these
+/// tests rotate and re-key it, which the certificate tests of the shared cluster must not see. The tests of this class
+/// share one datacenter, so each asserts relative to the roots it finds; the first root's shape needs a new datacenter.
 /// </summary>
-[Collection(ClusterCollection.Name), Trait("Category", "Cluster")]
-public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
+[Trait("Category", "Cluster")]
+public sealed partial class CertificateAuthorityGrainTests(CaClusterFixture fx) : IClassFixture<CaClusterFixture>
 {
-    private ICertificateAuthorityGrain FreshCa() => fx.Client.GetGrain<ICertificateAuthorityGrain>($"ca-test-{Guid.NewGuid():N}");
+    private ICertificateAuthorityGrain Ca => fx.Cluster.Ca;
 
     [GeneratedRegex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.consul$")]
     private static partial Regex TrustDomainPattern();
@@ -24,7 +25,8 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
     [Fact]
     public async Task Initialize_IsIdempotent_AndGivesOneActiveRoot()
     {
-        var ca = FreshCa();
+        await using var dc = await CustomCluster.StartAsync(_ => { });
+        var ca = dc.Ca;
         var first = await ca.InitializeAsync();
         var second = await ca.InitializeAsync();
         Assert.Equal("INITIALIZED", first.State);
@@ -55,13 +57,13 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
     [Fact]
     public async Task Rotate_AddsCrossSignedActiveRoot_AndRetiresTheOld()
     {
-        var ca = FreshCa();
+        var ca = Ca;
         await ca.InitializeAsync();
         var before = await ca.GetRootsAsync();
-        var old = Assert.Single(before.Roots);
+        var old = Assert.Single(before.Roots, r => r.Active);
 
         var after = await ca.RotateAsync();
-        Assert.Equal(2, after.Roots.Length);
+        Assert.Equal(before.Roots.Length + 1, after.Roots.Length);
         Assert.True(after.Index > before.Index);
         Assert.Equal(before.TrustDomain, after.TrustDomain);
         var retired = Assert.Single(after.Roots, r => r.ID == old.ID);
@@ -89,7 +91,7 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
     [Fact]
     public async Task SetConfiguration_Invalid_ReportsConsulTexts_AndChangesNothing()
     {
-        var ca = FreshCa();
+        var ca = Ca;
         await ca.InitializeAsync();
         var config = await ca.GetConfigurationAsync();
         var roots = await ca.GetRootsAsync();
@@ -110,7 +112,7 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
             ex.Problems.Select(p => (p.Field, p.Message)));
 
         var bits = await Assert.ThrowsAsync<MeridianValidationException>(
-            () => ca.SetConfigurationAsync(config with { PrivateKeyBits = 2048 }));
+            () => ca.SetConfigurationAsync(config with { PrivateKeyType = "ec", PrivateKeyBits = 2048 }));
         Assert.Equal(("PrivateKeyBits", "EC key length must be one of (224, 256, 384, 521) bits"), (bits.Problems[0].Field, bits.Problems[0].Message));
 
         var rootTtl = await Assert.ThrowsAsync<MeridianValidationException>(
@@ -127,16 +129,18 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
     [Fact]
     public async Task SetConfiguration_KeyTypeChange_RotatesToRsaRoot()
     {
-        var ca = FreshCa();
+        // The one test of the class that changes the key type: the datacenter's CA is on EC P-256 until it runs.
+        var ca = Ca;
         await ca.InitializeAsync();
         var before = await ca.GetRootsAsync();
         var config = await ca.GetConfigurationAsync();
+        Assert.Equal(("ec", 256), (config.PrivateKeyType, config.PrivateKeyBits));
 
         var updated = await ca.SetConfigurationAsync(config with { PrivateKeyType = "rsa", PrivateKeyBits = 2048 });
         Assert.Equal(("rsa", 2048), (updated.PrivateKeyType, updated.PrivateKeyBits));
 
         var after = await ca.GetRootsAsync();
-        Assert.Equal(2, after.Roots.Length);
+        Assert.Equal(before.Roots.Length + 1, after.Roots.Length);
         var active = Assert.Single(after.Roots, r => r.Active);
         Assert.NotEqual(before.ActiveRootID, active.ID);
         Assert.Equal(("rsa", 2048), (active.PrivateKeyType, active.PrivateKeyBits));
@@ -149,7 +153,7 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
     [Fact]
     public async Task SetConfiguration_TtlOnly_KeepsTheRoot()
     {
-        var ca = FreshCa();
+        var ca = Ca;
         await ca.InitializeAsync();
         var before = await ca.GetRootsAsync();
         var config = await ca.GetConfigurationAsync();
@@ -160,7 +164,7 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
 
         var after = await ca.GetRootsAsync();
         Assert.Equal(before.ActiveRootID, after.ActiveRootID);
-        Assert.Equal([before.ActiveRootID], after.Roots.Select(r => r.ID));
+        Assert.Equal(before.Roots.Select(r => r.ID), after.Roots.Select(r => r.ID));
 
         // Setting the same configuration again is a no-op.
         Assert.Equal(updated, await ca.SetConfigurationAsync(updated));
@@ -169,7 +173,7 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
     [Fact]
     public async Task WaitForRootsChange_WakesOnRotation()
     {
-        var ca = FreshCa();
+        var ca = Ca;
         await ca.InitializeAsync();
         var before = await ca.GetRootsAsync();
         var waiting = ca.WaitForRootsChangeAsync(before.Index, TimeSpan.FromMinutes(10));
@@ -182,7 +186,7 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
     [Fact]
     public async Task ReserveSerials_BlocksNeverOverlap()
     {
-        var ca = FreshCa();
+        var ca = Ca;
         var root = (await ca.InitializeAsync()).ActiveRootID;
         var blocks = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => ca.ReserveSerialsAsync(i * 7)));
         var ordered = blocks.OrderBy(b => b.First).ToList();
@@ -193,5 +197,20 @@ public sealed partial class CertificateAuthorityGrainTests(ClusterFixture fx)
         var rootSerial = (await ca.GetRootsAsync()).Roots.Single(r => r.ID == root).SerialNumber;
         Assert.True(ordered[0].First > rootSerial, "leaf serials must not reuse the root's");
         await Assert.ThrowsAnyAsync<Exception>(() => ca.ReserveSerialsAsync(0));
+    }
+}
+
+/// <summary>One primary datacenter (dc1) for the CA state machine tests of one class.</summary>
+public sealed class CaClusterFixture : IAsyncLifetime
+{
+    private CustomCluster? _cluster;
+
+    public CustomCluster Cluster => _cluster ?? throw new InvalidOperationException("cluster not started");
+
+    public async Task InitializeAsync() => _cluster = await CustomCluster.StartAsync(_ => { });
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null) await _cluster.DisposeAsync();
     }
 }

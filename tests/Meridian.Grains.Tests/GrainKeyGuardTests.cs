@@ -34,6 +34,21 @@ public sealed class GrainKeyGuardTests(ClusterFixture fx)
         => Assert.NotNull(await fx.GatewayClient.GetGrain<IIntentionRegistryGrain>(fx.PrimaryDatacenter).ListAsync());
 
     [Theory]
+    [InlineData("dc2")]            // another datacenter's name: a second root of trust beside dc1's
+    [InlineData("ca-test")]
+    public async Task CertificateAuthority_KeyNotThisDatacenter_RefusedAndNothingStored(string key)
+    {
+        // Public reads and, from inside the cluster, Initialize: neither activates a CA under another key.
+        var refused = await Assert.ThrowsAsync<MeridianValidationException>(
+            () => fx.GatewayClient.GetGrain<ICertificateAuthorityGrain>(key).GetRootsAsync());
+        Assert.Contains("not in this datacenter: this cluster serves dc1", refused.Message);
+        var ca = fx.Client.GetGrain<ICertificateAuthorityGrain>(key);
+        await Assert.ThrowsAsync<MeridianValidationException>(() => ca.InitializeAsync());
+        Assert.False(await StoredAsync<CertificateAuthorityState>(ca, CertificateAuthorityGrain.StateName), $"a CA was stored under {key}");
+        Assert.False(await StoredAsync<CaKeyState>(ca, CertificateAuthorityGrain.KeysStateName), $"a CA key was stored under {key}");
+    }
+
+    [Theory]
     [InlineData("dc2/web", "not in this datacenter")]    // would have signed dc2's identity with dc1's CA
     [InlineData("no-slash", "must have the form")]
     [InlineData("dc1/Web", "may contain only")]

@@ -15,7 +15,7 @@ namespace Meridian.Grains.Hosting;
 /// <remarks>
 /// One table for every grain whose key a caller chooses, read once per grain type; grain classes carry nothing. Not
 /// covered: grains keyed by another datacenter's name on purpose (a primary's inventory and replicator grains for its
-/// secondaries) and the CA grain, which tests address under throwaway keys.
+/// secondaries). The CA grain is: a second CA under another key would be a second root of trust in the datacenter.
 /// </remarks>
 internal sealed partial class GrainKeyGuard(
     GrainClassMap classes, DatacenterContext datacenter, ILogger<GrainKeyGuard> logger) : IConfigureGrainContextProvider
@@ -23,6 +23,7 @@ internal sealed partial class GrainKeyGuard(
     private static readonly FrozenDictionary<Type, GrainKeyRule> Rules = new Dictionary<Type, GrainKeyRule>
     {
         [typeof(IServiceCertificateGrain)] = GrainKeyRule.LocalService,
+        [typeof(ICertificateAuthorityGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IIntentionRegistryGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IAuthorizerGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(ILeafSignerGrain)] = GrainKeyRule.LocalDatacenter,

@@ -5,7 +5,7 @@ namespace Meridian.Core.Identity;
 /// <summary>What a grain's key must be, for the grains whose key a caller chooses (issue 12 §5).</summary>
 public enum GrainKeyRule
 {
-    /// <summary>This datacenter's name (the registry, the authorizer, the leaf signer).</summary>
+    /// <summary>This datacenter's name (the CA, the registry, the authorizer, the leaf signer).</summary>
     LocalDatacenter,
 
     /// <summary><c>&lt;this datacenter&gt;/&lt;service&gt;</c> (<see cref="ServiceKey"/>): a service certificate.</summary>
