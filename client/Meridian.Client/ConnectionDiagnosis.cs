@@ -56,9 +56,21 @@ internal sealed class ConnectionDiagnosis(MeridianClientOptions options, IReadOn
             if (ServedDatacenter(finding) is { } served && served != options.Datacenter)
                 return new MeridianWrongDatacenterException(gateway, options.Datacenter, served);
         }
-        return new MeridianUnreachableException(
-            $"cannot reach datacenter {options.Datacenter}: " + string.Join("; ", gateways.Select(g => Describe(g.First, g.Second))), cause);
+        // Without TLS options: a TLS gateway closes on the plaintext preamble (its first bytes are no TLS record
+        // header), as anything that is not Orleans does; only a ClientHello tells them apart. A silent port is no TLS
+        // server, so it costs no second probe.
+        var requiresTls = tls is not null ? new bool[endpoints.Count] : await Task.WhenAll(endpoints.Select((e, i) =>
+            findings[i].Answer == GatewayAnswer.NotOrleans
+                ? TlsProbe.AnswersTlsAsync(e, ProbeTimeout, cancellationToken)
+                : Task.FromResult(false)));
+        return new MeridianUnreachableException($"cannot reach datacenter {options.Datacenter}: " + string.Join("; ",
+            gateways.Select((g, i) => requiresTls[i] ? RequiresTls(g.First) : Describe(g.First, g.Second))), cause);
     }
+
+    /// <summary>A TLS gateway, for a client without TLS options.</summary>
+    private static string RequiresTls(string gateway) =>
+        $"{gateway} requires TLS: pass --ca-file, --client-cert and --client-key (or set MERIDIAN_CACERT, MERIDIAN_CLIENT_CERT " +
+        $"and MERIDIAN_CLIENT_KEY; in the SDK, {MeridianClientOptions.SectionName}:CaFile, ClientCertFile and ClientKeyFile)";
 
     // Meridian names a datacenter's cluster "meridian-<datacenter>" (MeridianClientOptions.EffectiveClusterId).
     private string? ServedDatacenter(GatewayProbeResult finding)

@@ -296,6 +296,27 @@ public sealed class CliEndToEndTests(DevFixture fx) : IClassFixture<DevFixture>
     }
 
     [Fact]
+    public async Task Gateway_Plaintext_ClientWithTlsFiles_Exit5SaysTheGatewayHasNoTls()
+    {
+        var dir = Directory.CreateTempSubdirectory("meridian-tls-client-").FullName;
+        try
+        {
+            Assert.Equal(0, (await Cli.RunAsync("tls", "ca", "create", "--out", dir)).ExitCode);
+            Assert.Equal(0, (await Cli.RunAsync("tls", "cert", "create", "--client", "--dc", "dc1", "--out", dir)).ExitCode);
+            var result = await Cli.RunAsync("--gateway", Dev.Gateway, "--ca-file", Path.Combine(dir, "meridian-agent-ca.pem"),
+                "--client-cert", Path.Combine(dir, "dc1-client-meridian-0.pem"), "--client-key", Path.Combine(dir, "dc1-client-meridian-0-key.pem"), "status");
+            Assert.True(result.ExitCode == 5, result.ToString());
+            Assert.True(result.Stderr.Contains(
+                $"{Dev.Gateway} did not answer the TLS handshake: is TLS on at that gateway (Meridian:Tls)? Without it, leave out --ca-file and MERIDIAN_CACERT",
+                StringComparison.Ordinal), result.ToString());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Gateway_InvalidDatacenterName_Exit2WithoutConnecting()
     {
         var result = await Cli.RunAsync("--gateway", Dev.Gateway, "--datacenter", "DC 1!", "status");

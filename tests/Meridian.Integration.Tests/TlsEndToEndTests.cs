@@ -90,10 +90,15 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
     }
 
     [Fact]
-    public async Task Cli_Plaintext_CannotConnectToTheTlsGateway_Exit5()
+    public async Task Cli_Plaintext_CannotConnectToTheTlsGateway_Exit5SaysItRequiresTls()
     {
         var status = await Cli.RunAsync("--gateway", fx.Silo.Gateway, "status");
         Assert.True(status.ExitCode == 5, status.ToString());
+        // Before: "closed the connection: it is not a gateway of dc1 (check --datacenter); is it a Meridian gateway?"
+        Assert.True(status.Stderr.Contains(
+            $"{fx.Silo.Gateway} requires TLS: pass --ca-file, --client-cert and --client-key (or set MERIDIAN_CACERT, MERIDIAN_CLIENT_CERT and MERIDIAN_CLIENT_KEY",
+            StringComparison.Ordinal), status.ToString());
+        Assert.DoesNotContain("check --datacenter", status.Stderr);
     }
 
     [Fact]
