@@ -133,10 +133,18 @@ public static class MeridianSiloHostingExtensions
                 ? ct => Client.TlsProbe.ProbeAsync(settings.PrimaryGateways[0], settings.PrimaryGateways[0].ToString(), tls.Files.Current,
                     tls.VerifyServerHostname ? Client.MeridianTlsMaterial.ServerName(meridian.PrimaryDatacenter, tls.Domain) : null,
                     TimeSpan.FromSeconds(2), ct)
-                : null);
+                : settings.PrimaryGateways.Count > 0 ? ct => PlaintextDiagnosisAsync(settings.PrimaryGateways[0], meridian.Datacenter, ct) : null);
         services.AddSingleton<IPrimaryDatacenterLink>(link);
         services.AddHostedService(_ => link);
     }
+
+    // A secondary without Meridian:Tls whose primary's gateway speaks only TLS: that gateway closes the plaintext link,
+    // as a port that is not Orleans does; a ClientHello tells them apart.
+    private static async Task<string?> PlaintextDiagnosisAsync(System.Net.IPEndPoint gateway, string datacenter, CancellationToken ct)
+        => await Client.TlsProbe.AnswersTlsAsync(gateway, TimeSpan.FromSeconds(2), ct)
+            ? $"the primary's gateway {gateway} requires TLS: set Meridian:Tls:CaFile, CertFile and KeyFile (a server certificate " +
+              $"of {datacenter} from the primary's transport CA: meridian tls cert create --server --dc {datacenter})"
+            : null;
 
     /// <summary>
     /// The silo program: builds the host from <paramref name="args"/> (and appsettings.json, MERIDIAN__* variables),

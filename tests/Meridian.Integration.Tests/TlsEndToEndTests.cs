@@ -178,6 +178,27 @@ public sealed class TlsEndToEndTests(TlsSiloFixture fx) : IClassFixture<TlsSiloF
         Assert.NotEqual(primary, status.Value.GetProperty("Ca").GetProperty("TrustDomain").GetString());
     }
 
+    [Fact]
+    public async Task Secondary_WithoutTls_StatusSaysThePrimaryRequiresTls()
+    {
+        var ports = FreePorts.Take(3);
+        await using var dc2 = await SiloProcess.StartAsync("unused", ports[0], ports[1], ports[2], "dc2", "dc1", fx.Silo.Gateway,
+            new Dictionary<string, string> { ["Meridian__Storage__Provider"] = "Memory" });
+        string? degraded = null;
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTimeOffset.UtcNow < deadline && degraded?.Contains("requires TLS", StringComparison.Ordinal) != true)
+        {
+            var result = await Cli.RunAsync("--gateway", dc2.Gateway, "--datacenter", "dc2", "status", "--json");
+            if (result.ExitCode == 0) degraded = Cli.Json(result).GetProperty("Degraded").GetString();
+            // Polling a real condition (each round is a CLI process), bounded by the deadline.
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+        // Before: "the primary datacenter dc1 is unreachable (still connecting)", and nothing about why.
+        Assert.True(degraded?.Contains(
+            $"the primary's gateway {fx.Silo.Gateway} requires TLS: set Meridian:Tls:CaFile, CertFile and KeyFile", StringComparison.Ordinal) == true,
+            $"dc2's status: {degraded}\n{dc2.Output}");
+    }
+
     // A secondary of dc1 with mutual TLS and its own server certificate (from the fixture's CA).
     private Task<SiloProcess> StartSecondaryAsync(string datacenter)
     {
