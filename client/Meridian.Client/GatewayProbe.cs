@@ -61,7 +61,13 @@ public static class GatewayProbe
         deadline.CancelAfter(timeout);
         var result = new GatewayProbeResult(GatewayAnswer.NotOrleans);
         for (var attempt = 0; attempt < Attempts && result.Answer == GatewayAnswer.NotOrleans; attempt++)
-            result = await ProbeOnceAsync(endpoint, clusterId, deadline.Token, cancellationToken);
+        {
+            var next = await ProbeOnceAsync(endpoint, clusterId, deadline.Token, cancellationToken);
+            // The timeout can end a later attempt half-way (in its connect or its read): that says nothing about a
+            // port that closed on every earlier one, which stays the finding.
+            if (attempt > 0 && deadline.IsCancellationRequested && next.Answer is GatewayAnswer.NothingListens or GatewayAnswer.Silent) break;
+            result = next;
+        }
         return result;
     }
 

@@ -57,6 +57,18 @@ public sealed class MeridianClientConnectTests
         Assert.DoesNotContain("TLS", error.Message);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Probe_PortThatClosesOutlastsTheTimeout_StaysNotOrleans()
+    {
+        // Each attempt takes about 10 ms here, so the probe's 30 attempts outlast its 100 ms: the timeout strikes an
+        // attempt half-way (in its connect or its read). Before: that attempt's "nothing listens" or "silent" was the
+        // finding, for a port that had closed on every earlier attempt (the CLI then said nothing listened at a TLS gateway).
+        using var closing = new ClosingListener(closeAfter: TimeSpan.FromMilliseconds(10));
+        var endpoint = IPEndPoint.Parse(closing.Gateway);
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(GatewayAnswer.NotOrleans, (await GatewayProbe.ProbeAsync(endpoint, "meridian-dc1", TimeSpan.FromMilliseconds(100))).Answer);
+    }
+
     [Theory]
     [InlineData(new byte[] { 0x16, 0x03, 0x03, 0x00, 0x7a }, true)]   // TLS 1.2/1.3 ServerHello record
     [InlineData(new byte[] { 0x15, 0x03, 0x01, 0x00, 0x02 }, true)]   // alert (e.g. handshake_failure) in a 3.1 record
@@ -201,14 +213,16 @@ public sealed class MeridianClientConnectTests
         }
     }
 
-    /// <summary>A TCP port that closes every connection after its first bytes arrive (neither Orleans nor TLS).</summary>
+    /// <summary>A TCP port that closes every connection after its first bytes arrive (neither Orleans nor TLS), after a pause if given.</summary>
     private sealed class ClosingListener : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly CancellationTokenSource _stop = new();
+        private readonly TimeSpan _closeAfter;
 
-        public ClosingListener()
+        public ClosingListener(TimeSpan closeAfter = default)
         {
+            _closeAfter = closeAfter;
             _listener.Start();
             Gateway = $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
             _ = AcceptAsync();
@@ -235,6 +249,7 @@ public sealed class MeridianClientConnectTests
                 try
                 {
                     await socket.ReceiveAsync(new byte[64], SocketFlags.None, _stop.Token);
+                    if (_closeAfter > TimeSpan.Zero) await Task.Delay(_closeAfter, _stop.Token);
                 }
                 catch (Exception e) when (e is OperationCanceledException or SocketException)
                 {
