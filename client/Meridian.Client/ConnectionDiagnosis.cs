@@ -15,6 +15,11 @@ internal sealed class ConnectionDiagnosis(MeridianClientOptions options, IReadOn
     // A live gateway answers the preamble in milliseconds; the probe must not stretch the error much.
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 
+    // A TLS server answers a ClientHello at once too, but the first handshake of a process loads the TLS library
+    // (hundreds of milliseconds, seconds on a busy machine). Asked only of a port that closed on the preamble, which a
+    // port that is not TLS does again at once, so the bound costs nothing there.
+    private static readonly TimeSpan TlsDetectTimeout = TimeSpan.FromSeconds(5);
+
     private readonly TimeProvider _time = TimeProvider.System;
     private DateTimeOffset _deadline = DateTimeOffset.MinValue;
 
@@ -61,7 +66,7 @@ internal sealed class ConnectionDiagnosis(MeridianClientOptions options, IReadOn
         // server, so it costs no second probe.
         var requiresTls = tls is not null ? new bool[endpoints.Count] : await Task.WhenAll(endpoints.Select((e, i) =>
             findings[i].Answer == GatewayAnswer.NotOrleans
-                ? TlsProbe.AnswersTlsAsync(e, ProbeTimeout, cancellationToken)
+                ? TlsProbe.AnswersTlsAsync(e, TlsDetectTimeout, cancellationToken)
                 : Task.FromResult(false)));
         return new MeridianUnreachableException($"cannot reach datacenter {options.Datacenter}: " + string.Join("; ",
             gateways.Select((g, i) => requiresTls[i] ? RequiresTls(g.First) : Describe(g.First, g.Second))), cause);
