@@ -80,11 +80,16 @@ public sealed record IntentionWriteResultDto(
     [property: Id(0)] ulong Index,
     [property: Id(1)] string CommittedIn);
 
-/// <summary>A list result and the index it reflects.</summary>
+/// <summary>
+/// A list result and the index it reflects. <see cref="FilteredByAcls"/>: with ACLs on, intentions the caller's token
+/// may not read were left out (Consul's <c>X-Consul-Results-Filtered-By-ACLs: true</c>; never set for the anonymous
+/// token, as in Consul).
+/// </summary>
 [GenerateSerializer, Alias("meridian.intentions.List"), Immutable]
 public sealed record IntentionListDto(
     [property: Id(0)] ulong Index,
-    [property: Id(1)] ImmutableArray<IntentionDto> Intentions);
+    [property: Id(1)] ImmutableArray<IntentionDto> Intentions,
+    [property: Id(2)] bool FilteredByAcls = false);
 
 /// <summary>The datacenter's intention index and how many intentions it holds.</summary>
 [GenerateSerializer, Alias("meridian.intentions.Summary"), Immutable]
@@ -136,6 +141,11 @@ public sealed record IntentionChangesDto
     [Id(3)] public ImmutableArray<string> DeletedDestinations { get; init; } = [];
     /// <summary>The answering registry's epoch: <see cref="Index"/> counts within it (see <see cref="IntentionPositionDto"/>).</summary>
     [Id(4)] public string Epoch { get; init; } = "";
+    /// <summary>
+    /// With ACLs on, entries (and deletions) of destinations the caller's token may not read (<c>intention:read</c>)
+    /// were left out. A filtered snapshot is not the whole state: its receiver must not delete what it does not list.
+    /// </summary>
+    [Id(5)] public bool FilteredByAcls { get; init; }
 }
 
 /// <summary>
