@@ -104,13 +104,13 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
 
     /// <summary>The roots (public material only).</summary>
     [GrainSurface(Surface.Public)]
-    [AclNone("public material every workload needs to verify its peers (Consul's /v1/connect/ca/roots needs no token)")]
+    [AclNone("public material every workload needs to verify its peers; Consul's /v1/connect/ca/roots needs no token")]
     [Alias("GetRoots")]
     Task<CaRootListDto> GetRootsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Long-poll on the roots index (at most 10 minutes).</summary>
     [GrainSurface(Surface.Federation)]
-    [AclNone("the roots, as GetRoots: public material (a secondary's roots watch)")]
+    [AclNone("the roots, public material as for GetRoots; a secondary's roots watch")]
     [Alias("WaitForRootsChange"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<CaRootListDto> WaitForRootsChangeAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 

@@ -88,7 +88,7 @@ internal static class AclMethodTable
             return null;
         }
         if (none is not null)
-            return new AclMethodRequirement { Operation = operation, None = true, Text = "none (" + none.Reason + ")" };
+            return new AclMethodRequirement { Operation = operation, None = true, Text = "none: " + none.Reason };
 
         var resource = acl!.Target switch
         {
