@@ -193,6 +193,18 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public async Task AclRefusal_ExitCode4_PrintsConsulsTextWithThePermission()
+    {
+        // What the silo's ACL filter answers a token without operator:read (docs/acl.md).
+        const string refusal = "Permission denied: token with AccessorID '6a1c2e8f-0b5f-4a57-9d0e-6f1b2d3c4e5f' lacks permission 'operator:read'";
+        var cli = new CliHarness();
+        cli.Client.Failure = new MeridianPermissionDeniedException(refusal);
+        var result = await cli.RunAsync("status");
+        Assert.Equal(4, result.ExitCode);
+        Assert.Equal("meridian: " + refusal, Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
     public async Task ValidationError_PrintsOneFieldLinePerProblem()
     {
         var cli = new CliHarness();
