@@ -242,6 +242,18 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public async Task IntentionList_FilteredByAcls_SaysSo_HumanAndJson()
+    {
+        var cli = new CliHarness();
+        cli.Client.Intentions = cli.Client.Intentions with { FilteredByAcls = true };
+        var human = await cli.RunAsync("intention", "list");
+        Assert.Equal(ExitCodes.Ok, human.ExitCode);
+        Assert.EndsWith("(filtered by ACLs: intentions the token may not read are not listed)", human.Stdout.TrimEnd());
+        var json = await new CliHarness { Client = { Intentions = cli.Client.Intentions } }.RunAsync("intention", "list", "--json");
+        Assert.True(JsonFields.Parse(json.Stdout).GetProperty("FilteredByAcls").GetBoolean());
+    }
+
+    [Fact]
     public async Task ConnectFails_ExitsFiveWithTheSdkMessage()
     {
         var cli = new CliHarness();

@@ -40,8 +40,8 @@ internal sealed class AclMethodRequirement
 /// <summary>
 /// The ACL requirement of every public and federation method of Meridian's grain contracts, built once per process
 /// (the filter then does one dictionary lookup per call). Building fails, naming every bad method, when a method
-/// declares nothing or names a parameter or property that does not exist: a contract change that forgot its ACL
-/// cannot start a silo, and <c>AclDeclarationTests</c> fails first.
+/// declares nothing or names a parameter or property that does not exist: <c>AclDeclarationTests</c> fails, and a silo
+/// with ACLs on fails every checked call rather than run one unchecked.
 /// </summary>
 internal static class AclMethodTable
 {
