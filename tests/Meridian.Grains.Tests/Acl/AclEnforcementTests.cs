@@ -392,6 +392,15 @@ public sealed class AclEnforcementTests(AclClusterFixture fx)
     }
 
     [Fact]
+    public async Task Authorize_FromInsideTheDatacenter_WithAclsOn_GetsTheAclDefault()
+    {
+        // Not checked, so no caller's authorizer: the datacenter's ACL default (deny here) still decides, never allow.
+        var result = await fx.Cluster.Client.GetGrain<IAuthorizerGrain>(Dc).AuthorizeAsync(
+            new AuthorizeRequestDto { Target = "acl-authz-3", ClientCertURI = $"spiffe://{Td}/ns/default/dc/{Dc}/svc/web" });
+        Assert.Equal(new AuthorizeResultDto(false, "Default behavior configured by ACLs"), result);
+    }
+
+    [Fact]
     public async Task Authorize_ManagementToken_DefaultDenyStillDecidesWithoutIntention()
     {
         var (result, error) = await AsAsync(fx.Management.SecretId, Call(g => g.GetGrain<IAuthorizerGrain>(Dc).AuthorizeAsync(
