@@ -131,7 +131,12 @@ internal static class IntentionCommands
     {
         var command = new Command("list", "List every intention, highest precedence first");
         runner.OnClient(command, async (run, client) =>
-            run.Output.Write(await client.ListIntentionsAsync(run.CancellationToken), (o, list) => WriteRows(o, list.Intentions, "")));
+            run.Output.Write(await client.ListIntentionsAsync(run.CancellationToken), (o, list) =>
+            {
+                WriteRows(o, list.Intentions, "");
+                // Consul says the same with X-Consul-Results-Filtered-By-ACLs: true (docs/acl.md).
+                if (list.FilteredByAcls) o.Line("(filtered by ACLs: intentions the token may not read are not listed)");
+            }));
         return command;
     }
 

@@ -3,7 +3,7 @@ namespace Meridian.Grains;
 /// <summary>
 /// The caller's ACL token travels with every call in the Orleans <c>RequestContext</c> (like Consul's
 /// <c>X-Consul-Token</c>), so every request path can carry it without changing grain signatures.
-/// ACL enforcement itself is a later issue; the token is never logged.
+/// The silo's ACL filter resolves it for calls from gateway clients (docs/acl.md); the token is never logged.
 /// </summary>
 public static class CallerToken
 {

@@ -104,16 +104,19 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
 
     /// <summary>The roots (public material only).</summary>
     [GrainSurface(Surface.Public)]
+    [AclNone("public material every workload needs to verify its peers; Consul's /v1/connect/ca/roots needs no token")]
     [Alias("GetRoots")]
     Task<CaRootListDto> GetRootsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Long-poll on the roots index (at most 10 minutes).</summary>
     [GrainSurface(Surface.Federation)]
+    [AclNone("the roots, public material as for GetRoots; a secondary's roots watch")]
     [Alias("WaitForRootsChange"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<CaRootListDto> WaitForRootsChangeAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
     /// <summary>The current configuration.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Operator, AclLevel.Read)]
     [Alias("GetConfiguration")]
     Task<CaConfigurationDto> GetConfigurationAsync(CancellationToken cancellationToken = default);
 
@@ -122,11 +125,13 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// by the old one); TTL-only changes keep it. Primary only.
     /// </summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Operator, AclLevel.Write)]
     [Alias("SetConfiguration")]
     Task<CaConfigurationDto> SetConfigurationAsync(CaConfigurationDto configuration, CancellationToken cancellationToken = default);
 
     /// <summary>Rotates to a new root cross-signed by the current one. Primary only. Returns the new roots.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Operator, AclLevel.Write)]
     [Alias("Rotate")]
     Task<CaRootListDto> RotateAsync(CancellationToken cancellationToken = default);
 
@@ -152,6 +157,7 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// <c>invalid_signature</c>, <c>invalid_format</c>).
     /// </summary>
     [GrainSurface(Surface.Federation)]
+    [Acl(AclTarget.Operator, AclLevel.Write)]
     [Alias("SignIntermediate")]
     Task<string> SignIntermediateAsync(string csrPem, string requestingDatacenter, CancellationToken cancellationToken = default);
 
@@ -160,6 +166,7 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// (field <c>datacenter</c>) for a datacenter the primary does not list in <c>Meridian:Federation:Datacenters</c>.
     /// </summary>
     [GrainSurface(Surface.Federation)]
+    [Acl(AclTarget.Operator, AclLevel.Write)]
     [Alias("ReportRotationProgress")]
     Task ReportRotationProgressAsync(RotationProgressDto progress, CancellationToken cancellationToken = default);
 
@@ -188,6 +195,7 @@ public interface ICertificateAuthorityGrain : IGrainWithStringKey
     /// field <c>trust_domain</c> for a malformed name, field <c>datacenter</c> in the primary (it follows nobody). Idempotent.
     /// </summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Operator, AclLevel.Write)]
     [Alias("AdoptPrimary")]
     Task<CaStatusDto> AdoptPrimaryAsync(string trustDomain, CancellationToken cancellationToken = default);
 
@@ -233,6 +241,7 @@ public interface IServiceCertificateGrain : IGrainWithStringKey
 {
     /// <summary>The current certificate and key, issuing one first when there is none or it is stale.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Service, AclLevel.Write, Name = AclAttribute.GrainKeyService)]
     [Alias("Get")]
     Task<IssuedCertificateDto> GetAsync(CancellationToken cancellationToken = default);
 
@@ -241,6 +250,7 @@ public interface IServiceCertificateGrain : IGrainWithStringKey
     /// current certificate after <paramref name="maxWait"/> (at most 10 minutes).
     /// </summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Service, AclLevel.Write, Name = AclAttribute.GrainKeyService)]
     [Alias("WaitForNewer"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IssuedCertificateDto> WaitForNewerAsync(string serial, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
@@ -268,6 +278,7 @@ public interface IServiceCertificateGrain : IGrainWithStringKey
 public interface ILeafSignerGrain : IGrainWithStringKey
 {
     /// <summary>Signs <paramref name="csrPem"/> for <paramref name="service"/>; the CSR's URI must be that service in this datacenter.</summary>
+    [Acl(AclTarget.Service, AclLevel.Write, Name = "service")]
     [Alias("SignCsr")]
     Task<IssuedCertificateDto> SignCsrAsync(string service, string csrPem, CancellationToken cancellationToken = default);
 }

@@ -31,6 +31,7 @@ public sealed record DatacenterStatusDto
 public interface IDatacenterGrain : IGrainWithStringKey
 {
     /// <summary>Overall status. Starts the CA's initialisation if it has not run yet.</summary>
+    [Acl(AclTarget.Operator, AclLevel.Read)]
     [Alias("GetStatus")]
     Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
 
@@ -47,6 +48,7 @@ public interface IDatacenterGrain : IGrainWithStringKey
     /// primary; see <see cref="ReplicationStatusDto.Held"/>) once; later changes then flow normally. Idempotent: with
     /// nothing held it changes nothing. In the primary: a <see cref="MeridianErrorKind.Validation"/> error (it follows nobody).
     /// </summary>
+    [Acl(AclTarget.Operator, AclLevel.Write)]
     [Alias("AdoptPrimaryState")]
     Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default);
 }

@@ -80,11 +80,16 @@ public sealed record IntentionWriteResultDto(
     [property: Id(0)] ulong Index,
     [property: Id(1)] string CommittedIn);
 
-/// <summary>A list result and the index it reflects.</summary>
+/// <summary>
+/// A list result and the index it reflects. <see cref="FilteredByAcls"/>: with ACLs on, intentions the caller's token
+/// may not read were left out (Consul's <c>X-Consul-Results-Filtered-By-ACLs: true</c>; never set for the anonymous
+/// token, as in Consul).
+/// </summary>
 [GenerateSerializer, Alias("meridian.intentions.List"), Immutable]
 public sealed record IntentionListDto(
     [property: Id(0)] ulong Index,
-    [property: Id(1)] ImmutableArray<IntentionDto> Intentions);
+    [property: Id(1)] ImmutableArray<IntentionDto> Intentions,
+    [property: Id(2)] bool FilteredByAcls = false);
 
 /// <summary>The datacenter's intention index and how many intentions it holds.</summary>
 [GenerateSerializer, Alias("meridian.intentions.Summary"), Immutable]
@@ -136,6 +141,11 @@ public sealed record IntentionChangesDto
     [Id(3)] public ImmutableArray<string> DeletedDestinations { get; init; } = [];
     /// <summary>The answering registry's epoch: <see cref="Index"/> counts within it (see <see cref="IntentionPositionDto"/>).</summary>
     [Id(4)] public string Epoch { get; init; } = "";
+    /// <summary>
+    /// With ACLs on, entries (and deletions) of destinations the caller's token may not read (<c>intention:read</c>)
+    /// were left out. A filtered snapshot is not the whole state: its receiver must not delete what it does not list.
+    /// </summary>
+    [Id(5)] public bool FilteredByAcls { get; init; }
 }
 
 /// <summary>
@@ -229,16 +239,19 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
 {
     /// <summary>Creates or replaces the intention for its source/destination pair. Idempotent. Durable before it returns.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Intention, AclLevel.Write, Name = "intention.DestinationName")]
     [Alias("Upsert")]
     Task<IntentionWriteResultDto> UpsertAsync(IntentionDto intention, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the intention; a no-op (still answered with the current index) when absent, as Consul.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Intention, AclLevel.Write, Name = "intention.Destination")]
     [Alias("Delete")]
     Task<IntentionWriteResultDto> DeleteAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
 
     /// <summary>The intention for an exact source/destination pair; throws <see cref="MeridianNotFoundException"/> when absent.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Intention, AclLevel.Read, Name = "intention.Destination", OrName = "intention.Source")]
     [Alias("Get")]
     Task<IntentionDto> GetAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
 
@@ -248,11 +261,13 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
 
     /// <summary>Every intention, sorted by precedence. Built off the registry's activation: never delays a write.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Intention, AclLevel.Read, Filtered = true)]
     [Alias("List"), AlwaysInterleave]
     Task<IntentionListDto> ListAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Consul's match: <paramref name="by"/> is <c>source</c> or <c>destination</c>; names are <c>[ns/]name</c>.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Intention, AclLevel.Read, Name = "names")]
     [Alias("Match"), AlwaysInterleave]
     Task<IntentionMatchDto> MatchAsync(string by, ImmutableArray<string> names, CancellationToken cancellationToken = default);
 
@@ -262,6 +277,7 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// </summary>
     /// <remarks>Knows no epoch: a caller that holds nothing yet (index 0) gets a snapshot either way.</remarks>
     [GrainSurface(Surface.Federation)]
+    [Acl(AclTarget.Intention, AclLevel.Read, Filtered = true)]
     [Alias("WaitForChanges"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IntentionChangesDto> WaitForChangesAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
@@ -271,6 +287,7 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// <see cref="WaitForChangesAsync(ulong, TimeSpan, CancellationToken)"/> with <c>after.Index</c>.
     /// </summary>
     [GrainSurface(Surface.Federation)]
+    [Acl(AclTarget.Intention, AclLevel.Read, Filtered = true)]
     [Alias("WaitForChangesFrom"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<IntentionChangesDto> WaitForChangesAsync(IntentionPositionDto after, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
@@ -301,6 +318,7 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// applied the primary's <paramref name="primaryIndex"/>. True when it has.
     /// </summary>
     [GrainSurface(Surface.Public)]
+    [AclNone("answers only whether this datacenter has applied an index of the primary; the write it waits for was checked")]
     [Alias("WaitForReplicated"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
@@ -321,10 +339,12 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
 public interface IAuthorizerGrain : IGrainWithStringKey
 {
     /// <summary>Consul's <c>/v1/agent/connect/authorize</c>. Bad input throws <see cref="MeridianValidationException"/>.</summary>
+    [Acl(AclTarget.Service, AclLevel.Write, Name = "request.Target")]
     [Alias("Authorize")]
     Task<AuthorizeResultDto> AuthorizeAsync(AuthorizeRequestDto request);
 
     /// <summary>Consul's <c>/v1/connect/intentions/check</c>: whether <paramref name="source"/> may reach <paramref name="destination"/>.</summary>
+    [Acl(AclTarget.Service, AclLevel.Read, Name = "destination")]
     [Alias("Check")]
     Task<bool> CheckAsync(string source, string destination, string sourceType = "consul");
 }

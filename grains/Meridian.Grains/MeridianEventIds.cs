@@ -1,7 +1,7 @@
 namespace Meridian.Grains;
 
 /// <summary>
-/// Central log event ids. Ranges: 1xxx CA, 2xxx leaf certificates, 3xxx intentions, 4xxx replication, 5xxx hosting.
+/// Central log event ids. Ranges: 1xxx CA, 2xxx leaf certificates, 3xxx intentions, 4xxx replication, 5xxx hosting, 6xxx ACLs.
 /// Never reuse or renumber an id.
 /// </summary>
 public static class MeridianEventIds
@@ -57,4 +57,8 @@ public static class MeridianEventIds
     public const int ReplicationHeld = 4030;
     public const int ReplicationAdopted = 4031;
     public const int ReplicationAdoptedByOperator = 4032;
+
+    // ACL enforcement (6020-6039; the ACL store uses its own block of 6xxx).
+    public const int AclCallRefused = 6020;
+    public const int AclCallerNotResolved = 6021;
 }

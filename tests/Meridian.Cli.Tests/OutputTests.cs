@@ -193,6 +193,18 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public async Task AclRefusal_ExitCode4_PrintsConsulsTextWithThePermission()
+    {
+        // What the silo's ACL filter answers a token without operator:read (docs/acl.md).
+        const string refusal = "Permission denied: token with AccessorID '6a1c2e8f-0b5f-4a57-9d0e-6f1b2d3c4e5f' lacks permission 'operator:read'";
+        var cli = new CliHarness();
+        cli.Client.Failure = new MeridianPermissionDeniedException(refusal);
+        var result = await cli.RunAsync("status");
+        Assert.Equal(4, result.ExitCode);
+        Assert.Equal("meridian: " + refusal, Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
     public async Task ValidationError_PrintsOneFieldLinePerProblem()
     {
         var cli = new CliHarness();
@@ -227,6 +239,18 @@ public sealed class ExitCodeTests
         Assert.Equal(
             "meridian: gateway 127.0.0.1:30000 serves datacenter dc1, not dc2; use --gateway with a gateway of dc2, or --datacenter dc1",
             Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
+    public async Task IntentionList_FilteredByAcls_SaysSo_HumanAndJson()
+    {
+        var cli = new CliHarness();
+        cli.Client.Intentions = cli.Client.Intentions with { FilteredByAcls = true };
+        var human = await cli.RunAsync("intention", "list");
+        Assert.Equal(ExitCodes.Ok, human.ExitCode);
+        Assert.EndsWith("(filtered by ACLs: intentions the token may not read are not listed)", human.Stdout.TrimEnd());
+        var json = await new CliHarness { Client = { Intentions = cli.Client.Intentions } }.RunAsync("intention", "list", "--json");
+        Assert.True(JsonFields.Parse(json.Stdout).GetProperty("FilteredByAcls").GetBoolean());
     }
 
     [Fact]

@@ -8,8 +8,8 @@ namespace Meridian.Grains.Hosting;
 /// <summary>
 /// Seals the cluster-internal surface (docs/grain-surfaces.md, issue 12 §1): a method classified
 /// <see cref="Surface.ClusterInternal"/> is refused with <see cref="MeridianPermissionDeniedException"/> when a client of
-/// the gateway calls it; nothing runs and nothing is written. Public and federation methods pass (ACLs authorize them,
-/// issue 13). Orleans' own management and memory-storage grains and the dashboard's grains count as cluster-internal.
+/// the gateway calls it; nothing runs and nothing is written. Public and federation methods pass (<see cref="AclFilter"/>
+/// authorizes them, docs/acl.md). Orleans' own management and memory-storage grains and the dashboard's grains count as cluster-internal.
 /// </summary>
 /// <remarks>
 /// Who called, as Orleans 10.4 reports it in <see cref="IGrainCallContext.SourceId"/> (the message's sending grain):

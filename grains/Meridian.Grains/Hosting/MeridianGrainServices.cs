@@ -43,6 +43,9 @@ public static class MeridianGrainServices
         services.AddSingleton<IConfigureGrainContextProvider, GrainKeyGuard>();
         silo.AddIncomingGrainCallFilter<ClusterSealFilter>(); // first: a refused call reaches nothing else
         silo.AddIncomingGrainCallFilter<DomainExceptionFilter>();
+        // ACLs off unless the host registered a source first (the silo: MeridianSiloHostingExtensions.AddAcl).
+        services.TryAddSingleton<Acl.IAclAuthorizerSource, Acl.AclsDisabled>();
+        silo.AddIncomingGrainCallFilter<AclFilter>(); // after the seal; inside DomainExceptionFilter, which maps its errors
         services.AddSingleton<LongPollLimitFilter>();
         services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<LongPollLimitFilter>());
         return silo;

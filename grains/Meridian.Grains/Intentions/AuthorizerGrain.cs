@@ -1,4 +1,6 @@
+using Meridian.Core.Acl;
 using Meridian.Core.Intentions;
+using Meridian.Grains.Acl;
 using Orleans.Concurrency;
 using Orleans.Dashboard;
 
@@ -12,14 +14,22 @@ namespace Meridian.Grains.Intentions;
 /// </summary>
 [StatelessWorker]
 [NoProfiling]
-public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext datacenter) : Grain, IAuthorizerGrain
+public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext datacenter, IAclAuthorizerSource acls) : Grain, IAuthorizerGrain
 {
-    private IntentionDefault _defaults;
+    // The three defaults a call can need, computed once: ACLs off (or a caller inside the datacenter), and a checked
+    // caller whose authorizer's default policy is allow or deny (IntentionDefault.Resolve has the rule).
+    private IntentionDefault _defaults, _aclAllow, _aclDeny;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _defaults = IntentionDefault.Resolve(datacenter.DefaultIntentionPolicy, aclsEnabled: false, aclDefaultAllow: true);
+        _aclAllow = IntentionDefault.Resolve(datacenter.DefaultIntentionPolicy, AclDefaultPolicy.Allow);
+        _aclDeny = IntentionDefault.Resolve(datacenter.DefaultIntentionPolicy, AclDefaultPolicy.Deny);
+        // A caller inside the datacenter is not checked, so it has no authorizer: with ACLs on it gets the datacenter's
+        // ACL default, which the anonymous token's authorizer carries (deny when even that cannot be resolved).
+        _defaults = acls.Enabled
+            ? await AnonymousDefaultAsync(cancellationToken) == AclDefaultPolicy.Allow ? _aclAllow : _aclDeny
+            : IntentionDefault.Resolve(datacenter.DefaultIntentionPolicy, null);
         // Never decide from an empty cache that has simply not loaded yet: that would allow by default.
         if (!cache.IsLoaded)
         {
@@ -37,7 +47,7 @@ public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext data
             : cache.Current.ForDestination(request.Namespace, request.Target, request.Partition);
         var decision = IntentionEvaluator.Authorize(
             new AuthorizeRequest(request.Target ?? "", request.ClientCertURI ?? "", request.Namespace, request.Partition),
-            matches.IsDefault ? [] : matches.AsSpan(), datacenter.Datacenter, _defaults);
+            matches.IsDefault ? [] : matches.AsSpan(), datacenter.Datacenter, Defaults());
         return Task.FromResult(new AuthorizeResultDto(decision.Allowed, decision.Reason));
     }
 
@@ -48,6 +58,22 @@ public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext data
         var request = new IntentionCheckRequest(src.Namespace, src.Name, dst.Namespace, dst.Name, sourceType,
             src.Partition, dst.Partition);
         var matches = cache.Current.ForDestination(dst.Namespace, dst.Name, dst.Partition);
-        return Task.FromResult(IntentionEvaluator.Check(matches.AsSpan(), request, datacenter.Datacenter, _defaults));
+        return Task.FromResult(IntentionEvaluator.Check(matches.AsSpan(), request, datacenter.Datacenter, Defaults()));
+    }
+
+    private IntentionDefault Defaults() => AclCallContext.Current is { } caller
+        ? caller.Authorizer.DefaultPolicy == AclDefaultPolicy.Allow ? _aclAllow : _aclDeny
+        : _defaults;
+
+    private async Task<AclDefaultPolicy> AnonymousDefaultAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await acls.ResolveAsync(null, cancellationToken)).Authorizer.DefaultPolicy;
+        }
+        catch (MeridianPermissionDeniedException)
+        {
+            return AclDefaultPolicy.Deny;
+        }
     }
 }

@@ -68,7 +68,9 @@ public sealed partial class IntentionRegistryGrain
             // and one from a new epoch shares no index history with what we hold).
             var diff = IntentionDiff.Compute([.. _index.Entries], remote, 0, fromPrimary.Index);
             upserts = [.. diff.Upserts];
-            deleted = [.. diff.Deletes];
+            // A snapshot the primary filtered by the replication token's intention:read lists only what the token may
+            // read: what it does not list is not known to be gone (Consul's replication diff deletes it anyway).
+            deleted = fromPrimary.FilteredByAcls ? [] : [.. diff.Deletes];
         }
         else
         {

@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
+using Meridian.Core.Acl;
 using Meridian.Core.Federation;
 using Meridian.Core.Intentions;
 using Meridian.Core.Replication;
 using Meridian.Core.Validation;
+using Meridian.Grains.Acl;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Intentions;
@@ -165,8 +167,21 @@ public sealed partial class IntentionRegistryGrain(
         // Interleaved, off the activation: the index is immutable, so the scan reads the one captured here while
         // writes replace _index. (NOTE: ListAsync is [AlwaysInterleave] on the interface for this.)
         var index = _index;
-        return scans.RunAsync("List", () => new IntentionListDto(index.Index,
-            [.. index.Entries.SelectMany(e => e.ToIntentions()).Order(IntentionPrecedenceComparer.Instance).Select(i => i.ToDto())]));
+        var caller = AclCallContext.Current;
+        return scans.RunAsync("List", () => ListOf(index, caller));
+    }
+
+    // Consul's intention list filter (agent/consul/intention_endpoint.go, Intention.List): an intention is listed
+    // when the caller may read intentions of its source or of its destination.
+    private static IntentionListDto ListOf(DestinationMatchIndex index, AclCaller? caller)
+    {
+        var all = index.Entries.SelectMany(e => e.ToIntentions());
+        var visible = caller is null ? all : all.Where(i =>
+            caller.Authorizer.IntentionRead(i.SourceName).Allowed || caller.Authorizer.IntentionRead(i.DestinationName).Allowed);
+        var list = visible.Order(IntentionPrecedenceComparer.Instance).Select(i => i.ToDto()).ToImmutableArray();
+        var filtered = caller is not null && caller.AccessorId != AclBuiltins.AnonymousTokenAccessorId
+            && list.Length < index.Entries.Sum(e => e.Sources.Length);
+        return new IntentionListDto(index.Index, list, filtered);
     }
 
     /// <inheritdoc />
@@ -208,9 +223,23 @@ public sealed partial class IntentionRegistryGrain(
         // Another epoch answers at once (the caller's index counts in a store that no longer exists); a caller at our
         // index waits for the next change; any other position gets a delta or a snapshot (ChangeFeed says which).
         var position = new ReplicationPosition(after.Index, after.Epoch);
+        var caller = AclCallContext.Current;
         if (_feed.IsUpToDate(position)) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
         var changes = _feed.Since(position);
-        return changes.IsSnapshot ? await SnapshotAsync() : Delta(changes);
+        var answer = changes.IsSnapshot ? await SnapshotAsync() : Delta(changes);
+        return caller is null ? answer : Readable(answer, caller.Authorizer);
+    }
+
+    // The feed a token may read: Consul's replication token needs intention:read on every destination
+    // (service_prefix "" { intentions = "read" }); with less, the destinations it may not read are left out, upserts and
+    // deletions alike, and the answer says so, so that a secondary does not take a partial snapshot for the whole.
+    private static IntentionChangesDto Readable(IntentionChangesDto changes, AclAuthorizer authorizer)
+    {
+        var upserts = changes.Upserts.Where(e => authorizer.IntentionRead(e.Name).Allowed).ToImmutableArray();
+        var deleted = changes.DeletedDestinations.Where(k => authorizer.IntentionRead(AclMethodTable.NameOf(k)).Allowed).ToImmutableArray();
+        return upserts.Length == changes.Upserts.Length && deleted.Length == changes.DeletedDestinations.Length
+            ? changes
+            : changes with { Upserts = upserts, DeletedDestinations = deleted, FilteredByAcls = true };
     }
 
     // A snapshot converts every entry: built off the activation, from the index and epoch captured here.

@@ -1,3 +1,4 @@
+using Meridian.Core.Acl;
 using Meridian.Core.Identity;
 using Meridian.Core.Validation;
 
@@ -39,6 +40,16 @@ public readonly record struct IntentionDefault(bool Allow, bool FromIntentionPol
             _ => new(!aclsEnabled || aclDefaultAllow, false),
         };
     }
+
+    /// <summary>
+    /// The default for one authorize call, as Consul's <c>agent/connect/authorize.go</c> decides it: the datacenter's
+    /// <c>default_intention_policy</c> when set; else, with ACLs on, the default policy of the caller's authorizer
+    /// (<paramref name="aclDefaultPolicy"/>; Consul asks <c>authz.IntentionDefaultAllow</c>, whose answer is
+    /// <c>acl.default_policy</c>), reason <c>Default behavior configured by ACLs</c>; with ACLs off
+    /// (<paramref name="aclDefaultPolicy"/> null), allow with the same reason.
+    /// </summary>
+    public static IntentionDefault Resolve(string? defaultIntentionPolicy, AclDefaultPolicy? aclDefaultPolicy) =>
+        Resolve(defaultIntentionPolicy, aclsEnabled: aclDefaultPolicy is not null, aclDefaultAllow: aclDefaultPolicy != AclDefaultPolicy.Deny);
 
     /// <summary>The configuration problem with <paramref name="defaultIntentionPolicy"/>, or null when valid.</summary>
     public static ValidationProblem? Check(string? defaultIntentionPolicy) => defaultIntentionPolicy switch

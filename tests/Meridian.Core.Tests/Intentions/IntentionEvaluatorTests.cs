@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Meridian.Core.Acl;
 using Meridian.Core.Intentions;
 using Meridian.Core.Validation;
 using static Meridian.Core.Tests.Intentions.IntentionTestData;
@@ -30,6 +31,30 @@ public sealed class IntentionEvaluatorTests
     [InlineData(null, true, false, false, false)]
     public void ResolveDefault_PolicyAndAcls_PicksSource(string? policy, bool aclsEnabled, bool aclDefaultAllow, bool expectedAllow, bool fromPolicy)
         => Assert.Equal(new IntentionDefault(expectedAllow, fromPolicy), IntentionDefault.Resolve(policy, aclsEnabled, aclDefaultAllow));
+
+    public static TheoryData<string?, AclDefaultPolicy?, bool, string> DefaultsWithAcls() => new()
+    {
+        // default_intention_policy, ACL default policy (null = ACLs off), allowed, reason with no intention matching
+        { null, null, true, "Default behavior configured by ACLs" },
+        { "", null, true, "Default behavior configured by ACLs" },
+        { null, AclDefaultPolicy.Allow, true, "Default behavior configured by ACLs" },
+        { null, AclDefaultPolicy.Deny, false, "Default behavior configured by ACLs" },
+        { "", AclDefaultPolicy.Deny, false, "Default behavior configured by ACLs" },
+        // default_intention_policy still overrides the ACL default, as in Consul
+        { "allow", AclDefaultPolicy.Deny, true, "Default intention policy" },
+        { "deny", AclDefaultPolicy.Allow, false, "Default intention policy" },
+        { "deny", null, false, "Default intention policy" },
+        { "allow", null, true, "Default intention policy" },
+    };
+
+    [Theory]
+    [MemberData(nameof(DefaultsWithAcls))]
+    public void ResolveDefault_AclDefaultPolicy_DecidesAuthorizeWithConsulsReason(string? policy, AclDefaultPolicy? acl, bool allowed, string reason)
+    {
+        var decision = IntentionEvaluator.Authorize(new AuthorizeRequest("db", $"spiffe://{Td}/ns/default/dc/dc1/svc/web"), [], "dc1",
+            IntentionDefault.Resolve(policy, acl));
+        Assert.Equal((allowed, reason), (decision.Allowed, decision.Reason));
+    }
 
     [Theory]
     [InlineData("Allow")]

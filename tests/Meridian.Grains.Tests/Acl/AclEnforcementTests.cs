@@ -1,0 +1,411 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Meridian.Core.Acl;
+using Meridian.Grains.Acl;
+using Meridian.Grains.Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Meridian.Grains.Tests.Acl;
+
+/// <summary>
+/// A one-silo primary with ACLs on (default deny), over <see cref="StaticAclSource"/>: for each row, a token that
+/// grants exactly what <see cref="AclMethodTable"/> says the method needs, one that lacks it (a level below, or
+/// nothing), and what the service names are.
+/// </summary>
+public sealed class AclClusterFixture : IAsyncLifetime
+{
+    public const string Dc = CustomCluster.Datacenter;
+
+    private CustomCluster? _cluster;
+
+    public CustomCluster Cluster => _cluster ?? throw new InvalidOperationException("cluster not started");
+
+    public StaticAclSource Acls { get; private set; } = null!;
+
+    /// <summary>Refusals the filter logged (<see cref="MeridianEventIds.AclCallRefused"/>, Debug).</summary>
+    public LogRecorder Refusals { get; } = new(MeridianEventIds.AclCallRefused);
+
+    /// <summary>Per row key: the secret and AccessorID of the token that grants, and of the one that lacks.</summary>
+    public Dictionary<string, (Credential Grants, Credential Lacks)> Tokens { get; } = [];
+
+    /// <summary>A token with <c>operator = "write"</c> and intention and service write on every name.</summary>
+    public Credential Management { get; } = new(Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+
+    public async Task InitializeAsync()
+    {
+        List<AclPolicy> policies = [];
+        List<(string, AclToken)> tokens = [];
+        void Add(string key, Credential credential, string rules)
+        {
+            var id = $"p-{credential.AccessorId}";
+            policies.Add(new AclPolicy { ID = id, Name = $"{key.Replace('.', '-')}-{policies.Count}", Rules = rules });
+            tokens.Add((credential.SecretId, new AclToken { AccessorID = credential.AccessorId, SecretHash = "", Policies = [new(id, "")] }));
+        }
+        foreach (var (method, requirement) in AclMethodTable.Methods)
+        {
+            var key = AclEnforcementTests.KeyOf(method);
+            if (requirement.None || !AclEnforcementTests.Rows.TryGetValue(key, out var row)) continue;
+            var pair = (new Credential(Guid.NewGuid().ToString(), Guid.NewGuid().ToString()), new Credential(Guid.NewGuid().ToString(), Guid.NewGuid().ToString()));
+            Add(key, pair.Item1, Rules(requirement, row.Names, grant: true));
+            Add(key, pair.Item2, Rules(requirement, row.Names, grant: false));
+            Tokens[key] = pair;
+        }
+        Add("management", Management, "operator = \"write\"\nservice_prefix \"\" { policy = \"write\" intentions = \"write\" }");
+
+        Acls = new StaticAclSource(policies, [], tokens, anonymous: null, AclDefaultPolicy.Deny, Dc, TimeProvider.System);
+        _cluster = await CustomCluster.StartAsync(services =>
+        {
+            services.AddSingleton<IAclAuthorizerSource>(Acls);
+            services.AddSingleton<ILoggerProvider>(Refusals);
+            services.AddLogging(b => b.AddFilter<LogRecorder>(null, LogLevel.Debug));
+            services.AddSingleton(Meridian.Core.Certificates.CaConfiguration.Default with { CsrMaxPerSecond = 0 });
+        });
+        var client = Cluster.Client; // inside the datacenter: not checked
+        await Cluster.Ca.InitializeAsync();
+        foreach (var destination in new[] { "acl-del", "acl-get", "acl-list", "acl-feed" })
+            await client.GetGrain<IIntentionRegistryGrain>(Dc).UpsertAsync(
+                new IntentionDto { SourceName = $"{destination}-src", DestinationName = destination, Action = "allow" });
+        await WaitForSignerAsync();
+    }
+
+    /// <summary>
+    /// The rules of a token that grants <paramref name="requirement"/> on <paramref name="names"/>, or that lacks it by
+    /// one step (read where write is needed, nothing where read is).
+    /// </summary>
+    private static string Rules(AclMethodRequirement requirement, IReadOnlyList<string> names, bool grant)
+    {
+        var level = AclWords.Of(requirement.Access);
+        var weaker = requirement.Access == AclAccess.Write ? "read" : null;
+        var give = grant ? level : weaker;
+        if (give is null) return "";
+        return requirement.Resource switch
+        {
+            AclResource.Operator => $"operator = \"{give}\"",
+            AclResource.Service => string.Join('\n', names.Select(n => $"service \"{n}\" {{ policy = \"{give}\" }}")),
+            AclResource.Intention => string.Join('\n', names.Select(n => $"service \"{n}\" {{ policy = \"read\" intentions = \"{give}\" }}")),
+            _ => throw new InvalidOperationException($"no rules for {requirement.Resource}"),
+        };
+    }
+
+    private async Task WaitForSignerAsync()
+    {
+        var roots = await Cluster.Ca.GetRootsAsync();
+        var signer = Cluster.SiloServices.GetRequiredService<LocalSigner>();
+        using var cts = new CancellationTokenSource(ClusterFixture.SignalTimeout);
+        while (signer.Current is not { } s || s.RootsIndex < roots.Index)
+        {
+            var replaced = signer.Replaced;
+            if (signer.Current is { } now && now.RootsIndex >= roots.Index) break;
+            await replaced.WaitAsync(cts.Token);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null) await _cluster.DisposeAsync();
+    }
+}
+
+/// <summary>A token's SecretID (sent) and AccessorID (named in refusals).</summary>
+public sealed record Credential(string SecretId, string AccessorId);
+
+[CollectionDefinition(Name)]
+public sealed class AclClusterCollection : ICollectionFixture<AclClusterFixture>
+{
+    public const string Name = "AclCluster";
+}
+
+/// <summary>
+/// Issue 13 §3: every public and federation method, called from a client of the gateway with ACLs on, is allowed with
+/// the rule it declares, refused without it (Consul's <c>Permission denied</c> naming the permission) with nothing
+/// written, and filtered lists leave out what the token may not read. Driven by <see cref="AclMethodTable"/>: a method
+/// without a row fails <see cref="Rows_CoverEveryEnforcedMethod"/>.
+/// </summary>
+[Collection(AclClusterCollection.Name), Trait("Category", "Cluster")]
+public sealed class AclEnforcementTests(AclClusterFixture fx)
+{
+    private const string Dc = AclClusterFixture.Dc;
+    private const string Td = "11111111-2222-3333-4444-555555555555.consul";
+
+    public static string KeyOf(MethodInfo m) => $"{m.DeclaringType!.Name}.{m.GetCustomAttribute<AliasAttribute>()?.Alias ?? m.Name}";
+
+    /// <summary>
+    /// One call per method. <c>Names</c>: the service names the call uses (the rules of its tokens name them).
+    /// <c>Observe</c>: a read from inside the datacenter, equal before and after a refusal. <c>Granted</c>: checks the
+    /// answer with the right token (for <see cref="AclNoneAttribute"/> methods: without any); <c>GrantedKind</c>: the
+    /// error kind the method itself answers instead (the ACL check passed, the input is refused further in).
+    /// <c>Lacking</c>: for filtered answers, the check of the answer without the rule.
+    /// </summary>
+    public sealed record Row(
+        string[] Names,
+        Func<IGrainFactory, Task<object?>> Call,
+        Func<IGrainFactory, Task<object?>>? Observe = null,
+        Action<object?>? Granted = null,
+        MeridianErrorKind? GrantedKind = null,
+        Action<object?>? Lacking = null);
+
+    private static Func<IGrainFactory, Task<object?>> Call<T>(Func<IGrainFactory, Task<T>> call) => async g => await call(g);
+
+    private static Func<IGrainFactory, Task<object?>> Call(Func<IGrainFactory, Task> call) => async g => { await call(g); return null; };
+
+    private static IIntentionRegistryGrain Registry(IGrainFactory g) => g.GetGrain<IIntentionRegistryGrain>(Dc);
+
+    private static ICertificateAuthorityGrain Ca(IGrainFactory g) => g.GetGrain<ICertificateAuthorityGrain>(Dc);
+
+    private static Func<IGrainFactory, Task<object?>> IntentionsOf(string destination) => Call(async g =>
+        (await Registry(g).ListAsync()).Intentions.Where(i => i.DestinationName == destination).Select(i => i.SourceName).ToArray());
+
+    private static void Check(bool condition, string what)
+    {
+        if (!condition) throw new InvalidOperationException(what);
+    }
+
+    public static Dictionary<string, Row> Rows { get; } = new()
+    {
+        ["IIntentionRegistryGrain.Upsert"] = new(["acl-up"],
+            Call(g => Registry(g).UpsertAsync(new IntentionDto { SourceName = "web", DestinationName = "acl-up", Action = "allow" })),
+            IntentionsOf("acl-up"), Granted: r => Check(r is IntentionWriteResultDto { Index: > 0 }, "no write index")),
+        ["IIntentionRegistryGrain.Delete"] = new(["acl-del"],
+            Call(g => Registry(g).DeleteAsync(new IntentionRefDto { Source = "acl-del-src", Destination = "acl-del" })),
+            IntentionsOf("acl-del"), Granted: r => Check(r is IntentionWriteResultDto { Index: > 0 }, "no write index")),
+        ["IIntentionRegistryGrain.Get"] = new(["acl-get"],
+            Call(g => Registry(g).GetAsync(new IntentionRefDto { Source = "acl-get-src", Destination = "acl-get" })),
+            Granted: r => Check(r is IntentionDto { DestinationName: "acl-get" }, "not the intention")),
+        ["IIntentionRegistryGrain.List"] = new(["acl-list"], Call(g => Registry(g).ListAsync()),
+            Granted: r => Check(r is IntentionListDto { FilteredByAcls: true } l && l.Intentions.Select(i => i.DestinationName).SequenceEqual(["acl-list"]),
+                $"expected only acl-list, filtered: {JsonSerializer.Serialize(r)}"),
+            Lacking: r => Check(r is IntentionListDto { FilteredByAcls: true, Intentions.IsEmpty: true }, $"expected nothing, filtered: {JsonSerializer.Serialize(r)}")),
+        ["IIntentionRegistryGrain.Match"] = new(["acl-match"], Call(g => Registry(g).MatchAsync("destination", ["default/acl-match"])),
+            Granted: r => Check(r is IntentionMatchDto { Matches: [{ Name: "default/acl-match" }] }, "no match entry")),
+        ["IIntentionRegistryGrain.WaitForChanges"] = new(["acl-feed"], Call(g => Registry(g).WaitForChangesAsync(0, TimeSpan.Zero)),
+            Granted: r => Check(r is IntentionChangesDto { FilteredByAcls: true } c && c.Upserts.Select(e => e.Name).SequenceEqual(["acl-feed"]),
+                $"expected only acl-feed, filtered: {JsonSerializer.Serialize(r)}"),
+            Lacking: r => Check(r is IntentionChangesDto { FilteredByAcls: true, Upserts.IsEmpty: true, Index: > 0 }, $"expected nothing, filtered: {JsonSerializer.Serialize(r)}")),
+        ["IIntentionRegistryGrain.WaitForChangesFrom"] = new(["acl-feed"],
+            Call(g => Registry(g).WaitForChangesAsync(new IntentionPositionDto(0, ""), TimeSpan.Zero)),
+            Granted: r => Check(r is IntentionChangesDto { FilteredByAcls: true } c && c.Upserts.Select(e => e.Name).SequenceEqual(["acl-feed"]),
+                $"expected only acl-feed, filtered: {JsonSerializer.Serialize(r)}"),
+            Lacking: r => Check(r is IntentionChangesDto { FilteredByAcls: true, Upserts.IsEmpty: true }, $"expected nothing, filtered: {JsonSerializer.Serialize(r)}")),
+        ["IIntentionRegistryGrain.WaitForReplicated"] = new([], Call(g => Registry(g).WaitForReplicatedAsync(0, TimeSpan.Zero)),
+            Granted: r => Check(r is true, "not replicated")),
+        ["IAuthorizerGrain.Authorize"] = new(["acl-authz"],
+            Call(g => g.GetGrain<IAuthorizerGrain>(Dc).AuthorizeAsync(new AuthorizeRequestDto
+                { Target = "acl-authz", ClientCertURI = $"spiffe://{Td}/ns/default/dc/{Dc}/svc/web" })),
+            // Issue 13 §3: ACLs on, default deny, no intention: Consul's reason.
+            Granted: r => Check(r is AuthorizeResultDto { Authorized: false, Reason: "Default behavior configured by ACLs" }, $"answer {r}")),
+        ["IAuthorizerGrain.Check"] = new(["acl-check"], Call(g => g.GetGrain<IAuthorizerGrain>(Dc).CheckAsync("web", "acl-check")),
+            Granted: r => Check(r is false, "allowed under default deny")),
+        ["ICertificateAuthorityGrain.GetRoots"] = new([], Call(g => Ca(g).GetRootsAsync()),
+            Granted: r => Check(r is CaRootListDto { Roots.IsEmpty: false }, "no roots")),
+        ["ICertificateAuthorityGrain.WaitForRootsChange"] = new([], Call(g => Ca(g).WaitForRootsChangeAsync(0, TimeSpan.Zero)),
+            Granted: r => Check(r is CaRootListDto { Roots.IsEmpty: false }, "no roots")),
+        ["ICertificateAuthorityGrain.GetConfiguration"] = new([], Call(g => Ca(g).GetConfigurationAsync()),
+            Granted: r => Check(r is CaConfigurationDto { Provider: "consul" }, "no configuration")),
+        ["ICertificateAuthorityGrain.SetConfiguration"] = new([],
+            Call(g => Ca(g).SetConfigurationAsync(new CaConfigurationDto { LeafCertTTL = TimeSpan.FromHours(48) })),
+            Call(g => Ca(g).GetConfigurationAsync()),
+            Granted: r => Check(r is CaConfigurationDto { LeafCertTTL.TotalHours: 48 }, "not set")),
+        ["ICertificateAuthorityGrain.Rotate"] = new([], Call(g => Ca(g).RotateAsync()),
+            Call(async g => (await Ca(g).GetRootsAsync()).ActiveRootID),
+            Granted: r => Check(r is CaRootListDto { Roots.Length: > 1 }, "not rotated")),
+        ["ICertificateAuthorityGrain.SignIntermediate"] = new([], Call(g => Ca(g).SignIntermediateAsync("not a csr", "dc2")),
+            GrantedKind: MeridianErrorKind.Validation),
+        ["ICertificateAuthorityGrain.ReportRotationProgress"] = new([],
+            Call(g => Ca(g).ReportRotationProgressAsync(new RotationProgressDto { Datacenter = "dc2", ActiveRootID = "x", OnActiveRoot = 1, Total = 1 })),
+            GrantedKind: MeridianErrorKind.Validation),
+        ["ICertificateAuthorityGrain.AdoptPrimary"] = new([], Call(g => Ca(g).AdoptPrimaryAsync("22222222-2222-3333-4444-555555555555.consul")),
+            Call(g => Ca(g).GetStatusAsync()), GrantedKind: MeridianErrorKind.Validation),
+        ["IServiceCertificateGrain.Get"] = new(["acl-cert"], Call(g => g.GetGrain<IServiceCertificateGrain>($"{Dc}/acl-cert").GetAsync()),
+            Call(g => g.GetGrain<IServiceCertificateGrain>($"{Dc}/acl-cert").GetState()),
+            Granted: r => Check(r is IssuedCertificateDto { Service: "acl-cert" } c && c.PrivateKeyPEM.Contains("PRIVATE KEY"), "no certificate")),
+        ["IServiceCertificateGrain.WaitForNewer"] = new(["acl-newer"],
+            Call(g => g.GetGrain<IServiceCertificateGrain>($"{Dc}/acl-newer").WaitForNewerAsync("", TimeSpan.Zero)),
+            Call(g => g.GetGrain<IServiceCertificateGrain>($"{Dc}/acl-newer").GetState()),
+            Granted: r => Check(r is IssuedCertificateDto { Service: "acl-newer" }, "no certificate")),
+        ["ILeafSignerGrain.SignCsr"] = new(["acl-leaf"],
+            Call(async g => await g.GetGrain<ILeafSignerGrain>(Dc).SignCsrAsync("acl-leaf", Csr((await Ca(g).GetRootsAsync()).TrustDomain, "acl-leaf"))),
+            Granted: r => Check(r is IssuedCertificateDto { Service: "acl-leaf" }, "not signed")),
+        ["IDatacenterGrain.GetStatus"] = new([], Call(g => g.GetGrain<IDatacenterGrain>(Dc).GetStatusAsync()),
+            Granted: r => Check(r is DatacenterStatusDto { Role: "primary" }, "no status")),
+        ["IDatacenterGrain.AdoptPrimaryState"] = new([], Call(g => g.GetGrain<IDatacenterGrain>(Dc).AdoptPrimaryStateAsync()),
+            GrantedKind: MeridianErrorKind.Validation),
+    };
+
+    private static string Csr(string trustDomain, string service)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName(""), key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(new Uri($"spiffe://{trustDomain}/ns/default/dc/{Dc}/svc/{service}"));
+        request.CertificateExtensions.Add(san.Build());
+        return request.CreateSigningRequestPem();
+    }
+
+    [Fact]
+    public void Rows_CoverEveryEnforcedMethod()
+    {
+        var enforced = AclMethodTable.Methods.Keys.Select(KeyOf).Order();
+        Assert.Equal(enforced, Rows.Keys.Order());
+    }
+
+    /// <summary>Calls from a client of the gateway with <paramref name="secret"/> (null: no token, the anonymous token).</summary>
+    private async Task<(object? Result, Exception? Error)> AsAsync(string? secret, Func<IGrainFactory, Task<object?>> call)
+    {
+        CallerToken.Set(secret);
+        try
+        {
+            return (await call(fx.Cluster.GatewayClient), null);
+        }
+        catch (Exception e)
+        {
+            return (null, e);
+        }
+        finally
+        {
+            CallerToken.Set(null);
+        }
+    }
+
+    private async Task<string?> ObserveAsync(Row row) =>
+        row.Observe is null ? null : JsonSerializer.Serialize(await row.Observe(fx.Cluster.Client));
+
+    [Fact]
+    public async Task EveryMethod_WithItsRule_Allowed_WithoutIt_RefusedNamingThePermission_AndWritesNothing()
+    {
+        var failures = new List<string>();
+        foreach (var (method, requirement) in AclMethodTable.Methods.OrderBy(m => KeyOf(m.Key), StringComparer.Ordinal))
+        {
+            var key = KeyOf(method);
+            var row = Rows[key];
+            if (requirement.None)
+            {
+                var (result, error) = await AsAsync(null, row.Call);
+                failures.AddRange(Outcome(key, "anonymous (no token needed)", result, error, row));
+                continue;
+            }
+            var (grants, lacks) = fx.Tokens[key];
+            var permission = $"{AclWords.Of(requirement.Resource)}:{AclWords.Of(requirement.Access)}";
+            var on = row.Names.Length == 0 ? "" : $" on \"{row.Names[0]}\"";
+
+            foreach (var (who, secret, expected) in new[]
+            {
+                ("lacking token", lacks.SecretId, $"Permission denied: token with AccessorID '{lacks.AccessorId}' lacks permission '{permission}'{on}"),
+                ("anonymous", null, $"Permission denied: anonymous token lacks permission '{permission}'{on}. The anonymous token is used implicitly when a request does not specify a token."),
+            })
+            {
+                var before = await ObserveAsync(row);
+                var (result, error) = await AsAsync(secret, row.Call);
+                if (requirement.Filtered)
+                {
+                    if (error is not null) failures.Add($"{key}, {who}: filtered answers refuse nothing, got {error.GetType().Name}: {error.Message}");
+                    else if (who == "lacking token") failures.AddRange(Checked(key, who, () => row.Lacking!(result)));
+                }
+                else if (error is not MeridianPermissionDeniedException { Kind: MeridianErrorKind.PermissionDenied } denied)
+                    failures.Add($"{key}, {who}: not refused ({error?.GetType().Name ?? "it answered"}: {error?.Message})");
+                else if (denied.Message != expected)
+                    failures.Add($"{key}, {who}: refusal '{denied.Message}', expected '{expected}'");
+                if (await ObserveAsync(row) is var after && after != before)
+                    failures.Add($"{key}, {who}: state changed from {before} to {after}");
+            }
+            var (granted, grantedError) = await AsAsync(grants.SecretId, row.Call);
+            failures.AddRange(Outcome(key, "granting token", granted, grantedError, row));
+        }
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    private static IEnumerable<string> Outcome(string key, string who, object? result, Exception? error, Row row)
+    {
+        if (row.GrantedKind is { } kind)
+            return error is MeridianException e && e.Kind == kind ? []
+                : [$"{key}, {who}: expected the method's own {kind} error, got {error?.GetType().Name ?? "an answer"}: {error?.Message}"];
+        if (error is not null) return [$"{key}, {who}: failed with {error.GetType().Name}: {error.Message}"];
+        return row.Granted is null ? [] : Checked(key, who, () => row.Granted(result));
+    }
+
+    private static IEnumerable<string> Checked(string key, string who, Action check)
+    {
+        try
+        {
+            check();
+            return [];
+        }
+        catch (Exception e)
+        {
+            return [$"{key}, {who}: {e.Message}"];
+        }
+    }
+
+    [Fact]
+    public async Task UnknownSecret_IsRefused_AclNotFound()
+    {
+        var (_, error) = await AsAsync(Guid.NewGuid().ToString(), Call(g => Ca(g).GetConfigurationAsync()));
+        var denied = Assert.IsType<MeridianPermissionDeniedException>(error);
+        Assert.Equal("ACL not found", denied.Message);
+    }
+
+    [Fact]
+    public async Task CallsFromInsideTheDatacenter_AreNotChecked()
+    {
+        var before = fx.Acls.Resolutions;
+        // The silo's hosted client, without any token: its callers were checked where they entered, or are the silo.
+        Assert.Equal("consul", (await Ca(fx.Cluster.Client).GetConfigurationAsync()).Provider);
+        Assert.Equal(before, fx.Acls.Resolutions);
+    }
+
+    [Fact]
+    public async Task MethodsNeedingNoToken_AreNotResolved()
+    {
+        var before = fx.Acls.Resolutions;
+        await AsAsync(null, Call(g => Ca(g).GetRootsAsync()));
+        Assert.Equal(before, fx.Acls.Resolutions);
+    }
+
+    [Fact]
+    public async Task Match_EachRequestedName_NeedsIntentionRead()
+    {
+        // Consul refuses the whole match (403) when one requested name is not readable, rather than filtering it.
+        var (grants, _) = fx.Tokens["IIntentionRegistryGrain.Match"];
+        var (_, error) = await AsAsync(grants.SecretId, Call(g => Registry(g).MatchAsync("destination", ["acl-match", "acl-other"])));
+        var denied = Assert.IsType<MeridianPermissionDeniedException>(error);
+        Assert.EndsWith("lacks permission 'intention:read' on \"acl-other\"", denied.Message);
+    }
+
+    [Fact]
+    public async Task Get_IntentionReadOnTheSource_Suffices()
+    {
+        var (_, error) = await AsAsync(fx.Management.SecretId, Call(g => Registry(g).GetAsync(new IntentionRefDto { Source = "acl-get-src", Destination = "acl-get" })));
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public async Task Refusal_IsLoggedAtDebug_WithAccessorIdAndPermission_NeverTheSecret()
+    {
+        var (_, lacks) = fx.Tokens["ICertificateAuthorityGrain.Rotate"];
+        await AsAsync(lacks.SecretId, Call(g => Ca(g).RotateAsync()));
+        Assert.True(await fx.Refusals.WaitForAsync(m => m.Contains(lacks.AccessorId) && m.Contains("operator:write"), ClusterFixture.SignalTimeout),
+            "no refusal logged: " + string.Join(" | ", fx.Refusals.Messages));
+        Assert.DoesNotContain(fx.Refusals.Messages, m => fx.Tokens.Values.Any(t => m.Contains(t.Grants.SecretId) || m.Contains(t.Lacks.SecretId)));
+    }
+
+    [Fact]
+    public async Task Authorize_FromInsideTheDatacenter_WithAclsOn_GetsTheAclDefault()
+    {
+        // Not checked, so no caller's authorizer: the datacenter's ACL default (deny here) still decides, never allow.
+        var result = await fx.Cluster.Client.GetGrain<IAuthorizerGrain>(Dc).AuthorizeAsync(
+            new AuthorizeRequestDto { Target = "acl-authz-3", ClientCertURI = $"spiffe://{Td}/ns/default/dc/{Dc}/svc/web" });
+        Assert.Equal(new AuthorizeResultDto(false, "Default behavior configured by ACLs"), result);
+    }
+
+    [Fact]
+    public async Task Authorize_ManagementToken_DefaultDenyStillDecidesWithoutIntention()
+    {
+        var (result, error) = await AsAsync(fx.Management.SecretId, Call(g => g.GetGrain<IAuthorizerGrain>(Dc).AuthorizeAsync(
+            new AuthorizeRequestDto { Target = "acl-authz-2", ClientCertURI = $"spiffe://{Td}/ns/default/dc/{Dc}/svc/web" })));
+        Assert.Null(error);
+        Assert.Equal(new AuthorizeResultDto(false, "Default behavior configured by ACLs"), result);
+    }
+}
