@@ -1,3 +1,4 @@
+using Meridian.Core.Replication;
 using Meridian.Grains.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
