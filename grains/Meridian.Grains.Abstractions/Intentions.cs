@@ -136,6 +136,11 @@ public sealed record IntentionChangesDto
     [Id(3)] public ImmutableArray<string> DeletedDestinations { get; init; } = [];
     /// <summary>The answering registry's epoch: <see cref="Index"/> counts within it (see <see cref="IntentionPositionDto"/>).</summary>
     [Id(4)] public string Epoch { get; init; } = "";
+    /// <summary>
+    /// The registry left out entries the caller's token may not read (Consul's <c>ResultsFilteredByACLs</c>): a
+    /// snapshot's absent entries are then unseen, not deleted.
+    /// </summary>
+    [Id(5)] public bool ResultsFilteredByAcls { get; init; }
 }
 
 /// <summary>
@@ -295,6 +300,13 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     /// </summary>
     [Alias("GetReplicatedPosition"), AlwaysInterleave]
     Task<IntentionPositionDto> GetReplicatedPositionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Secondary: the applied position (as <see cref="GetReplicatedPositionAsync"/>) and the round held for the
+    /// operator, as persisted (the replicator resumes from both after a restart); the primary answers its own position.
+    /// </summary>
+    [Alias("GetReplicationProgress"), AlwaysInterleave]
+    Task<ReplicationProgressDto> GetReplicationProgressAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Read-your-writes after a forwarded write: waits (at most <paramref name="maxWait"/>) until this datacenter has

@@ -80,6 +80,23 @@ public sealed record ReplicationApplyResultDto
     [Id(0)] public int Changes { get; init; }
     /// <summary>Non-null when nothing was applied because the round is held for the operator.</summary>
     [Id(1)] public ReplicationHoldDto? Held { get; init; }
+    /// <summary>
+    /// Deletes not applied because the primary's snapshot was filtered by the caller's token (an entry it cannot read
+    /// is unseen, not deleted; Consul deletes it).
+    /// </summary>
+    [Id(2)] public int WithheldDeletes { get; init; }
+}
+
+/// <summary>Where a secondary's copy of one replicated type stands: the primary's position applied, and the hold.</summary>
+[GenerateSerializer, Alias("meridian.replication.Progress"), Immutable]
+public sealed record ReplicationProgressDto
+{
+    /// <summary>The primary's index applied here (0: never synced).</summary>
+    [Id(0)] public ulong Index { get; init; }
+    /// <summary>The primary's epoch <see cref="Index"/> counts in ("" = not known).</summary>
+    [Id(1)] public string Epoch { get; init; } = "";
+    /// <summary>The round held for the operator, or null.</summary>
+    [Id(2)] public ReplicationHoldDto? Held { get; init; }
 }
 
 /// <summary>The answer of <c>meridian replication adopt</c>.</summary>
