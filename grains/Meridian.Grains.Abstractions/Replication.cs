@@ -114,6 +114,10 @@ public sealed record ReplicationAdoptResultDto
     [Id(4)] public string PrimaryEpoch { get; init; } = "";
     /// <summary>What happened, in one line.</summary>
     [Id(5)] public string Message { get; init; } = "";
+    /// <summary>The replicated type (<c>intentions</c>, …) this answer is about; empty for a summary of several.</summary>
+    [Id(6)] public string ReplicationType { get; init; } = "";
+    /// <summary>For a summary of several replicated types: each one's answer (empty when there is one type).</summary>
+    [Id(7)] public ImmutableArray<ReplicationAdoptResultDto> Types { get; init; } = [];
 }
 
 /// <summary>

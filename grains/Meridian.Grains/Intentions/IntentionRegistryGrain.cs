@@ -56,7 +56,7 @@ public sealed partial class IntentionRegistryGrain(
 {
     /// <summary>How the shared registry machinery reads intention entries.</summary>
     internal static readonly ReplicatedEntryType<ServiceIntentionsEntry, (string Partition, string Namespace, string Name)> EntryType = new(
-        "intentions", IntentionDiff.Shape, DestinationMatchIndex.KeyOf, e => $"{e.Namespace}/{e.Name}",
+        ReplicatedTypes.Intentions, IntentionDiff.Shape, DestinationMatchIndex.KeyOf, e => $"{e.Namespace}/{e.Name}",
         e => e.CreateIndex, (e, created, modified) => e with { CreateIndex = created, ModifyIndex = modified });
 
     private DestinationMatchIndex _index = DestinationMatchIndex.Empty;

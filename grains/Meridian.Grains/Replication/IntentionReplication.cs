@@ -6,7 +6,7 @@ namespace Meridian.Grains.Replication;
 public sealed class IntentionReplication(DatacenterContext datacenter) : IReplicatedType<IntentionChangesDto>
 {
     /// <inheritdoc />
-    public string Name => "intentions";
+    public string Name => ReplicatedTypes.Intentions;
 
     /// <inheritdoc />
     public Task<ReplicationProgressDto> ReadProgressAsync(IGrainFactory local, CancellationToken cancellationToken)
