@@ -13,7 +13,7 @@ public sealed record ReplicationStatusDto
     [Id(0)] public bool Enabled { get; init; }
     [Id(1)] public bool Running { get; init; }
     [Id(2)] public string SourceDatacenter { get; init; } = "";
-    /// <summary>What is replicated: <c>intentions</c> or <c>ca-roots</c>.</summary>
+    /// <summary>What is replicated: a replicated type (<c>intentions</c>, …) or <c>ca-roots</c> (the names of <c>ReplicatedTypes</c>).</summary>
     [Id(3)] public string ReplicationType { get; init; } = "";
     /// <summary>The primary's index this datacenter has applied.</summary>
     [Id(4)] public ulong ReplicatedIndex { get; init; }

@@ -41,8 +41,9 @@ public sealed class IntentionRegistryState : IReplicatedRegistryState
 /// </summary>
 /// <remarks>
 /// Durability per change: the entries (each carries its ModifyIndex), then the catalog buckets whose membership
-/// changed, then this grain's small state only when a delete happened, replication advanced or the hold changed. The index survives a
-/// restart as max(persisted index, entries' ModifyIndex): an upsert of an existing destination is a single row write.
+/// changed, then this grain's small state only when a delete happened, replication advanced or the hold changed. The
+/// index survives a restart as max(persisted index, entries' ModifyIndex): an upsert of an existing destination is a
+/// single row write.
 /// </remarks>
 public sealed partial class IntentionRegistryGrain(
     [PersistentState("registry", MeridianStorage.Name)] IPersistentState<IntentionRegistryState> state,
@@ -206,7 +207,11 @@ public sealed partial class IntentionRegistryGrain(
     public async Task<IntentionChangesDto> WaitForChangesAsync(IntentionPositionDto after, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(after);
-        var changes = await _registry.WaitForChangesAsync(new ReplicationPosition(after.Index, after.Epoch), maxWait, cancellationToken);
+        // Another epoch answers at once; a caller at our index waits for the next change; any other position gets a
+        // delta or a snapshot (the change feed says which).
+        var position = new ReplicationPosition(after.Index, after.Epoch);
+        if (_registry.IsUpToDate(position)) await _registry.WaitForChangeAsync(maxWait, cancellationToken);
+        var changes = _registry.Since(position);
         return changes.IsSnapshot ? await SnapshotAsync() : Delta(changes);
     }
 

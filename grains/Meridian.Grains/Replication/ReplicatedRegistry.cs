@@ -171,16 +171,21 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
         _changed.Notify();
     }
 
+    // A long-poll is three calls rather than one async method here: the owner's answer then allocates no more than
+    // when it read the feed itself (no second state machine per poll).
+
     /// <summary>
-    /// A long-poll's answer: what a poller at <paramref name="after"/> needs, after waiting up to
-    /// <paramref name="maxWait"/> for a change when it has seen everything. Another epoch answers at once (the
-    /// caller's index counts in a store that no longer exists); any other position gets a delta or a snapshot.
+    /// Whether a poller at <paramref name="after"/> has seen everything and should wait (<see cref="WaitForChangeAsync"/>)
+    /// before <see cref="Since"/>. Another epoch never waits (the caller's index counts in a store that no longer exists).
     /// </summary>
-    public async Task<FeedChanges> WaitForChangesAsync(ReplicationPosition after, TimeSpan maxWait, CancellationToken cancellationToken)
-    {
-        if (_feed.IsUpToDate(after)) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), _clock, cancellationToken);
-        return _feed.Since(after);
-    }
+    public bool IsUpToDate(ReplicationPosition after) => _feed.IsUpToDate(after);
+
+    /// <summary>Waits for the next commit, up to <paramref name="maxWait"/> (clamped to 10 minutes), or the silo's stop.</summary>
+    public Task WaitForChangeAsync(TimeSpan maxWait, CancellationToken cancellationToken)
+        => _changed.WaitAsync(ChangeSignal.Clamp(maxWait), _clock, cancellationToken);
+
+    /// <summary>What a poller at <paramref name="after"/> needs: a delta's keys, or a snapshot and why.</summary>
+    public FeedChanges Since(ReplicationPosition after) => _feed.Since(after);
 
     /// <summary>A secondary's applied position of the primary, or (in the primary) its own position.</summary>
     public ReplicationPosition ReplicatedPosition => _datacenter.IsPrimary ? _feed.Position : new(_applied.Index, _applied.Epoch);
