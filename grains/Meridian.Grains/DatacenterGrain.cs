@@ -50,7 +50,7 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
             for (var i = 0; i < statuses.Length; i++) statuses[i] = await ReplicatedTypes.All[i].GetStatus(GrainFactory, name, cancellationToken);
             replication = [.. statuses];
         }
-        // Problems an operator must see (SPEC §5 items 5, 12): the newest error is later than the last success.
+        // Problems an operator must see (docs/consul-pain-points.md rows 5, 12): the newest error is later than the last success.
         List<string> degraded = [];
         if (caInitError.Length > 0) degraded.Add($"CA initialisation failed: {caInitError}");
         if (!string.IsNullOrEmpty(ca.Degraded)) degraded.Add($"CA: {ca.Degraded}");

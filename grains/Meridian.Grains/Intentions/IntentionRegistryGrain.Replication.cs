@@ -4,7 +4,7 @@ using Meridian.Grains.Replication;
 
 namespace Meridian.Grains.Intentions;
 
-/// <summary>Replication into a secondary (SPEC §2, §5.2-5.4) and forwarding of its writes to the primary.</summary>
+/// <summary>Replication into a secondary (the shared <see cref="ReplicatedRegistry{TEntry, TKey}"/>) and forwarding of its writes to the primary.</summary>
 public sealed partial class IntentionRegistryGrain
 {
     /// <inheritdoc />
@@ -41,7 +41,7 @@ public sealed partial class IntentionRegistryGrain
         return _registry.ApplyAsync(answer, adoptPrimaryState, cancellationToken);
     }
 
-    // Writes made in a secondary go to the primary; the answer carries the primary's index (SPEC §5 item 3).
+    // Writes made in a secondary go to the primary; the answer carries the primary's index (docs/consul-pain-points.md row 3).
     private async Task<IIntentionRegistryGrain> PrimaryRegistryAsync(CancellationToken ct)
     {
         var primary = await link.GetPrimaryAsync(TimeSpan.FromSeconds(10), ct);
