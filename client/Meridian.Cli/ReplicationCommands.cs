@@ -6,13 +6,13 @@ namespace Meridian.Cli;
 
 /// <summary>
 /// <c>meridian replication status</c>: one status object per replicator (Consul's `/v1/acl/replication` fields); <c>meridian replication adopt</c>:
-/// apply the intentions held back from a replaced or reset primary.
+/// apply what each replicated type held back from a replaced or reset primary.
 /// </summary>
 internal static class ReplicationCommands
 {
     public static Command Create(CommandRunner runner)
     {
-        var status = new Command("status", "Show replication from the primary into this datacenter (intentions and CA roots)");
+        var status = new Command("status", "Show replication from the primary into this datacenter (each replicated type, and CA roots)");
         runner.OnClient(status, async (run, client) =>
             run.Output.Write(await client.GetReplicationStatusAsync(run.CancellationToken), (o, list) =>
             {
@@ -20,15 +20,19 @@ internal static class ReplicationCommands
                 foreach (var r in list) Write(o, r);
             }));
         var adopt = new Command("adopt",
-            "Apply, once, the intentions a replaced or reset primary would impose (held back; see `replication status`): exit 0 when " +
+            "Apply, once, what a replaced or reset primary would impose (held back; see `replication status`): exit 0 when " +
             "adopted or nothing is held, 1 when the primary changed again since it was held");
         runner.OnClient(adopt, async (run, client) =>
         {
             var result = await client.AdoptPrimaryStateAsync(run.CancellationToken);
             run.Output.Write(result, (o, r) =>
             {
-                o.Line(r.Message);
-                if (r.Hold is { } held) WriteHeld(o, held, r.Adopted ? "  Adopted" : "  Still held");
+                // Several replicated types: each one's answer; one: it alone.
+                foreach (var t in r.Types.IsDefaultOrEmpty ? [r] : r.Types)
+                {
+                    o.Line(r.Types.IsDefaultOrEmpty ? t.Message : $"{t.ReplicationType}: {t.Message}");
+                    if (t.Hold is { } held) WriteHeld(o, held, t.Adopted ? "  Adopted" : "  Still held");
+                }
             });
             // Not adopted although something is held: the primary moved to another store since; the operator looks again.
             return result.Adopted || result.Hold is null ? ExitCodes.Ok : ExitCodes.Failed;

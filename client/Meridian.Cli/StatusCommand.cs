@@ -18,7 +18,7 @@ internal static class StatusCommand
     private static void Write(Output o, DatacenterStatusDto s)
     {
         WriteFields(o, s);
-        foreach (var r in new[] { s.IntentionReplication, s.RootReplication }.OfType<ReplicationStatusDto>()) ReplicationCommands.Write(o, r);
+        foreach (var r in s.ReplicationStatuses()) ReplicationCommands.Write(o, r);
     }
 
     private static void WriteFields(Output o, DatacenterStatusDto s) => o.Fields(

@@ -64,7 +64,7 @@ public interface IMeridianClient
     /// <summary>Signs the workload's own CSR (its key never leaves the workload).</summary>
     Task<IssuedCertificateDto> SignCertificateAsync(string service, string csrPem, CancellationToken cancellationToken = default);
 
-    /// <summary>Replication into this datacenter (intentions and CA roots); empty in the primary.</summary>
+    /// <summary>Replication into this datacenter, one status per replicated type, then CA roots; empty in the primary.</summary>
     Task<IReadOnlyList<ReplicationStatusDto>> GetReplicationStatusAsync(CancellationToken cancellationToken = default);
 
     /// <summary>

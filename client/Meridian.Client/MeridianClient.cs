@@ -78,7 +78,7 @@ public sealed class MeridianClient(IClusterClient cluster, IOptions<MeridianClie
     public async Task<IReadOnlyList<ReplicationStatusDto>> GetReplicationStatusAsync(CancellationToken cancellationToken = default)
     {
         var status = await GetStatusAsync(cancellationToken);
-        return [.. new[] { status.IntentionReplication, status.RootReplication }.OfType<ReplicationStatusDto>()];
+        return status.ReplicationStatuses();
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans.Concurrency;
 
 namespace Meridian.Grains;
@@ -17,12 +18,24 @@ public sealed record DatacenterStatusDto
     /// <summary>Empty when healthy, else the reason (role mismatch, CA degraded, ...).</summary>
     [Id(7)] public string Degraded { get; init; } = "";
     [Id(8)] public string StorageProvider { get; init; } = "";
-    /// <summary>Secondary: intention replication from the primary (null in the primary).</summary>
+    /// <summary>Secondary: intention replication from the primary (null in the primary); also in <see cref="Replication"/>.</summary>
     [Id(9)] public ReplicationStatusDto? IntentionReplication { get; init; }
-    /// <summary>Secondary: the watch on the primary's CA roots (null in the primary).</summary>
+    /// <summary>Secondary: the watch on the primary's CA roots (null in the primary); also in <see cref="Replication"/>.</summary>
     [Id(10)] public ReplicationStatusDto? RootReplication { get; init; }
     /// <summary>Certificates of this datacenter on the active root / all, for following a rotation.</summary>
     [Id(11)] public RotationProgressDto? RotationProgress { get; init; }
+    /// <summary>
+    /// Secondary: every loop following the primary, one status each (each replicated type, then <c>ca-roots</c>);
+    /// empty in the primary. What <c>meridian replication status</c> lists.
+    /// </summary>
+    [Id(12)] public ImmutableArray<ReplicationStatusDto> Replication { get; init; } = [];
+
+    /// <summary>
+    /// Every replication status to show: <see cref="Replication"/>, or from a server that predates it, the intention
+    /// and root statuses. What the SDK, the CLI and the dashboard enumerate.
+    /// </summary>
+    public IReadOnlyList<ReplicationStatusDto> ReplicationStatuses()
+        => Replication.IsDefaultOrEmpty ? [.. new[] { IntentionReplication, RootReplication }.OfType<ReplicationStatusDto>()] : Replication;
 }
 
 /// <summary>Coordinates one datacenter (key: datacenter name): its role, trust domain and overall status.</summary>
@@ -44,9 +57,10 @@ public interface IDatacenterGrain : IGrainWithStringKey
     Task<DatacenterOverviewDto> GetState();
 
     /// <summary>
-    /// <c>meridian replication adopt</c>: applies the intention round the secondary holds back (a replaced or reset
-    /// primary; see <see cref="ReplicationStatusDto.Held"/>) once; later changes then flow normally. Idempotent: with
-    /// nothing held it changes nothing. In the primary: a <see cref="MeridianErrorKind.Validation"/> error (it follows nobody).
+    /// <c>meridian replication adopt</c>: applies, once, the round each replicated type (intentions, …) of the secondary
+    /// holds back (a replaced or reset primary; see <see cref="ReplicationStatusDto.Held"/>); later changes then flow
+    /// normally. One type: its answer; several: their answers in <see cref="ReplicationAdoptResultDto.Types"/>, summed up.
+    /// Idempotent: with nothing held it changes nothing. In the primary: a <see cref="MeridianErrorKind.Validation"/> error (it follows nobody).
     /// </summary>
     [Acl(AclTarget.Operator, AclLevel.Write)]
     [Alias("AdoptPrimaryState")]

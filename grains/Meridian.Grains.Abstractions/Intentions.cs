@@ -314,6 +314,13 @@ public interface IIntentionRegistryGrain : IGrainWithStringKey
     Task<IntentionPositionDto> GetReplicatedPositionAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Secondary: the applied position (as <see cref="GetReplicatedPositionAsync"/>) and the round held for the
+    /// operator, as persisted (the replicator resumes from both after a restart); the primary answers its own position.
+    /// </summary>
+    [Alias("GetReplicationProgress"), AlwaysInterleave]
+    Task<ReplicationProgressDto> GetReplicationProgressAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Read-your-writes after a forwarded write: waits (at most <paramref name="maxWait"/>) until this datacenter has
     /// applied the primary's <paramref name="primaryIndex"/>. True when it has.
     /// </summary>

@@ -13,7 +13,7 @@ public sealed record ReplicationStatusDto
     [Id(0)] public bool Enabled { get; init; }
     [Id(1)] public bool Running { get; init; }
     [Id(2)] public string SourceDatacenter { get; init; } = "";
-    /// <summary>What is replicated: <c>intentions</c> or <c>ca-roots</c>.</summary>
+    /// <summary>What is replicated: a replicated type (<c>intentions</c>, …) or <c>ca-roots</c> (the names of <c>ReplicatedTypes</c>).</summary>
     [Id(3)] public string ReplicationType { get; init; } = "";
     /// <summary>The primary's index this datacenter has applied.</summary>
     [Id(4)] public ulong ReplicatedIndex { get; init; }
@@ -80,6 +80,23 @@ public sealed record ReplicationApplyResultDto
     [Id(0)] public int Changes { get; init; }
     /// <summary>Non-null when nothing was applied because the round is held for the operator.</summary>
     [Id(1)] public ReplicationHoldDto? Held { get; init; }
+    /// <summary>
+    /// Deletes not applied because the primary's snapshot was filtered by the caller's token (an entry it cannot read
+    /// is unseen, not deleted; Consul deletes it).
+    /// </summary>
+    [Id(2)] public int WithheldDeletes { get; init; }
+}
+
+/// <summary>Where a secondary's copy of one replicated type stands: the primary's position applied, and the hold.</summary>
+[GenerateSerializer, Alias("meridian.replication.Progress"), Immutable]
+public sealed record ReplicationProgressDto
+{
+    /// <summary>The primary's index applied here (0: never synced).</summary>
+    [Id(0)] public ulong Index { get; init; }
+    /// <summary>The primary's epoch <see cref="Index"/> counts in ("" = not known).</summary>
+    [Id(1)] public string Epoch { get; init; } = "";
+    /// <summary>The round held for the operator, or null.</summary>
+    [Id(2)] public ReplicationHoldDto? Held { get; init; }
 }
 
 /// <summary>The answer of <c>meridian replication adopt</c>.</summary>
@@ -97,6 +114,10 @@ public sealed record ReplicationAdoptResultDto
     [Id(4)] public string PrimaryEpoch { get; init; } = "";
     /// <summary>What happened, in one line.</summary>
     [Id(5)] public string Message { get; init; } = "";
+    /// <summary>The replicated type (<c>intentions</c>, …) this answer is about; empty for a summary of several.</summary>
+    [Id(6)] public string ReplicationType { get; init; } = "";
+    /// <summary>For a summary of several replicated types: each one's answer (empty when there is one type).</summary>
+    [Id(7)] public ImmutableArray<ReplicationAdoptResultDto> Types { get; init; } = [];
 }
 
 /// <summary>

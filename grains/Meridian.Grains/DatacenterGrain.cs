@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using Meridian.Grains.Replication;
+
 namespace Meridian.Grains;
 
 /// <summary>Coordinates one datacenter; see <see cref="IDatacenterGrain"/>.</summary>
@@ -40,18 +43,22 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
         }
         var intentions = await GrainFactory.GetGrain<IIntentionRegistryGrain>(name).GetSummaryAsync(cancellationToken);
         var progress = await GrainFactory.GetGrain<ICertificateInventoryGrain>(name).GetProgressAsync(cancellationToken);
-        ReplicationStatusDto? replication = null, roots = null;
+        ImmutableArray<ReplicationStatusDto> replication = [];
         if (!datacenter.IsPrimary)
         {
-            replication = await GrainFactory.GetGrain<IIntentionReplicatorGrain>(name).GetStatusAsync(cancellationToken);
-            roots = await GrainFactory.GetGrain<IRootWatcherGrain>(name).GetStatusAsync(cancellationToken);
+            var statuses = new ReplicationStatusDto[ReplicatedTypes.All.Length];
+            for (var i = 0; i < statuses.Length; i++) statuses[i] = await ReplicatedTypes.All[i].GetStatus(GrainFactory, name, cancellationToken);
+            replication = [.. statuses];
         }
-        // Problems an operator must see (SPEC §5 items 5, 12): the newest error is later than the last success.
+        // Problems an operator must see (docs/consul-pain-points.md rows 5, 12): the newest error is later than the last success.
         List<string> degraded = [];
         if (caInitError.Length > 0) degraded.Add($"CA initialisation failed: {caInitError}");
         if (!string.IsNullOrEmpty(ca.Degraded)) degraded.Add($"CA: {ca.Degraded}");
-        if (replication is { } r && r.LastError > r.LastSuccess) degraded.Add($"intention replication: {r.LastErrorMessage}");
-        if (roots is { } w && w.LastError > w.LastSuccess && w.LastErrorMessage != ca.Degraded) degraded.Add($"CA root watch: {w.LastErrorMessage}");
+        foreach (var r in replication.Where(r => r.LastError > r.LastSuccess))
+        {
+            if (r.ReplicationType != ReplicatedTypes.CaRoots) degraded.Add($"{ReplicationLabel(r.ReplicationType)} replication: {r.LastErrorMessage}");
+            else if (r.LastErrorMessage != ca.Degraded) degraded.Add($"CA root watch: {r.LastErrorMessage}");
+        }
         return new DatacenterStatusDto
         {
             Datacenter = name,
@@ -63,15 +70,35 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
             IntentionCount = intentions.Count,
             Degraded = string.Join("; ", degraded),
             StorageProvider = datacenter.StorageProvider,
-            IntentionReplication = replication,
-            RootReplication = roots,
+            Replication = replication,
+            IntentionReplication = replication.FirstOrDefault(r => r.ReplicationType == ReplicatedTypes.Intentions),
+            RootReplication = replication.FirstOrDefault(r => r.ReplicationType == ReplicatedTypes.CaRoots),
             RotationProgress = progress,
         };
     }
 
     /// <inheritdoc />
-    public Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default)
-        => GrainFactory.GetGrain<IIntentionReplicatorGrain>(ServedName()).AdoptAsync(cancellationToken);
+    public async Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default)
+    {
+        var name = ServedName();
+        List<ReplicationAdoptResultDto> results = [];
+        foreach (var type in ReplicatedTypes.Types)
+            results.Add(await type.Adopt!(GrainFactory, name, cancellationToken) with { ReplicationType = type.Name });
+        if (results.Count == 1) return results[0];
+        // Several types: adopted when any was, still held (the CLI's failure) when any stays held.
+        var stillHeld = results.FirstOrDefault(r => !r.Adopted && r.Hold is not null);
+        return new ReplicationAdoptResultDto
+        {
+            Adopted = stillHeld is null && results.Any(r => r.Adopted),
+            Hold = stillHeld?.Hold ?? results.FirstOrDefault(r => r.Adopted)?.Hold,
+            Changes = results.Sum(r => r.Changes),
+            Message = string.Join("; ", results.Select(r => $"{r.ReplicationType}: {r.Message}")),
+            Types = [.. results],
+        };
+    }
+
+    // "intentions" → "intention", as the status has always said ("intention replication: …").
+    private static string ReplicationLabel(string type) => type == ReplicatedTypes.Intentions ? "intention" : type;
 
     private string ServedName()
     {

@@ -60,14 +60,15 @@ internal static class MeridianPage
         ]);
 
         html.Append("<section class=\"wide\"><h2>Replication</h2>");
-        if (s.IntentionReplication is null && s.RootReplication is null)
+        var replication = s.ReplicationStatuses();
+        if (replication.Count == 0)
         {
             html.Append("<p class=\"muted\">This is the primary datacenter: it replicates from no one.</p>");
         }
         else
         {
             Table(html, ["Stream", "From", "Running", "Replicated index", "Primary index", "Lag", "Epoch", "Last success", "Last error"],
-                new[] { s.IntentionReplication, s.RootReplication }.OfType<ReplicationStatusDto>().Select(r => new[]
+                replication.Select(r => new[]
                 {
                     E(r.ReplicationType), E(r.SourceDatacenter), r.Running ? "yes" : "no", N(r.ReplicatedIndex), N(r.PrimaryIndex), N(r.Lag),
                     r.PrimaryEpoch.Length == 0 ? "<span class=\"muted\">-</span>" : E(r.PrimaryEpoch),

@@ -93,6 +93,7 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
                 () => Read(() => silo.GetGrain<IIntentionRegistryGrain>(Dc).ListAsync())),
             ["IIntentionRegistryGrain.GetReplicatedIndex"] = (g => g.GetGrain<IIntentionRegistryGrain>(Dc).GetReplicatedIndexAsync(), null),
             ["IIntentionRegistryGrain.GetReplicatedPosition"] = (g => g.GetGrain<IIntentionRegistryGrain>(Dc).GetReplicatedPositionAsync(), null),
+            ["IIntentionRegistryGrain.GetReplicationProgress"] = (g => g.GetGrain<IIntentionRegistryGrain>(Dc).GetReplicationProgressAsync(), null),
             ["IIntentionRegistryGrain.GetState"] = (g => g.GetGrain<IIntentionRegistryGrain>(Dc).GetState(), null),
             ["ICertificateInventoryGrain.RecordMany"] = (g => g.GetGrain<ICertificateInventoryGrain>(Dc).RecordAsync(
                     new Dictionary<string, string> { [$"seal-{fresh}"] = "attacker-root" }),

@@ -30,7 +30,7 @@ public sealed class RootWatcherGrain(
     private ulong _lastIndex;
 
     /// <inheritdoc />
-    protected override string ReplicationType => "ca-roots";
+    protected override string ReplicationType => ReplicatedTypes.CaRoots;
 
     /// <inheritdoc />
     protected override async Task<(ulong Index, int Changes)> FollowAsync(IGrainFactory primary, CancellationToken ct)

@@ -1,10 +1,11 @@
+using Meridian.Grains.Replication;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Hosting;
 
 /// <summary>
-/// In a secondary, makes sure the intention replicator and the root watcher run (their reminders then keep them
-/// alive across silo restarts). Runs once per silo start; a primary has nothing to start.
+/// In a secondary, makes sure every loop following the primary runs (<see cref="ReplicatedTypes.All"/>: each replicated
+/// type and the root watch; their reminders then keep them alive across silo restarts). Runs once per silo start; a primary has nothing to start.
 /// </summary>
 public sealed class FederationStarter(IGrainFactory grains, DatacenterContext datacenter, TimeProvider clock, ILogger<FederationStarter> logger)
     : SiloLoop(clock, logger)
@@ -22,8 +23,7 @@ public sealed class FederationStarter(IGrainFactory grains, DatacenterContext da
             await Task.Delay(Timeout.InfiniteTimeSpan, Clock, cancellationToken);
             return;
         }
-        await grains.GetGrain<IIntentionReplicatorGrain>(datacenter.Datacenter).EnsureRunningAsync(cancellationToken);
-        await grains.GetGrain<IRootWatcherGrain>(datacenter.Datacenter).EnsureRunningAsync(cancellationToken);
+        foreach (var replicator in ReplicatedTypes.All) await replicator.EnsureRunning(grains, datacenter.Datacenter, cancellationToken);
         _started = true;
     }
 }

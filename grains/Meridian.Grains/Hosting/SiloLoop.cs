@@ -1,10 +1,11 @@
+using Meridian.Core.Replication;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Hosting;
 
 /// <summary>
 /// A loop that runs in every silo while it is active (started at <c>ServiceLifecycleStage.Active</c>, so grains can
-/// be called) and stops with the silo. Failures back off 1 s, 2 s, 4 s … up to 2 minutes with jitter, then the loop
+/// be called) and stops with the silo. Failures back off 1 s, 2 s, 4 s … up to 2 minutes with jitter (<see cref="Backoff"/>), then the loop
 /// goes on; it never takes the silo down.
 /// </summary>
 public abstract class SiloLoop(TimeProvider clock, ILogger logger) : ILifecycleParticipant<ISiloLifecycle>
@@ -62,17 +63,6 @@ public abstract class SiloLoop(TimeProvider clock, ILogger logger) : ILifecycleP
                 catch (OperationCanceledException) { return; }
             }
         }
-    }
-}
-
-/// <summary>Retry delays: 1 s, 2 s, 4 s … capped at 120 s, plus up to 10 % jitter (Consul's replication back-off).</summary>
-public static class Backoff
-{
-    /// <summary>The delay before retry number <paramref name="attempt"/> (1-based); <paramref name="random01"/> in [0, 1).</summary>
-    public static TimeSpan Delay(int attempt, double random01)
-    {
-        var seconds = Math.Min(120, Math.Pow(2, Math.Max(0, attempt - 1)));
-        return TimeSpan.FromSeconds(seconds * (1 + 0.1 * random01));
     }
 }
 

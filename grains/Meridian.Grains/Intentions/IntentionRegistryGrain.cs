@@ -5,13 +5,14 @@ using Meridian.Core.Intentions;
 using Meridian.Core.Replication;
 using Meridian.Core.Validation;
 using Meridian.Grains.Acl;
+using Meridian.Grains.Replication;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Grains.Intentions;
 
 /// <summary>Persisted state of a datacenter's registry. Type name is part of the stored format: never rename.</summary>
 [GenerateSerializer, Alias("meridian.intentions.IntentionRegistryState")]
-public sealed class IntentionRegistryState
+public sealed class IntentionRegistryState : IReplicatedRegistryState
 {
     /// <summary>The datacenter index: bumped on every change, never goes backwards.</summary>
     [Id(0)] public ulong Index { get; set; }
@@ -27,18 +28,24 @@ public sealed class IntentionRegistryState
 
     /// <summary>In a secondary: the primary's epoch that <see cref="ReplicatedIndex"/> belongs to ("" = not known yet).</summary>
     [Id(4)] public string ReplicatedEpoch { get; set; } = "";
+
+    /// <summary>In a secondary: the round held back for the operator (null: following the primary).</summary>
+    [Id(5)] public ReplicationHoldDto? Hold { get; set; }
 }
 
 /// <summary>
 /// The intentions of one datacenter; see <see cref="IIntentionRegistryGrain"/>. Holds every entry in memory (loaded
 /// from the <see cref="IIntentionCatalogGrain"/> buckets and <see cref="IIntentionGrain"/>s on activation), stamps the
 /// datacenter index on each change and keeps a change log (which keys each index touched) so pollers get deltas
-/// in time proportional to what changed, not to the number of entries.
+/// in time proportional to what changed, not to the number of entries. The epoch, the commit pipeline, the change
+/// feed and the apply of replicated rounds are the shared <see cref="ReplicatedRegistry{TEntry, TKey}"/>; this grain
+/// keeps how intentions are stored (entry grains and catalog buckets) and indexed (<see cref="DestinationMatchIndex"/>).
 /// </summary>
 /// <remarks>
 /// Durability per change: the entries (each carries its ModifyIndex), then the catalog buckets whose membership
-/// changed, then this grain's small state only when a delete happened or replication advanced. The index survives a
-/// restart as max(persisted index, entries' ModifyIndex): an upsert of an existing destination is a single row write.
+/// changed, then this grain's small state only when a delete happened, replication advanced or the hold changed. The
+/// index survives a restart as max(persisted index, entries' ModifyIndex): an upsert of an existing destination is a
+/// single row write.
 /// </remarks>
 public sealed partial class IntentionRegistryGrain(
     [PersistentState("registry", MeridianStorage.Name)] IPersistentState<IntentionRegistryState> state,
@@ -48,13 +55,16 @@ public sealed partial class IntentionRegistryGrain(
     Hosting.SiloStopping stopping,
     RegistryScans scans,
     TimeProvider clock,
-    ILogger<IntentionRegistryGrain> logger) : Grain, IIntentionRegistryGrain
+    ILogger<IntentionRegistryGrain> logger) : Grain, IIntentionRegistryGrain, IReplicaStore<ServiceIntentionsEntry>
 {
-    private readonly ChangeSignal _changed = new(stopping);
+    /// <summary>How the shared registry machinery reads intention entries.</summary>
+    internal static readonly ReplicatedEntryType<ServiceIntentionsEntry, (string Partition, string Namespace, string Name)> EntryType = new(
+        ReplicatedTypes.Intentions, IntentionDiff.Shape, DestinationMatchIndex.KeyOf, e => $"{e.Namespace}/{e.Name}",
+        e => e.CreateIndex, (e, created, modified) => e with { CreateIndex = created, ModifyIndex = modified });
+
     private DestinationMatchIndex _index = DestinationMatchIndex.Empty;
-    // Which keys each index touched, for pollers; created once the epoch is known.
-    private ChangeFeed _feed = null!;
-    private (ulong Index, string Epoch) _persistedReplicated;
+    // Epoch, commit pipeline, change feed and replication apply; created on activation.
+    private ReplicatedRegistry<ServiceIntentionsEntry, (string Partition, string Namespace, string Name)> _registry = null!;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -63,20 +73,12 @@ public sealed partial class IntentionRegistryGrain(
             .Select(b => CatalogBucket(b).ListAsync()));
         var loaded = await Task.WhenAll(buckets.SelectMany(b => b).Select(key => EntryGrain(key).GetAsync(cancellationToken)));
         var entries = loaded.OfType<IntentionEntryDto>().Select(e => e.ToCore()).ToList();
-        // An entry written just before a crash may carry an index the registry did not persist: never reuse it.
-        var index = Math.Max(state.State.Index, entries.Count == 0 ? 0 : entries.Max(e => e.ModifyIndex));
+        _registry = new(EntryType, this, datacenter, stopping, clock, logger);
+        // An entry written just before a crash may carry an index the registry did not persist: never reused.
+        if (await _registry.ActivateAsync(entries.Count == 0 ? 0 : entries.Max(e => e.ModifyIndex), cancellationToken))
+            LogNewEpoch(logger, datacenter.Datacenter, _registry.Epoch, _registry.Index);
+        var index = _registry.Index;
         _index = DestinationMatchIndex.Create(entries, index);
-        if (string.IsNullOrEmpty(state.State.Epoch))
-        {
-            // First activation on this store (new, or wiped): a new epoch, durable before any poller sees it, so a
-            // restart on the same store never changes it (that would cost every poller a snapshot).
-            state.State.Epoch = Guid.NewGuid().ToString("N");
-            state.State.Index = index;
-            await state.WriteStateAsync(cancellationToken);
-            LogNewEpoch(logger, datacenter.Datacenter, state.State.Epoch, index);
-        }
-        _feed = new ChangeFeed(state.State.Epoch, index);
-        _persistedReplicated = _applied = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
         LogLoaded(logger, datacenter.Datacenter, entries.Count, index);
         localCache.Apply(Snapshot());
     }
@@ -119,7 +121,7 @@ public sealed partial class IntentionRegistryGrain(
 
         var index = _index.Index + 1;
         var entry = candidate with { CreateIndex = existing?.CreateIndex ?? index, ModifyIndex = index };
-        await CommitAsync([entry], [], index, cancellationToken);
+        await _registry.CommitAsync([entry], [], index, cancellationToken);
         LogUpserted(logger, flat.SourceName, flat.DestinationName, index);
         return new IntentionWriteResultDto(index, datacenter.Datacenter);
     }
@@ -138,9 +140,9 @@ public sealed partial class IntentionRegistryGrain(
 
         var index = _index.Index + 1;
         if (remaining.IsEmpty)
-            await CommitAsync([], [key], index, cancellationToken); // the last source takes the entry with it
+            await _registry.CommitAsync([], [key], index, cancellationToken); // the last source takes the entry with it
         else
-            await CommitAsync([existing with { Sources = remaining, ModifyIndex = index }], [], index, cancellationToken);
+            await _registry.CommitAsync([existing with { Sources = remaining, ModifyIndex = index }], [], index, cancellationToken);
         LogDeleted(logger, src.Name, dst.Name, index);
         return new IntentionWriteResultDto(index, datacenter.Datacenter);
     }
@@ -220,12 +222,12 @@ public sealed partial class IntentionRegistryGrain(
     public async Task<IntentionChangesDto> WaitForChangesAsync(IntentionPositionDto after, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(after);
-        // Another epoch answers at once (the caller's index counts in a store that no longer exists); a caller at our
-        // index waits for the next change; any other position gets a delta or a snapshot (ChangeFeed says which).
+        // Another epoch answers at once; a caller at our index waits for the next change; any other position gets a
+        // delta or a snapshot (the change feed says which).
         var position = new ReplicationPosition(after.Index, after.Epoch);
         var caller = AclCallContext.Current;
-        if (_feed.IsUpToDate(position)) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
-        var changes = _feed.Since(position);
+        if (_registry.IsUpToDate(position)) await _registry.WaitForChangeAsync(maxWait, cancellationToken);
+        var changes = _registry.Since(position);
         var answer = changes.IsSnapshot ? await SnapshotAsync() : Delta(changes);
         return caller is null ? answer : Readable(answer, caller.Authorizer);
     }
@@ -245,7 +247,7 @@ public sealed partial class IntentionRegistryGrain(
     // A snapshot converts every entry: built off the activation, from the index and epoch captured here.
     private Task<IntentionChangesDto> SnapshotAsync()
     {
-        var (index, epoch) = (_index, state.State.Epoch);
+        var (index, epoch) = (_index, _registry.Epoch);
         return scans.RunAsync("Snapshot", () => SnapshotOf(index, epoch));
     }
 
@@ -254,11 +256,11 @@ public sealed partial class IntentionRegistryGrain(
         var (upserts, deletes) = changes.Resolve(_index.Find);
         return new IntentionChangesDto
         {
-            Index = _index.Index, Epoch = state.State.Epoch, Upserts = [.. upserts.Select(e => e.ToDto())], DeletedDestinations = [.. deletes],
+            Index = _index.Index, Epoch = _registry.Epoch, Upserts = [.. upserts.Select(e => e.ToDto())], DeletedDestinations = [.. deletes],
         };
     }
 
-    private IntentionChangesDto Snapshot() => SnapshotOf(_index, state.State.Epoch);
+    private IntentionChangesDto Snapshot() => SnapshotOf(_index, _registry.Epoch);
 
     private static IntentionChangesDto SnapshotOf(DestinationMatchIndex index, string epoch) => new()
     {
@@ -268,11 +270,20 @@ public sealed partial class IntentionRegistryGrain(
         Upserts = [.. index.Entries.Select(e => e.ToDto())],
     };
 
-    // Durable first (entries, catalog buckets, then this grain's state when needed), then visible: memory, waiters,
-    // the local cache.
-    private async Task CommitAsync(IReadOnlyList<ServiceIntentionsEntry> upserts, IReadOnlyList<string> deletes, ulong index, CancellationToken ct)
+    IReplicatedRegistryState IReplicaStore<ServiceIntentionsEntry>.State => state.State;
+
+    Task IReplicaStore<ServiceIntentionsEntry>.WriteStateAsync(CancellationToken cancellationToken) => state.WriteStateAsync(cancellationToken);
+
+    ServiceIntentionsEntry? IReplicaStore<ServiceIntentionsEntry>.Find(string key) => _index.Find(key);
+
+    IReadOnlyList<ServiceIntentionsEntry> IReplicaStore<ServiceIntentionsEntry>.Entries() => [.. _index.Entries];
+
+    int IReplicaStore<ServiceIntentionsEntry>.Count => _index.EntryCount;
+
+    // Durable: each entry's grain, then the catalog buckets whose membership changed.
+    async Task IReplicaStore<ServiceIntentionsEntry>.WriteAsync(IReadOnlyList<ServiceIntentionsEntry> upserts, IReadOnlyList<string> upsertKeys,
+        IReadOnlyList<string> deletes, CancellationToken ct)
     {
-        var upsertKeys = upserts.Select(DestinationMatchIndex.KeyOf).ToList();
         await Task.WhenAll(
             upserts.Select((e, i) => EntryGrain(upsertKeys[i]).SetAsync(e.ToDto(), ct))
                 .Concat(deletes.Select(k => EntryGrain(k).SetAsync(null, ct))));
@@ -281,23 +292,16 @@ public sealed partial class IntentionRegistryGrain(
             .GroupBy(c => IntentionCatalogGrain.BucketOf(c.Key))
             .Select(g => CatalogBucket(g.Key).UpdateAsync(
                 [.. g.Where(c => c.Added).Select(c => c.Key)], [.. g.Where(c => !c.Added).Select(c => c.Key)])));
-        // A delete leaves no entry carrying its index, and replication progress (index and primary epoch: a rebuilt
-        // primary can bring the same index) lives only here: persist then.
-        var replicationAdvanced = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch) != _persistedReplicated;
-        state.State.Index = index;
-        if (deletes.Count > 0 || replicationAdvanced)
-        {
-            await state.WriteStateAsync(ct);
-            _persistedReplicated = (state.State.ReplicatedIndex, state.State.ReplicatedEpoch);
-        }
+    }
 
+    // Visible: the match index (what reads use) and this silo's cache.
+    void IReplicaStore<ServiceIntentionsEntry>.Publish(IReadOnlyList<ServiceIntentionsEntry> upserts, IReadOnlyList<string> deletes, ulong index)
+    {
         _index = _index.Apply(upserts, deletes, index);
-        _feed.Record(index, [.. upsertKeys, .. deletes]);
-        _changed.Notify();
         localCache.Apply(new IntentionChangesDto
         {
             Index = index,
-            Epoch = state.State.Epoch,
+            Epoch = _registry.Epoch,
             Upserts = [.. upserts.Select(e => e.ToDto())],
             DeletedDestinations = [.. deletes],
         });

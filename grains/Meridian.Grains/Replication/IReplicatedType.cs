@@ -14,8 +14,11 @@ public interface IReplicatedType<TChanges>
     /// <summary>What is replicated, for status and logs: <c>intentions</c>.</summary>
     string Name { get; }
 
-    /// <summary>The primary's position the local store has applied and persisted (index 0, epoch "": never synced).</summary>
-    Task<ReplicationPosition> ReadAppliedAsync(IGrainFactory local, CancellationToken cancellationToken);
+    /// <summary>
+    /// The primary's position the local store has applied and persisted (index 0, epoch "": never synced), and the
+    /// round it holds for the operator, as persisted.
+    /// </summary>
+    Task<ReplicationProgressDto> ReadProgressAsync(IGrainFactory local, CancellationToken cancellationToken);
 
     /// <summary>Long-polls the primary for its changes after <paramref name="after"/>, waiting up to <paramref name="wait"/>.</summary>
     Task<TChanges> FetchSinceAsync(IGrainFactory primary, ReplicationPosition after, TimeSpan wait, CancellationToken cancellationToken);

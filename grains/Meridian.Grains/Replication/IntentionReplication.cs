@@ -6,14 +6,11 @@ namespace Meridian.Grains.Replication;
 public sealed class IntentionReplication(DatacenterContext datacenter) : IReplicatedType<IntentionChangesDto>
 {
     /// <inheritdoc />
-    public string Name => "intentions";
+    public string Name => ReplicatedTypes.Intentions;
 
     /// <inheritdoc />
-    public async Task<ReplicationPosition> ReadAppliedAsync(IGrainFactory local, CancellationToken cancellationToken)
-    {
-        var p = await Local(local).GetReplicatedPositionAsync(cancellationToken);
-        return new(p.Index, p.Epoch);
-    }
+    public Task<ReplicationProgressDto> ReadProgressAsync(IGrainFactory local, CancellationToken cancellationToken)
+        => Local(local).GetReplicationProgressAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<IntentionChangesDto> FetchSinceAsync(IGrainFactory primary, ReplicationPosition after, TimeSpan wait, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Meridian.Core.Replication;
 using Meridian.Grains.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -105,7 +106,9 @@ public abstract partial class PrimaryFollowerGrain(
     /// Records the round held back for the operator (null: none). A held round is neither a success nor a failure: the
     /// status shows the hold as its last error (so <c>meridian status</c> and /health say why), without a back-off.
     /// </summary>
-    protected void RecordHold(ReplicationHoldDto? held) => _status = _status with { Held = held };
+    protected void RecordHold(ReplicationHoldDto? held)
+        => _status = held is null ? _status with { Held = null }
+            : _status with { Held = held, LastError = clock.GetUtcNow(), LastErrorMessage = held.Message };
 
     /// <summary>Records a round (or an adoption) that applied <paramref name="changes"/> and reached <paramref name="index"/>.</summary>
     protected void RecordRoundSucceeded(ulong index, int changes)

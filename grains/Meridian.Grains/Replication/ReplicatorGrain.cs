@@ -39,15 +39,26 @@ public abstract class ReplicatorGrain<TChanges>(
     protected override string FollowedEpoch => _applied.Epoch;
 
     /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        if (Datacenter.IsPrimary) return;
+        try
+        {
+            // Now rather than at the first round, which waits for the primary: a hold persisted before a restart is in
+            // the status, and adoptable, even while the primary cannot be reached.
+            await ResumeAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The local store did not answer: the first round resumes (and reports the failure) instead.
+        }
+    }
+
+    /// <inheritdoc />
     protected override async Task<(ulong Index, int Changes)> FollowAsync(IGrainFactory primary, CancellationToken ct)
     {
-        if (!_resumed)
-        {
-            // What the local store applied and persisted (index and primary epoch in one write) is where we resume.
-            _applied = await type.ReadAppliedAsync(GrainFactory, ct);
-            _resumed = true;
-            RecordReplicatedIndex(_applied.Index);
-        }
+        if (!_resumed) await ResumeAsync(ct);
         if (_held is { } held)
         {
             // NOTE: while a round is held, a poll from the applied position would be answered at once (another epoch,
@@ -77,6 +88,17 @@ public abstract class ReplicatorGrain<TChanges>(
         }
     }
 
+    // What the local store applied and persisted (index and primary epoch in one write) is where we resume, with the
+    // round it held, if any.
+    private async Task ResumeAsync(CancellationToken ct)
+    {
+        var progress = await type.ReadProgressAsync(GrainFactory, ct);
+        // With AdoptPrimaryState the next round applies what was held (and so clears the stored hold): not waiting on it.
+        (_applied, _held, _resumed) = (new(progress.Index, progress.Epoch), Settings.AdoptPrimaryState ? null : progress.Held, true);
+        RecordReplicatedIndex(_applied.Index);
+        RecordHold(_held);
+    }
+
     /// <summary>Applies the held round once (see <c>IIntentionReplicatorGrain.AdoptAsync</c>).</summary>
     public async Task<ReplicationAdoptResultDto> AdoptAsync(CancellationToken cancellationToken = default)
     {
@@ -86,6 +108,7 @@ public abstract class ReplicatorGrain<TChanges>(
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (!_resumed) await ResumeAsync(cancellationToken);
             if (_held is not { } held)
                 return new ReplicationAdoptResultDto
                 {
@@ -131,8 +154,8 @@ public abstract class ReplicatorGrain<TChanges>(
         else if (at.Index < last.Index)
             ReplicatorLog.IndexBackwards(_logger, type.Name, Datacenter.PrimaryDatacenter, last.Index, at.Index);
         // Nothing changed at the same position: no write. A first answer with an epoch (after an upgrade) is applied
-        // even when empty, so the epoch is persisted with the index.
-        var result = at == last && !type.IsSnapshot(changes)
+        // even when empty, so the epoch is persisted with the index; so is one that ends a hold, which clears it.
+        var result = at == last && !type.IsSnapshot(changes) && _held is null
             ? new ReplicationApplyResultDto()
             : await type.ApplyAsync(GrainFactory, changes, adopt, ct);
         _held = result.Held;

@@ -46,6 +46,26 @@ public sealed class IntentionReplicationTests(TwoDatacenterFixture fx)
     }
 
     [Fact]
+    public async Task DatacenterStatus_ListsEveryReplicatorOfTheRegistry_InOrder_AndAdoptAnswersPerType()
+    {
+        // The one list (ReplicatedTypes) is what start-up, status and adopt enumerate: every loop in it runs in a secondary.
+        var names = Replication.ReplicatedTypes.All.Select(r => r.Name).ToList();
+        Assert.Equal(["intentions", "ca-roots"], names);
+        foreach (var dc in fx.Secondaries)
+        {
+            var status = await dc.Client.GetGrain<IDatacenterGrain>(dc.Name).GetStatusAsync();
+            Assert.Equal(names, status.Replication.Select(r => r.ReplicationType));
+            Assert.All(status.Replication, r => Assert.True(r.Running && r.Enabled, $"{dc.Name} {r.ReplicationType} running {r.Running}"));
+            Assert.Equal(status.Replication[0], status.IntentionReplication);
+            Assert.Equal(status.Replication, status.ReplicationStatuses());
+
+            var adopt = await dc.GatewayClient.GetGrain<IDatacenterGrain>(dc.Name).AdoptPrimaryStateAsync();
+            Assert.Equal(("intentions", false, (ReplicationHoldDto?)null), (adopt.ReplicationType, adopt.Adopted, adopt.Hold));
+        }
+        Assert.Empty((await fx.Dc1.Client.GetGrain<IDatacenterGrain>("dc1").GetStatusAsync()).ReplicationStatuses());
+    }
+
+    [Fact]
     public async Task WriteThroughSecondary_IsForwarded_AndReadableThereAfterWaitForReplicated()
     {
         var (web, db) = (Fresh("web"), Fresh("db"));

@@ -1,3 +1,5 @@
+using Meridian.Grains.Intentions;
+
 namespace Meridian.Grains.Tests.Federation;
 
 /// <summary>Scenarios that need their own datacenters: a primary wiped and rebuilt, a standalone datacenter joining.</summary>
@@ -153,6 +155,49 @@ public sealed class PrimaryLifecycleTests
         var dc3Held = await HeldAsync(dc3, h => h.PrimaryIndex == next.Index);
         Assert.Equal((3, 1), (dc3Held.Deletes, dc3Held.Adds));
         Assert.Equal(policy, await IntentionContent.OfAsync(dc3));
+    }
+
+    [Fact]
+    public async Task HeldRound_SecondaryRestartedWithThePrimaryUnreachable_IsInStatusAtOnce_AndAdoptableOnceReachable()
+    {
+        // dc3 ran standalone with intentions of its own, then joined dc1: its first sync is held.
+        var store = new DatacenterStore("dc3");
+        await using (var standalone = await DatacenterCluster.StartAsync("dc3", "dc3", store: store))
+        {
+            await standalone.Registry.UpsertAsync(Allow("local-a", "local-db"));
+            await standalone.Registry.UpsertAsync(Allow("local-b", "local-cache"));
+        }
+        await using var primary = await DatacenterCluster.StartAsync("dc1", "dc1");
+        var primaryIndex = (await primary.Registry.UpsertAsync(Allow("web", "db"))).Index;
+        ReplicationHoldDto held;
+        await using (var joined = await DatacenterCluster.StartSecondaryAsync("dc3", primary, store))
+        {
+            held = await HeldAsync(joined, h => h.PrimaryIndex == primaryIndex);
+            Assert.Equal("first-sync", held.Reason);
+            Assert.Equal((held.Reason, held.Since), (store.Latest<IntentionRegistryState>("dc3")?.Hold?.Reason, store.Latest<IntentionRegistryState>("dc3")?.Hold?.Since));
+        }
+
+        // Restarted on its store while the primary cannot be reached: no round runs, yet the hold (with the time it
+        // was first seen) is in the status at once, and the datacenter keeps its own intentions.
+        var link = new TestPrimaryLink("dc1");
+        link.PointTo(primary.GatewayClient);
+        await using var restarted = await DatacenterCluster.StartAsync("dc3", "dc1", link, store);
+        var status = await restarted.Replicator.GetStatusAsync();
+        Assert.Equal((held.Reason, held.Since, held.PrimaryIndex, held.Deletes, held.Adds),
+            (status.Held?.Reason, status.Held?.Since, status.Held?.PrimaryIndex, status.Held?.Deletes, status.Held?.Adds));
+        var progress = await restarted.Registry.GetReplicationProgressAsync();
+        Assert.Equal((0ul, held.Since), (progress.Index, progress.Held?.Since));
+        Assert.Equal(2, (await IntentionContent.OfAsync(restarted)).Count);
+
+        // Once the primary is reachable the operator adopts the held state; the hold is gone, in memory and in storage.
+        link.Connect();
+        var adopted = await AdoptAsync(restarted);
+        Assert.True(adopted.Adopted, adopted.Message);
+        Assert.Equal("first-sync", adopted.Hold?.Reason);
+        await IntentionContent.ConvergedAsync(primary, restarted);
+        Assert.Null((await restarted.Registry.GetReplicationProgressAsync()).Held);
+        Assert.Null(store.Latest<IntentionRegistryState>("dc3")?.Hold);
+        Assert.Null((await restarted.Replicator.GetStatusAsync()).Held);
     }
 
     [Fact]
