@@ -32,7 +32,15 @@ public sealed class IntentionReplicationTests(TwoDatacenterFixture fx)
             Assert.Equal(("deny", "updated", "team-a"), (web2.Action, web2.Description, web2.Meta["owner"]));
             await Assert.ThrowsAsync<MeridianNotFoundException>(() => dc.Registry.GetAsync(new() { Source = api, Destination = db }));
 
+            // The replicator records its round after the registry applied it: wait for the status to catch up.
             var status = await dc.Replicator.GetStatusAsync();
+            await Poll.UntilAsync(async () =>
+                {
+                    status = await dc.Replicator.GetStatusAsync();
+                    return status.ReplicatedIndex >= deleted.Index && status.LastSuccess >= started;
+                },
+                () => Task.FromResult($"{dc.Name} status: ReplicatedIndex {status.ReplicatedIndex}, LastSuccess {status.LastSuccess:O}, " +
+                    $"LastError {status.LastError:O} {status.LastErrorMessage}"));
             Assert.True(status.Enabled, $"{dc.Name} replicator enabled");
             Assert.True(status.Running, $"{dc.Name} replicator running");
             Assert.Equal(("dc1", "intentions"), (status.SourceDatacenter, status.ReplicationType));
