@@ -42,6 +42,7 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(settings.Ca);
         services.AddSingleton(settings.KeySealing.Sealer);
+        services.AddSingleton(settings.Acl);
         services.AddSingleton(settings);
         services.AddHostedService<SiloStartupWarnings>();
         services.AddSingleton(new DatacenterContext(meridian.Datacenter, meridian.PrimaryDatacenter,
