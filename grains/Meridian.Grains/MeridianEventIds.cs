@@ -1,7 +1,7 @@
 namespace Meridian.Grains;
 
 /// <summary>
-/// Central log event ids. Ranges: 1xxx CA, 2xxx leaf certificates, 3xxx intentions, 4xxx replication, 5xxx hosting.
+/// Central log event ids. Ranges: 1xxx CA, 2xxx leaf certificates, 3xxx intentions, 4xxx replication, 5xxx hosting, 6xxx ACLs.
 /// Never reuse or renumber an id.
 /// </summary>
 public static class MeridianEventIds
@@ -57,4 +57,12 @@ public static class MeridianEventIds
     public const int ReplicationHeld = 4030;
     public const int ReplicationAdopted = 4031;
     public const int ReplicationAdoptedByOperator = 4032;
+
+    public const int AclBootstrapped = 6000;
+    public const int AclInitialManagementCreated = 6001;
+    public const int AclEntryWritten = 6002;
+    public const int AclEntryDeleted = 6003;
+    public const int AclBootstrapResetUnreadable = 6004;
+    public const int AclStoreUnreachable = 6005;
+    public const int AclCacheInvalidated = 6006;
 }

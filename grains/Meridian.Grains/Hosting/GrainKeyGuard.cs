@@ -25,6 +25,7 @@ internal sealed partial class GrainKeyGuard(
         [typeof(IServiceCertificateGrain)] = GrainKeyRule.LocalService,
         [typeof(IIntentionRegistryGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IAuthorizerGrain)] = GrainKeyRule.LocalDatacenter,
+        [typeof(IAclStoreGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(ILeafSignerGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(ICsrLimiterGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IIntentionGrain)] = GrainKeyRule.LocalPrefixed,

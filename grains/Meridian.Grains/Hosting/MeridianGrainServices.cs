@@ -23,6 +23,11 @@ public static class MeridianGrainServices
         services.AddSingleton<IntentionCache>();
         services.TryAddSingleton<RegistryScans>();
         AddLoop<IntentionCacheSync>(services);
+        // ACLs off unless the host registers its Meridian:Acl settings (test clusters register their own).
+        services.TryAddSingleton(Acl.AclSettings.Disabled);
+        services.AddSingleton<Acl.AclAuthorizerSource>();
+        services.AddSingleton<Acl.IAclAuthorizerSource>(sp => sp.GetRequiredService<Acl.AclAuthorizerSource>());
+        AddLoop<Acl.AclCacheSync>(services);
         services.TryAddSingleton(CaConfiguration.Default);
         // A primary without a configured federation signs no secondary's intermediate (issue 12).
         services.TryAddSingleton(FederationMembers.None);
