@@ -26,6 +26,12 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
     /// <summary>With <c>--tls</c>: the key of <see cref="TlsCertFile"/>.</summary>
     public string? TlsKeyFile { get; init; }
 
+    /// <summary>With <c>--acl</c>: the SecretID hashing key every datacenter of the run shares (tokens replicate); null: ACLs off.</summary>
+    public string? AclKeyFile { get; init; }
+
+    /// <summary>With <c>--acl</c>: where an operator writes the reset index to allow one more <c>acl bootstrap</c>.</summary>
+    public string? AclBootstrapResetFile { get; init; }
+
     public const string Address = "127.0.0.1";
 
     public string Gateway => $"{Address}:{GatewayPort}";
@@ -48,6 +54,14 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
         // Only listed secondaries get their intermediate signed (issue 12): dev lists every datacenter it starts.
         var secondaries = Secondaries.Split(',', StringSplitOptions.RemoveEmptyEntries);
         for (var i = 0; i < secondaries.Length; i++) config[$"Meridian:Federation:Datacenters:{i}"] = secondaries[i];
+        if (AclKeyFile is not null)
+        {
+            // Consul's secure setup: ACLs on, default deny, in every datacenter.
+            config["Meridian:Acl:Enabled"] = "true";
+            config["Meridian:Acl:DefaultPolicy"] = "deny";
+            config["Meridian:Acl:SecretHashKeyFile"] = AclKeyFile;
+            config["Meridian:Acl:BootstrapResetFile"] = AclBootstrapResetFile;
+        }
         if (TlsCaFile is not null)
         {
             // Every check on, as a production datacenter should run (README, Mutual TLS).
