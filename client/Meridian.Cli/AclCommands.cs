@@ -278,9 +278,14 @@ internal static class AclCommands
         var ttl = CliParsers.DurationOption("--expires-ttl", "Expire the token this long after creation (1m to 24h), e.g. 8h");
         var accessor = new Option<string?>("--accessor") { Description = "Choose the AccessorID (a UUID); default: generated", HelpName = "UUID" };
         var secret = new Option<string?>("--secret") { Description = "Choose the SecretID (a UUID); default: generated", HelpName = "UUID" };
+        var replication = new Option<bool>("--replication")
+        {
+            Description = "Link the replication policy (acl, operator write; every service's intentions read), creating it as \"replication\" if absent: " +
+                "the token a secondary sets as Meridian:Acl:Tokens:Replication",
+        };
         var command = links.AddTo(new Command("create", "Create a token and print it with its SecretID (the only time the SecretID is shown)")
         {
-            local, ttl, accessor, secret,
+            local, ttl, accessor, secret, replication,
         });
         runner.OnClient(command, async (run, client) =>
         {
@@ -295,7 +300,10 @@ internal static class AclCommands
                 Local = run.Get(local),
                 ExpirationTTL = run.Get(ttl),
             };
-            run.Output.Write(await client.CreateAclTokenAsync(token, run.CancellationToken), WriteToken);
+            var created = run.Get(replication)
+                ? await client.CreateAclReplicationTokenAsync(token, run.CancellationToken)
+                : await client.CreateAclTokenAsync(token, run.CancellationToken);
+            run.Output.Write(created, WriteToken);
         }, TokenFields);
         return command;
     }

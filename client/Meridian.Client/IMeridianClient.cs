@@ -129,6 +129,13 @@ public interface IMeridianClient
     /// <summary>Creates a token; the answer carries its SecretID, the only time it is shown.</summary>
     Task<AclTokenDto> CreateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Creates a token linked to the replication policy (<c>AclBuiltins.ReplicationPolicyRules</c>, Consul's documented
+    /// rules), creating that policy, named <c>replication</c>, if it does not exist. A policy of that name with other
+    /// rules is an error rather than silently granting something else.
+    /// </summary>
+    Task<AclTokenDto> CreateAclReplicationTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default);
+
     /// <summary>Replaces the description, links and identities of the token <c>token.AccessorID</c>.</summary>
     Task<AclTokenDto> UpdateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default);
 

@@ -92,6 +92,37 @@ public sealed class MeridianClient : IMeridianClient
         => Call(() => Acl.CreateTokenAsync(token, cancellationToken));
 
     /// <inheritdoc />
+    public async Task<AclTokenDto> CreateAclReplicationTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        const string Name = Core.Acl.AclBuiltins.ReplicationPolicyName;
+        AclPolicyDto policy;
+        try
+        {
+            policy = await GetAclPolicyAsync(null, Name, cancellationToken);
+        }
+        catch (MeridianNotFoundException)
+        {
+            policy = await CreateAclPolicyAsync(new AclPolicyDto
+            {
+                Name = Name,
+                Description = "What a secondary datacenter's replication token needs (Consul's documented replication policy)",
+                Rules = Core.Acl.AclBuiltins.ReplicationPolicyRules,
+            }, cancellationToken);
+        }
+        if (policy.Rules.Trim() != Core.Acl.AclBuiltins.ReplicationPolicyRules.Trim())
+        {
+            throw new MeridianValidationException([new ValidationProblemDto("Policies", "invalid_value",
+                $"policy \"{Name}\" exists with other rules than the replication policy; rename or delete it, or link it yourself with --policy-name")]);
+        }
+        return await CreateAclTokenAsync(token with
+        {
+            Description = string.IsNullOrEmpty(token.Description) ? "Replication Token" : token.Description,
+            Policies = [.. token.Policies.IsDefault ? [] : token.Policies, new AclLinkDto(policy.ID, policy.Name)],
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<AclTokenDto> UpdateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default)
         => Call(() => Acl.UpdateTokenAsync(token, cancellationToken));
 

@@ -183,6 +183,22 @@ public sealed class AclCommandTests(AclSiloFixture fx)
     }
 
     [Fact]
+    public async Task Token_CreateReplication_LinksTheDocumentedPolicy_CreatedOnce()
+    {
+        var first = await fx.AsManagementAsync("acl", "token", "create", "--replication");
+        Ok(first);
+        Assert.Equal("Replication Token", Field(first, "Description"));
+        Assert.Contains(" - replication", first.Stdout, StringComparison.Ordinal);
+        var second = await fx.AsManagementAsync("acl", "token", "create", "--replication", "--description", "dc2 replication");
+        Ok(second);
+        Assert.Contains(" - replication", second.Stdout, StringComparison.Ordinal);
+
+        var policy = await fx.AsManagementAsync("acl", "policy", "read", "--name", "replication");
+        Ok(policy);
+        Assert.Contains(AclBuiltins.ReplicationPolicyRules.ReplaceLineEndings("\n"), policy.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TokenFile_Missing_Exit2NamingTheOption()
     {
         var result = await fx.RunAsync(null, "acl", "token", "read-self", "--token-file", Path.Combine(fx.Directory, "nope"));

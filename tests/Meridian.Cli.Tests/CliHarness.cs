@@ -244,6 +244,7 @@ internal sealed class FakeMeridianClient : IMeridianClient
     public Task<ulong> DeleteAclRoleAsync(string id, CancellationToken cancellationToken = default) => NotFaked<ulong>();
     public Task<IReadOnlyList<AclRoleDto>> ListAclRolesAsync(CancellationToken cancellationToken = default) => NotFaked<IReadOnlyList<AclRoleDto>>();
     public Task<AclTokenDto> CreateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
+    public Task<AclTokenDto> CreateAclReplicationTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
     public Task<AclTokenDto> UpdateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
     public Task<AclTokenDto> GetAclTokenAsync(string accessorId, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
     public Task<AclTokenDto> GetAclTokenSelfAsync(CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
