@@ -76,16 +76,18 @@ public sealed partial class AclAuthorizerSource : IAclAuthorizerSource
             return Answer(key, cached, now);
         }
 
-        Entry fresh;
+        AclLookupDto found;
         try
         {
-            fresh = await FetchAsync(hash, cancellationToken);
+            found = await LookupAsync(hash, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return WhenDown(key, cached, now, e);
         }
-        return Answer(key, fresh, now);
+        // Only the store's silence is "down": a stored policy that no longer parses throws here (Core's resolver refuses
+        // to drop its deny rules), it does not fall back to the down policy.
+        return Answer(key, Remember(key, found), now);
     }
 
     /// <summary>
@@ -129,17 +131,19 @@ public sealed partial class AclAuthorizerSource : IAclAuthorizerSource
         }
     }
 
-    private async Task<Entry> FetchAsync(string? hash, CancellationToken ct)
+    private async Task<AclLookupDto> LookupAsync(string? hash, CancellationToken ct)
     {
         Interlocked.Increment(ref _lookups);
-        AclLookupDto found;
         // The store call carries no caller token: the lookup is this silo's own, and the secret must not ride along.
         using (CallerToken.Use(null))
         {
-            found = await _lookup(hash, ct);
+            return await _lookup(hash, ct);
         }
+    }
+
+    private Entry Remember(string key, AclLookupDto found)
+    {
         var entry = ToEntry(found);
-        var key = hash ?? "";
         if (_tokens.Count >= MaxCachedTokens) _tokens.Clear();
         // A lookup that raced with a change must not put the older state back after Invalidate dropped it.
         lock (_gate)
@@ -153,7 +157,7 @@ public sealed partial class AclAuthorizerSource : IAclAuthorizerSource
     {
         try
         {
-            await FetchAsync(hash, CancellationToken.None);
+            Remember(key, await LookupAsync(hash, CancellationToken.None));
         }
         catch (Exception e)
         {

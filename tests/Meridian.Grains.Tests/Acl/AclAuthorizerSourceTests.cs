@@ -139,6 +139,15 @@ public sealed class AclAuthorizerSourceTests
     }
 
     [Fact]
+    public async Task StoredRulesThatNoLongerParse_AreAnError_NotTheDownPolicy()
+    {
+        var source = Source(AclDownPolicy.Allow);
+        var secret = AddToken();
+        _store.Policies[WebWrite.ID] = WebWrite with { Rules = "service \"web\" { policy = \"wirte\" }" };
+        await Assert.ThrowsAsync<Meridian.Core.Validation.DomainValidationException>(async () => await source.ResolveAsync(secret));
+    }
+
+    [Fact]
     public async Task AsyncCache_ExpiredEntry_AnsweredAtOnce_RefreshedInTheBackground()
     {
         var source = Source(AclDownPolicy.AsyncCache);
