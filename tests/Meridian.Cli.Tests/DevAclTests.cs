@@ -38,10 +38,12 @@ public sealed class DevAclTests
     {
         var output = new SignalingWriter();
         var error = new StringWriter();
-        var context = new CliContext(output, error, new HostedMeridianClientFactory(), new WebApplicationSiloLauncher(new CapturingLoggerProvider()), _ => null);
+        var logs = new CapturingLoggerProvider();
+        var context = new CliContext(output, error, new HostedMeridianClientFactory(), new WebApplicationSiloLauncher(logs), _ => null);
         var (gatewayPort, siloPort) = TestPorts.FreeRanges(2);
         using var stop = new CancellationTokenSource();
         var ready = output.WaitForLineAsync("meridian dev: ready");
+        var secret = "";
         var run = MeridianCli.RunAsync(
             ["dev", "--acl", "--datacenters", "dc1,dc2", "--gateway-port", $"{gatewayPort}", "--http-port", "0", "--silo-port", $"{siloPort}"],
             context, stop.Token);
@@ -50,7 +52,7 @@ public sealed class DevAclTests
             if (await Task.WhenAny(ready, run).WaitAsync(TimeSpan.FromSeconds(120)) == run)
                 Assert.Fail($"dev ended before it was ready (exit {await run}):\n{error}");
             var lines = Regex.Matches(output.ToString(), @"^management token: (\S+)$", RegexOptions.Multiline);
-            var secret = Assert.Single(lines).Groups[1].Value;
+            secret = Assert.Single(lines).Groups[1].Value;
             Assert.True(Guid.TryParse(secret, out _));
             Assert.Single(Regex.Matches(output.ToString(), Regex.Escape(secret)));
 
@@ -60,12 +62,22 @@ public sealed class DevAclTests
             Assert.Contains("Replication Token (meridian dev)", stdout, StringComparison.Ordinal);
             var again = await RunCliAsync("acl", "bootstrap", "--gateway", $"127.0.0.1:{gatewayPort}");
             Assert.Equal(ExitCodes.PermissionDenied, again.ExitCode);
+            var json = await RunCliAsync("acl", "token", "read-self", "--json", "--gateway", $"127.0.0.1:{gatewayPort}", "--token", secret);
+            Assert.Contains("\"SecretID\": \"<hidden>\"", json.Stdout, StringComparison.Ordinal);
         }
-        finally
+        catch
         {
             await stop.CancelAsync();
-            await run.WaitAsync(TimeSpan.FromSeconds(120));
+            try { await run.WaitAsync(TimeSpan.FromSeconds(120)); } catch (TimeoutException) { }
+            throw;
         }
+        // The silos' ACL cache loops (long-polls on the store) end with the silos: nothing to warn about.
+        var beforeStop = logs.Count;
+        await stop.CancelAsync();
+        Assert.Equal(ExitCodes.Ok, await run.WaitAsync(TimeSpan.FromSeconds(120)));
+        var problems = logs.Since(beforeStop).Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
+        Assert.True(problems.Count == 0, $"{problems.Count} warning(s) or worse while stopping:\n{string.Join('\n', problems)}");
+        Assert.DoesNotContain(logs.Since(0), e => e.Message.Contains(secret, StringComparison.Ordinal));
     }
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(params string[] args)
