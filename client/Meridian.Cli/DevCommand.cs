@@ -26,6 +26,15 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
     /// <summary>With <c>--tls</c>: the key of <see cref="TlsCertFile"/>.</summary>
     public string? TlsKeyFile { get; init; }
 
+    /// <summary>With <c>--acl</c>: the SecretID hashing key every datacenter of the run shares (tokens replicate); null: ACLs off.</summary>
+    public string? AclKeyFile { get; init; }
+
+    /// <summary>With <c>--acl</c>: where an operator writes the reset index to allow one more <c>acl bootstrap</c>.</summary>
+    public string? AclBootstrapResetFile { get; init; }
+
+    /// <summary>With <c>--acl</c>, in a secondary: the SecretID of its replication token (a secret; never printed).</summary>
+    public string? AclReplicationToken { get; init; }
+
     public const string Address = "127.0.0.1";
 
     public string Gateway => $"{Address}:{GatewayPort}";
@@ -48,6 +57,15 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
         // Only listed secondaries get their intermediate signed (issue 12): dev lists every datacenter it starts.
         var secondaries = Secondaries.Split(',', StringSplitOptions.RemoveEmptyEntries);
         for (var i = 0; i < secondaries.Length; i++) config[$"Meridian:Federation:Datacenters:{i}"] = secondaries[i];
+        if (AclKeyFile is not null)
+        {
+            // Consul's secure setup: ACLs on, default deny, in every datacenter.
+            config["Meridian:Acl:Enabled"] = "true";
+            config["Meridian:Acl:DefaultPolicy"] = "deny";
+            config["Meridian:Acl:SecretHashKeyFile"] = AclKeyFile;
+            config["Meridian:Acl:BootstrapResetFile"] = AclBootstrapResetFile;
+            config["Meridian:Acl:Tokens:Replication"] = AclReplicationToken;
+        }
         if (TlsCaFile is not null)
         {
             // Every check on, as a production datacenter should run (README, Mutual TLS).
@@ -129,6 +147,23 @@ internal sealed record DevPlan(IReadOnlyList<DevSiloPlan> Silos, bool InMemory)
         Silos = [.. Silos.Select(s => s with { TlsCaFile = tls.CaFile, TlsCertFile = tls.ServerFiles(s.Datacenter).Cert, TlsKeyFile = tls.ServerFiles(s.Datacenter).Key })],
     };
 
+    /// <summary>The same plan with ACLs on in every datacenter (<c>--acl</c>): one hash key, the secondaries' replication token.</summary>
+    public DevPlan WithAcl(DevAcl acl) => this with
+    {
+        Silos =
+        [
+            .. Silos.Select(s => s with
+            {
+                AclKeyFile = acl.KeyFile,
+                AclBootstrapResetFile = acl.BootstrapResetFile,
+                AclReplicationToken = s.Datacenter == s.PrimaryDatacenter ? null : acl.ReplicationSecret,
+            }),
+        ],
+    };
+
+    /// <summary>True when the silos run with ACLs on (<c>--acl</c>).</summary>
+    public bool Acl => Silos.Count > 0 && Silos[0].AclKeyFile is not null;
+
     /// <summary>True when the silos run with mutual TLS (<c>--tls</c>).</summary>
     public bool Tls => Silos.Count > 0 && Silos[0].TlsCaFile is not null;
 
@@ -163,15 +198,21 @@ internal static class DevCommand
         {
             Description = "Mutual TLS on every datacenter (gateway, silo, primary link, HTTPS) with a throwaway CA; prints the --ca-file/--client-cert/--client-key to use",
         };
+        var acl = new Option<bool>("--acl")
+        {
+            Description = "ACLs on with default deny in every datacenter, bootstrapped: prints the management token once (and sets each secondary's replication token)",
+        };
         var command = new Command("dev", "Run every datacenter's silo in this process, in memory unless --postgres (Ctrl-C stops)")
         {
-            datacenters, primary, gatewayPort, httpPort, siloPort, postgres, tls,
+            datacenters, primary, gatewayPort, httpPort, siloPort, postgres, tls, acl,
         };
         runner.OnRun(command, async (run, settings) =>
         {
             var plan = DevPlan.Create(run.Required(datacenters), run.Get(primary), run.Get(gatewayPort), run.Get(httpPort), run.Get(siloPort), run.Get(postgres));
             // Before anything starts: every port another process already holds (exit 2, one line per port).
             CliUsageException.ThrowIfAny(PortsInUse(plan.Silos, run.Context.Silos));
+            using var aclFiles = run.Get(acl) ? DevAcl.Create() : null;
+            if (aclFiles is not null) plan = plan.WithAcl(aclFiles);
             if (!run.Get(tls))
             {
                 await RunAsync(run, settings, plan);
@@ -193,6 +234,7 @@ internal static class DevCommand
         {
             for (var k = 0; k < plan.Silos.Count; k++) started.Add(await StartAsync(run, plan.Silos, k));
             foreach (var silo in plan.Silos) await WaitUntilServingAsync(run, settings, silo);
+            if (plan.Acl) await BootstrapAsync(run, settings, plan);
             run.Output.Line(plan.ReadyLine());
             await run.Context.Out.FlushAsync(CancellationToken.None);
             await Task.Delay(Timeout.Infinite, ct);
@@ -206,6 +248,23 @@ internal static class DevCommand
             if (started.Count > 0) await run.Context.Error.WriteLineAsync("meridian dev: stopping");
             foreach (var i in StopOrder(plan, started.Count)) await started[i].DisposeAsync();
         }
+    }
+
+    // Bootstrapped through the primary, the management token printed once (before the ready line scripts wait for), and
+    // the replication token the secondaries were started with created with Consul's replication policy.
+    private static async Task BootstrapAsync(CommandRun run, ConnectionSettings settings, DevPlan plan)
+    {
+        var primary = plan.Silos.First(s => s.Datacenter == s.PrimaryDatacenter);
+        var target = settings with { Gateways = [primary.Gateway], Datacenter = primary.Datacenter, Token = null, ConnectTimeout = ReadyTimeout };
+        await using var connection = await run.Context.Clients.ConnectAsync(target, run.CancellationToken);
+        var management = await connection.Client.AclBootstrapAsync(cancellationToken: run.CancellationToken);
+        if (plan.Silos.FirstOrDefault(s => s.AclReplicationToken is not null) is { AclReplicationToken: { } replication })
+        {
+            await connection.Client.WithToken(management.SecretID).CreateAclReplicationTokenAsync(
+                new Grains.AclTokenDto { SecretID = replication, Description = "Replication Token (meridian dev)" }, run.CancellationToken);
+        }
+        run.Output.Line("meridian dev: ACLs on with default deny in every datacenter; calls need a token (--token, --token-file or MERIDIAN_TOKEN)");
+        run.Output.Line($"management token: {management.SecretID}");
     }
 
     // A failed start is about this datacenter's endpoints, never about the CLI's --gateway (which `dev` does not use).

@@ -26,6 +26,7 @@ internal sealed class GlobalOptions
     public const string GatewayVariable = "MERIDIAN_GATEWAY";
     public const string DatacenterVariable = "MERIDIAN_DATACENTER";
     public const string TokenVariable = "MERIDIAN_TOKEN";
+    public const string TokenFileVariable = "MERIDIAN_TOKEN_FILE";
     public const string CaFileVariable = "MERIDIAN_CACERT";
     public const string ClientCertVariable = "MERIDIAN_CLIENT_CERT";
     public const string ClientKeyVariable = "MERIDIAN_CLIENT_KEY";
@@ -49,6 +50,13 @@ internal sealed class GlobalOptions
     public Option<string?> Token { get; } = new("--token")
     {
         Description = $"ACL token sent with every call. Default: ${TokenVariable}",
+        Recursive = true,
+    };
+
+    public Option<string?> TokenFile { get; } = new("--token-file")
+    {
+        Description = $"File holding the ACL token (Consul's -token-file); --token wins over it. Default: ${TokenFileVariable}",
+        HelpName = "FILE",
         Recursive = true,
     };
 
@@ -84,6 +92,7 @@ internal sealed class GlobalOptions
         root.Options.Add(Gateway);
         root.Options.Add(Datacenter);
         root.Options.Add(Token);
+        root.Options.Add(TokenFile);
         root.Options.Add(CaFile);
         root.Options.Add(ClientCert);
         root.Options.Add(ClientKey);
@@ -105,9 +114,34 @@ internal sealed class GlobalOptions
         // The datacenter names the cluster (meridian-<dc>) and every grain key: Core's rule, checked before connecting.
         if (DatacenterName.Check(datacenterField, datacenter.Trim()) is { } invalid) problems.Add(new(datacenterField, CliProblem.WithoutField(invalid)));
         var tls = ResolveTls(parse, environment, problems);
+        var token = ResolveToken(parse, environment, problems);
         CliUsageException.ThrowIfAny(problems);
-        var token = parse.GetValue(Token) ?? environment(TokenVariable);
         return new ConnectionSettings(gateways, datacenter.Trim(), string.IsNullOrEmpty(token) ? null : token, connectTimeout, tls);
+    }
+
+    // Consul's order: -token, -token-file, CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE. The token is never printed.
+    private string? ResolveToken(ParseResult parse, Func<string, string?> environment, List<CliProblem> problems)
+    {
+        if (parse.GetValue(Token) is { Length: > 0 } typed) return typed;
+        if (parse.GetValue(TokenFile) is { Length: > 0 } file) return ReadTokenFile(TokenFile.Name, file, problems);
+        if (environment(TokenVariable) is { Length: > 0 } fromEnvironment) return fromEnvironment;
+        if (environment(TokenFileVariable) is { Length: > 0 } fileFromEnvironment) return ReadTokenFile(TokenFileVariable, fileFromEnvironment, problems);
+        return null;
+    }
+
+    private static string? ReadTokenFile(string field, string path, List<CliProblem> problems)
+    {
+        try
+        {
+            var token = File.ReadAllText(path).Trim();
+            if (token.Length > 0) return token;
+            problems.Add(new(field, $"{Path.GetFullPath(path)} is empty; it must hold the token's SecretID"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            problems.Add(new(field, $"cannot read {Path.GetFullPath(path)}: {e.Message}"));
+        }
+        return null;
     }
 
     // Like Consul's CLI: the files are checked here, so a typo is bad input (exit 2), not an unreachable gateway.

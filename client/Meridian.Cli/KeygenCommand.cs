@@ -18,7 +18,8 @@ internal static class KeygenCommand
         {
             Description = "File to create (mode 0600); it must not exist", HelpName = "FILE", Required = true,
         };
-        var command = new Command("keygen", "Create a key-encryption key file for Meridian:Ca:KeyEncryptionKeyFile (32 random bytes, base64)") { output };
+        var command = new Command("keygen",
+            "Create a key file (32 random bytes, base64) for Meridian:Ca:KeyEncryptionKeyFile or Meridian:Acl:SecretHashKeyFile") { output };
         runner.OnRun(command, (run, _) =>
         {
             var file = run.Required(output);
@@ -28,6 +29,7 @@ internal static class KeygenCommand
                 throw new CliUsageException([new CliProblem("--out", $"directory {file.DirectoryName} does not exist")]);
             var path = PemFiles.Write(directory.FullName, file.Name, Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeySize)), secret: true);
             run.Output.Line($"Wrote a key-encryption key to {path} (mode 0600); set Meridian:Ca:KeyEncryptionKeyFile={path} on every silo of the datacenter");
+            run.Output.Line($"(as Meridian:Acl:SecretHashKeyFile, copy the same file to every silo of every datacenter: tokens replicate)");
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;

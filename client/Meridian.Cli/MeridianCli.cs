@@ -19,6 +19,7 @@ internal static class MeridianCli
         root.Subcommands.Add(CertCommands.Create(runner));
         root.Subcommands.Add(StatusCommand.Create(runner));
         root.Subcommands.Add(ReplicationCommands.Create(runner));
+        root.Subcommands.Add(AclCommands.Create(runner));
         root.Subcommands.Add(KeygenCommand.Create(runner));
         root.Subcommands.Add(TlsCommands.Create(runner));
         return root;
@@ -27,7 +28,9 @@ internal static class MeridianCli
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code (see <see cref="ExitCodes"/>).</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CliContext context, CancellationToken cancellationToken = default)
     {
-        var parse = Build(context).Parse(args);
+        // NOTE: no response files. System.CommandLine expands any "@FILE" token into the file's words by default, which
+        // turned Consul's `--rules @policy.hcl` into stray arguments (and would expand an "@" in any value).
+        var parse = Build(context).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         // The parser's own error action prints help and exits 1; bad input here is exit 2 with one line per problem.
         // Help and version clear parse errors (`meridian intention upsert --help` must still print help).
         if (parse.Errors.Count > 0 && parse.Action is not { ClearsParseErrors: true })

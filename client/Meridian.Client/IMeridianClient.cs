@@ -82,4 +82,72 @@ public interface IMeridianClient
 
     /// <summary>Datacenter status.</summary>
     Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The same connection, sending <paramref name="token"/> (null: none, the anonymous token) instead of
+    /// <see cref="MeridianClientOptions.Token"/>. Every call sets its token for that call only and restores the
+    /// caller's <see cref="CallerToken"/> after it.
+    /// </summary>
+    IMeridianClient WithToken(string? token);
+
+    /// <summary>
+    /// Consul's <c>acl bootstrap</c>: the first management token, with its SecretID (shown this once). Later calls get
+    /// <see cref="MeridianPermissionDeniedException"/> <c>ACL bootstrap no longer allowed (reset index: N)</c>.
+    /// </summary>
+    Task<AclTokenDto> AclBootstrapAsync(string? bootstrapSecret = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a policy (its ID must be empty). Needs <c>acl:write</c>.</summary>
+    Task<AclPolicyDto> CreateAclPolicyAsync(AclPolicyDto policy, CancellationToken cancellationToken = default);
+
+    /// <summary>Updates the policy <c>policy.ID</c>. Needs <c>acl:write</c>.</summary>
+    Task<AclPolicyDto> UpdateAclPolicyAsync(AclPolicyDto policy, CancellationToken cancellationToken = default);
+
+    /// <summary>The policy with <paramref name="id"/>, or else named <paramref name="name"/>. Needs <c>acl:read</c>.</summary>
+    Task<AclPolicyDto> GetAclPolicyAsync(string? id, string? name = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a policy; idempotent. Returns the store index.</summary>
+    Task<ulong> DeleteAclPolicyAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Every policy, by name.</summary>
+    Task<IReadOnlyList<AclPolicyDto>> ListAclPoliciesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a role (its ID must be empty).</summary>
+    Task<AclRoleDto> CreateAclRoleAsync(AclRoleDto role, CancellationToken cancellationToken = default);
+
+    /// <summary>Updates the role <c>role.ID</c>.</summary>
+    Task<AclRoleDto> UpdateAclRoleAsync(AclRoleDto role, CancellationToken cancellationToken = default);
+
+    /// <summary>The role with <paramref name="id"/>, or else named <paramref name="name"/>.</summary>
+    Task<AclRoleDto> GetAclRoleAsync(string? id, string? name = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a role; idempotent. Returns the store index.</summary>
+    Task<ulong> DeleteAclRoleAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Every role, by name.</summary>
+    Task<IReadOnlyList<AclRoleDto>> ListAclRolesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a token; the answer carries its SecretID, the only time it is shown.</summary>
+    Task<AclTokenDto> CreateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Creates a token linked to the replication policy (<c>AclBuiltins.ReplicationPolicyRules</c>, Consul's documented
+    /// rules), creating that policy, named <c>replication</c>, if it does not exist. A policy of that name with other
+    /// rules is an error rather than silently granting something else.
+    /// </summary>
+    Task<AclTokenDto> CreateAclReplicationTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the description, links and identities of the token <c>token.AccessorID</c>.</summary>
+    Task<AclTokenDto> UpdateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default);
+
+    /// <summary>A token by AccessorID, its SecretID hidden.</summary>
+    Task<AclTokenDto> GetAclTokenAsync(string accessorId, CancellationToken cancellationToken = default);
+
+    /// <summary>The token this client sends (Consul's <c>token read -self</c>), its SecretID hidden.</summary>
+    Task<AclTokenDto> GetAclTokenSelfAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a token; idempotent. Returns the store index.</summary>
+    Task<ulong> DeleteAclTokenAsync(string accessorId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every token, SecretIDs hidden.</summary>
+    Task<IReadOnlyList<AclTokenDto>> ListAclTokensAsync(CancellationToken cancellationToken = default);
 }

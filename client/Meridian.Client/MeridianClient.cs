@@ -6,12 +6,141 @@ using Microsoft.Extensions.Options;
 namespace Meridian.Client;
 
 /// <summary><see cref="IMeridianClient"/> over an Orleans <see cref="IClusterClient"/> connected to one datacenter.</summary>
-public sealed class MeridianClient(IClusterClient cluster, IOptions<MeridianClientOptions> options) : IMeridianClient
+public sealed class MeridianClient : IMeridianClient
 {
-    private readonly MeridianClientOptions _options = options.Value;
+    private readonly IClusterClient cluster;
+    private readonly MeridianClientOptions _options;
+    private readonly string? _token;
+
+    /// <summary>A client sending <see cref="MeridianClientOptions.Token"/>.</summary>
+    public MeridianClient(IClusterClient cluster, IOptions<MeridianClientOptions> options)
+        : this(cluster, options.Value, options.Value.Token)
+    {
+    }
+
+    private MeridianClient(IClusterClient cluster, MeridianClientOptions options, string? token)
+        => (this.cluster, _options, _token) = (cluster, options, string.IsNullOrEmpty(token) ? null : token);
 
     /// <inheritdoc />
     public string Datacenter => _options.Datacenter;
+
+    /// <inheritdoc />
+    public IMeridianClient WithToken(string? token) => new MeridianClient(cluster, _options, token);
+
+    /// <inheritdoc />
+    public Task<AclTokenDto> AclBootstrapAsync(string? bootstrapSecret = null, CancellationToken cancellationToken = default)
+        => Call(() => Acl.BootstrapAsync(bootstrapSecret, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<AclPolicyDto> CreateAclPolicyAsync(AclPolicyDto policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (!string.IsNullOrEmpty(policy.ID)) throw new ArgumentException("A new policy has no ID yet; use UpdateAclPolicyAsync to change one", nameof(policy));
+        return Call(() => Acl.SetPolicyAsync(policy, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<AclPolicyDto> UpdateAclPolicyAsync(AclPolicyDto policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentException.ThrowIfNullOrEmpty(policy.ID, nameof(policy));
+        return Call(() => Acl.SetPolicyAsync(policy, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<AclPolicyDto> GetAclPolicyAsync(string? id, string? name = null, CancellationToken cancellationToken = default)
+        => Call(() => Acl.GetPolicyAsync(id, name, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<ulong> DeleteAclPolicyAsync(string id, CancellationToken cancellationToken = default)
+        => Call(() => Acl.DeletePolicyAsync(id, cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AclPolicyDto>> ListAclPoliciesAsync(CancellationToken cancellationToken = default)
+        => await Call(() => Acl.ListPoliciesAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public Task<AclRoleDto> CreateAclRoleAsync(AclRoleDto role, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(role);
+        if (!string.IsNullOrEmpty(role.ID)) throw new ArgumentException("A new role has no ID yet; use UpdateAclRoleAsync to change one", nameof(role));
+        return Call(() => Acl.SetRoleAsync(role, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<AclRoleDto> UpdateAclRoleAsync(AclRoleDto role, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(role);
+        ArgumentException.ThrowIfNullOrEmpty(role.ID, nameof(role));
+        return Call(() => Acl.SetRoleAsync(role, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<AclRoleDto> GetAclRoleAsync(string? id, string? name = null, CancellationToken cancellationToken = default)
+        => Call(() => Acl.GetRoleAsync(id, name, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<ulong> DeleteAclRoleAsync(string id, CancellationToken cancellationToken = default)
+        => Call(() => Acl.DeleteRoleAsync(id, cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AclRoleDto>> ListAclRolesAsync(CancellationToken cancellationToken = default)
+        => await Call(() => Acl.ListRolesAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public Task<AclTokenDto> CreateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default)
+        => Call(() => Acl.CreateTokenAsync(token, cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<AclTokenDto> CreateAclReplicationTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        const string Name = Core.Acl.AclBuiltins.ReplicationPolicyName;
+        AclPolicyDto policy;
+        try
+        {
+            policy = await GetAclPolicyAsync(null, Name, cancellationToken);
+        }
+        catch (MeridianNotFoundException)
+        {
+            policy = await CreateAclPolicyAsync(new AclPolicyDto
+            {
+                Name = Name,
+                Description = "What a secondary datacenter's replication token needs (Consul's documented replication policy)",
+                Rules = Core.Acl.AclBuiltins.ReplicationPolicyRules,
+            }, cancellationToken);
+        }
+        if (policy.Rules.Trim() != Core.Acl.AclBuiltins.ReplicationPolicyRules.Trim())
+        {
+            throw new MeridianValidationException([new ValidationProblemDto("Policies", "invalid_value",
+                $"policy \"{Name}\" exists with other rules than the replication policy; rename or delete it, or link it yourself with --policy-name")]);
+        }
+        return await CreateAclTokenAsync(token with
+        {
+            Description = string.IsNullOrEmpty(token.Description) ? "Replication Token" : token.Description,
+            Policies = [.. token.Policies.IsDefault ? [] : token.Policies, new AclLinkDto(policy.ID, policy.Name)],
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<AclTokenDto> UpdateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default)
+        => Call(() => Acl.UpdateTokenAsync(token, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<AclTokenDto> GetAclTokenAsync(string accessorId, CancellationToken cancellationToken = default)
+        => Call(() => Acl.GetTokenAsync(accessorId, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<AclTokenDto> GetAclTokenSelfAsync(CancellationToken cancellationToken = default)
+        => Call(() => Acl.GetSelfAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public Task<ulong> DeleteAclTokenAsync(string accessorId, CancellationToken cancellationToken = default)
+        => Call(() => Acl.DeleteTokenAsync(accessorId, cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AclTokenDto>> ListAclTokensAsync(CancellationToken cancellationToken = default)
+        => await Call(() => Acl.ListTokensAsync(cancellationToken));
 
     /// <inheritdoc />
     public Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, CancellationToken cancellationToken = default)
@@ -96,14 +225,17 @@ public sealed class MeridianClient(IClusterClient cluster, IOptions<MeridianClie
     private IIntentionRegistryGrain Registry => cluster.GetGrain<IIntentionRegistryGrain>(Datacenter);
     private IAuthorizerGrain Authorizer => cluster.GetGrain<IAuthorizerGrain>(Datacenter);
     private ICertificateAuthorityGrain Ca => cluster.GetGrain<ICertificateAuthorityGrain>(Datacenter);
+    private IAclStoreGrain Acl => cluster.GetGrain<IAclStoreGrain>(Datacenter);
 
-    // Every call carries the caller's token in the request context (read by the silo, never logged). A failure that is
+    // Every call carries this client's token in the request context (read by the silo, never logged), for that call
+    // only: the caller's own RequestContext value is put back after it, so a token never rides along with the caller's
+    // later calls (a grain or service that uses the SDK with another token, or none). A failure that is
     // neither a Meridian error nor the connection's own (timeout, unreachable gateway: the CLI names the gateway for
     // those) becomes a Meridian error here too: an exception the silo could not turn into one (a grain that failed to
     // activate) or that this client cannot decode (no codec) must not reach callers as an Orleans internal.
     private async Task<T> Call<T>(Func<Task<T>> call, [CallerMemberName] string operation = "")
     {
-        CallerToken.Set(_options.Token);
+        using var token = CallerToken.Use(_token);
         try
         {
             return await call();

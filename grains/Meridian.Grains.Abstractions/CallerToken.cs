@@ -13,10 +13,31 @@ public static class CallerToken
     /// <summary>The token of the current call, or null when none was sent.</summary>
     public static string? Current => Orleans.Runtime.RequestContext.Get(RequestContextKey) as string;
 
-    /// <summary>Sets the token for calls made from the current async flow.</summary>
+    /// <summary>
+    /// Sets the token for calls made from the current async flow, until changed again. Prefer <see cref="Use"/>,
+    /// which puts the previous value back.
+    /// </summary>
     public static void Set(string? token)
     {
         if (string.IsNullOrEmpty(token)) Orleans.Runtime.RequestContext.Remove(RequestContextKey);
         else Orleans.Runtime.RequestContext.Set(RequestContextKey, token);
+    }
+
+    /// <summary>
+    /// Sets <paramref name="token"/> (null: none) for the calls made until the scope is disposed, then restores the
+    /// previous value, so the token of one call never rides along with the caller's later calls.
+    /// </summary>
+    public static Scope Use(string? token)
+    {
+        var previous = Current;
+        Set(token);
+        return new Scope(previous);
+    }
+
+    /// <summary>Restores the token that was current before <see cref="Use"/>.</summary>
+    public readonly struct Scope(string? previous) : IDisposable
+    {
+        /// <inheritdoc />
+        public void Dispose() => Set(previous);
     }
 }

@@ -58,7 +58,16 @@ public static class MeridianEventIds
     public const int ReplicationAdopted = 4031;
     public const int ReplicationAdoptedByOperator = 4032;
 
-    // ACL enforcement (6020-6039; the ACL store uses its own block of 6xxx).
+    // ACL store and resolver (6000-6019).
+    public const int AclBootstrapped = 6000;
+    public const int AclInitialManagementCreated = 6001;
+    public const int AclEntryWritten = 6002;
+    public const int AclEntryDeleted = 6003;
+    public const int AclBootstrapResetUnreadable = 6004;
+    public const int AclStoreUnreachable = 6005;
+    public const int AclCacheInvalidated = 6006;
+
+    // ACL enforcement (6020-6039).
     public const int AclCallRefused = 6020;
     public const int AclCallerNotResolved = 6021;
 }

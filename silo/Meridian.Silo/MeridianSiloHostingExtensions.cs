@@ -42,13 +42,13 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(settings.Ca);
         services.AddSingleton(settings.KeySealing.Sealer);
+        services.AddSingleton(settings.Acl);
         services.AddSingleton(settings);
         services.AddHostedService<SiloStartupWarnings>();
         services.AddSingleton(new DatacenterContext(meridian.Datacenter, meridian.PrimaryDatacenter,
             meridian.DefaultIntentionPolicy, storage.IsPostgreSql ? "PostgreSql" : "Memory"));
 
         AddFederation(services, settings);
-        AddAcl(services, config);
         if (settings.Tls is { } transport)
         {
             services.AddSingleton(transport);
@@ -119,17 +119,6 @@ public static class MeridianSiloHostingExtensions
     }
 
     // A secondary reaches the primary through a private, background-connected Orleans client.
-    // The one place the silo chooses its ACL source (IAclAuthorizerSource; the ACL filter enforces what it resolves).
-    // Until the ACL store lands (issue 13 §2) nothing can resolve a token, so Meridian:Acl:Enabled=true is refused at
-    // start rather than accepted while enforcing nothing.
-    private static void AddAcl(IServiceCollection services, IConfiguration config)
-    {
-        if (config.GetValue<bool>("Meridian:Acl:Enabled"))
-            throw new OptionsValidationException("Meridian:Acl", typeof(MeridianOptions),
-                ["Meridian:Acl:Enabled: this build has no ACL store yet (issue 13), so ACLs cannot be enabled; remove the setting"]);
-        services.AddSingleton<Meridian.Grains.Acl.IAclAuthorizerSource, Meridian.Grains.Acl.AclsDisabled>();
-    }
-
     private static void AddFederation(IServiceCollection services, SiloConfiguration settings)
     {
         services.AddSingleton(settings.Replication);

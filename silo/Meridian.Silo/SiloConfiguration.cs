@@ -25,7 +25,8 @@ internal sealed record SiloConfiguration(
     FederationMembers Federation,
     TransportTls? Tls,
     MeridianDashboardOptions Dashboard,
-    bool InsecureAllowed)
+    bool InsecureAllowed,
+    Grains.Acl.AclSettings Acl)
 {
     /// <summary>Reads the configuration; on problems <paramref name="result"/> is null.</summary>
     public static IReadOnlyList<string> TryRead(IConfiguration config, out SiloConfiguration? result)
@@ -54,11 +55,12 @@ internal sealed record SiloConfiguration(
         var gateways = ReadPrimaryGateways(meridian, primary, problems);
         problems.AddRange(FederationMembers.Validate(federation.Datacenters, meridian.PrimaryDatacenter).Select(p => p.ToString()));
         var tls = TransportTls.TryRead(tlsOptions, meridian.Datacenter, problems);
+        var acl = AclOptions.Read(config, problems);
         if (SiloHttpHost.InsecureBindProblem(endpoints, tlsOptions) is { } insecure) problems.Add(insecure);
 
         result = problems.Count == 0
             ? new SiloConfiguration(meridian, storage, endpoints, ca!, sealing, replication, reissue, primary, gateways,
-                new FederationMembers(federation.Datacenters), tls, dashboard, tlsOptions.AllowInsecure && tls is null)
+                new FederationMembers(federation.Datacenters), tls, dashboard, tlsOptions.AllowInsecure && tls is null, acl)
             : null;
         return problems;
     }

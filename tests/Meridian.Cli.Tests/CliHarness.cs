@@ -29,7 +29,7 @@ internal sealed class CliHarness
     }
 }
 
-internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 {
     public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
@@ -228,4 +228,26 @@ internal sealed class FakeMeridianClient : IMeridianClient
         => Answer(("wait-replicated", primaryIndex), Replicated);
 
     public T Last<T>() => Requests.OfType<T>().Last();
+
+    // The acl commands run against a real silo (AclCommandTests): nothing here pretends to be the ACL store.
+    public IMeridianClient WithToken(string? token) => this;
+    private static Task<T> NotFaked<T>() => Task.FromException<T>(new NotSupportedException("acl commands are tested against a real silo (AclCommandTests)"));
+    public Task<AclTokenDto> AclBootstrapAsync(string? bootstrapSecret = null, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
+    public Task<AclPolicyDto> CreateAclPolicyAsync(AclPolicyDto policy, CancellationToken cancellationToken = default) => NotFaked<AclPolicyDto>();
+    public Task<AclPolicyDto> UpdateAclPolicyAsync(AclPolicyDto policy, CancellationToken cancellationToken = default) => NotFaked<AclPolicyDto>();
+    public Task<AclPolicyDto> GetAclPolicyAsync(string? id, string? name = null, CancellationToken cancellationToken = default) => NotFaked<AclPolicyDto>();
+    public Task<ulong> DeleteAclPolicyAsync(string id, CancellationToken cancellationToken = default) => NotFaked<ulong>();
+    public Task<IReadOnlyList<AclPolicyDto>> ListAclPoliciesAsync(CancellationToken cancellationToken = default) => NotFaked<IReadOnlyList<AclPolicyDto>>();
+    public Task<AclRoleDto> CreateAclRoleAsync(AclRoleDto role, CancellationToken cancellationToken = default) => NotFaked<AclRoleDto>();
+    public Task<AclRoleDto> UpdateAclRoleAsync(AclRoleDto role, CancellationToken cancellationToken = default) => NotFaked<AclRoleDto>();
+    public Task<AclRoleDto> GetAclRoleAsync(string? id, string? name = null, CancellationToken cancellationToken = default) => NotFaked<AclRoleDto>();
+    public Task<ulong> DeleteAclRoleAsync(string id, CancellationToken cancellationToken = default) => NotFaked<ulong>();
+    public Task<IReadOnlyList<AclRoleDto>> ListAclRolesAsync(CancellationToken cancellationToken = default) => NotFaked<IReadOnlyList<AclRoleDto>>();
+    public Task<AclTokenDto> CreateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
+    public Task<AclTokenDto> CreateAclReplicationTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
+    public Task<AclTokenDto> UpdateAclTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
+    public Task<AclTokenDto> GetAclTokenAsync(string accessorId, CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
+    public Task<AclTokenDto> GetAclTokenSelfAsync(CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
+    public Task<ulong> DeleteAclTokenAsync(string accessorId, CancellationToken cancellationToken = default) => NotFaked<ulong>();
+    public Task<IReadOnlyList<AclTokenDto>> ListAclTokensAsync(CancellationToken cancellationToken = default) => NotFaked<IReadOnlyList<AclTokenDto>>();
 }

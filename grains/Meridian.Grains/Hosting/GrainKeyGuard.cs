@@ -26,6 +26,7 @@ internal sealed partial class GrainKeyGuard(
         [typeof(ICertificateAuthorityGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IIntentionRegistryGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IAuthorizerGrain)] = GrainKeyRule.LocalDatacenter,
+        [typeof(IAclStoreGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(ILeafSignerGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(ICsrLimiterGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IIntentionGrain)] = GrainKeyRule.LocalPrefixed,

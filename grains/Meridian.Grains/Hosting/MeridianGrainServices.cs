@@ -23,6 +23,12 @@ public static class MeridianGrainServices
         services.AddSingleton<IntentionCache>();
         services.TryAddSingleton<RegistryScans>();
         AddLoop<IntentionCacheSync>(services);
+        // ACLs off unless the host registers its Meridian:Acl settings (test clusters register their own).
+        services.TryAddSingleton(Acl.AclSettings.Disabled);
+        services.AddSingleton<Acl.AclAuthorizerSource>();
+        // A test cluster may register its own source first (over fixed Core objects).
+        services.TryAddSingleton<Acl.IAclAuthorizerSource>(sp => sp.GetRequiredService<Acl.AclAuthorizerSource>());
+        AddLoop<Acl.AclCacheSync>(services);
         services.TryAddSingleton(CaConfiguration.Default);
         // A primary without a configured federation signs no secondary's intermediate (issue 12).
         services.TryAddSingleton(FederationMembers.None);
@@ -43,8 +49,6 @@ public static class MeridianGrainServices
         services.AddSingleton<IConfigureGrainContextProvider, GrainKeyGuard>();
         silo.AddIncomingGrainCallFilter<ClusterSealFilter>(); // first: a refused call reaches nothing else
         silo.AddIncomingGrainCallFilter<DomainExceptionFilter>();
-        // ACLs off unless the host registered a source first (the silo: MeridianSiloHostingExtensions.AddAcl).
-        services.TryAddSingleton<Acl.IAclAuthorizerSource, Acl.AclsDisabled>();
         silo.AddIncomingGrainCallFilter<AclFilter>(); // after the seal; inside DomainExceptionFilter, which maps its errors
         services.AddSingleton<LongPollLimitFilter>();
         services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<LongPollLimitFilter>());

@@ -174,6 +174,24 @@ public static class AclBuiltins
 
     public static ImmutableArray<AclPolicy> Policies { get; } = [GlobalManagement, GlobalReadOnly];
 
+    /// <summary>The name <c>meridian acl token create --replication</c> gives the replication policy.</summary>
+    public const string ReplicationPolicyName = "replication";
+
+    /// <summary>
+    /// The policy Consul documents for a secondary's replication token with ACL and service-mesh replication
+    /// (https://developer.hashicorp.com/consul/docs/security/acl/tokens/create/create-a-replication-token): ACL
+    /// replication reads tokens with their secrets (acl:write), CA signing of the secondary's intermediate
+    /// (operator:write), and intentions of every service (intentions:read).
+    /// </summary>
+    public const string ReplicationPolicyRules = """
+        acl = "write"
+        operator = "write"
+        service_prefix "" {
+          policy     = "read"
+          intentions = "read"
+        }
+        """;
+
     /// <summary>True for a built-in ID (or any ID in the reserved range).</summary>
     public static bool IsReservedId(string? id) => id is not null && id.StartsWith(ReservedIdPrefix, StringComparison.OrdinalIgnoreCase);
 }

@@ -241,6 +241,17 @@ public sealed class AclAuthorizerTests
     }
 
     [Fact]
+    public void ReplicationPolicy_DefaultDeny_GrantsExactlyWhatReplicationNeeds()
+    {
+        var authz = AclAuthorizer.Create([AclRulesParser.ParseOrThrow(AclBuiltins.ReplicationPolicyRules)], AclDefaultPolicy.Deny);
+
+        Assert.All(new[] { authz.AclWrite(), authz.OperatorWrite(), authz.ServiceRead("web"), authz.IntentionRead("web"), authz.IntentionRead("*") },
+            d => Assert.True(d.Allowed, d.Permission));
+        Assert.All(new[] { authz.ServiceWrite("web"), authz.IntentionWrite("web"), authz.NodeRead("n"), authz.KeyRead("k") },
+            d => Assert.False(d.Allowed, d.Permission));
+    }
+
+    [Fact]
     public void GlobalReadOnly_DefaultAllow_ReadsButNeverWrites()
     {
         var authz = AclAuthorizer.Create([AclRulesParser.ParseOrThrow(AclBuiltins.GlobalReadOnly.Rules)], AclDefaultPolicy.Allow);

@@ -16,7 +16,7 @@ namespace Meridian.Grains.Tests.Acl;
 /// grants exactly what <see cref="AclMethodTable"/> says the method needs, one that lacks it (a level below, or
 /// nothing), and what the service names are.
 /// </summary>
-public sealed class AclClusterFixture : IAsyncLifetime
+public sealed class AclEnforcementFixture : IAsyncLifetime
 {
     public const string Dc = CustomCluster.Datacenter;
 
@@ -114,9 +114,9 @@ public sealed class AclClusterFixture : IAsyncLifetime
 public sealed record Credential(string SecretId, string AccessorId);
 
 [CollectionDefinition(Name)]
-public sealed class AclClusterCollection : ICollectionFixture<AclClusterFixture>
+public sealed class AclEnforcementCollection : ICollectionFixture<AclEnforcementFixture>
 {
-    public const string Name = "AclCluster";
+    public const string Name = "AclEnforcement";
 }
 
 /// <summary>
@@ -125,10 +125,10 @@ public sealed class AclClusterCollection : ICollectionFixture<AclClusterFixture>
 /// written, and filtered lists leave out what the token may not read. Driven by <see cref="AclMethodTable"/>: a method
 /// without a row fails <see cref="Rows_CoverEveryEnforcedMethod"/>.
 /// </summary>
-[Collection(AclClusterCollection.Name), Trait("Category", "Cluster")]
-public sealed class AclEnforcementTests(AclClusterFixture fx)
+[Collection(AclEnforcementCollection.Name), Trait("Category", "Cluster")]
+public sealed class AclEnforcementTests(AclEnforcementFixture fx)
 {
-    private const string Dc = AclClusterFixture.Dc;
+    private const string Dc = AclEnforcementFixture.Dc;
     private const string Td = "11111111-2222-3333-4444-555555555555.consul";
 
     public static string KeyOf(MethodInfo m) => $"{m.DeclaringType!.Name}.{m.GetCustomAttribute<AliasAttribute>()?.Alias ?? m.Name}";
