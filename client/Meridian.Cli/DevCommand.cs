@@ -211,6 +211,9 @@ internal static class DevCommand
             var plan = DevPlan.Create(run.Required(datacenters), run.Get(primary), run.Get(gatewayPort), run.Get(httpPort), run.Get(siloPort), run.Get(postgres));
             // Before anything starts: every port another process already holds (exit 2, one line per port).
             CliUsageException.ThrowIfAny(PortsInUse(plan.Silos, run.Context.Silos));
+            // The hash key of a dev run is thrown away at exit: tokens kept in a database would never resolve again.
+            if (run.Get(acl) && !plan.InMemory)
+                throw new CliUsageException([new CliProblem("--acl", "not with --postgres: the SecretID hashing key of a dev run is deleted at exit, so tokens stored in the database would be unusable after a restart")]);
             using var aclFiles = run.Get(acl) ? DevAcl.Create() : null;
             if (aclFiles is not null) plan = plan.WithAcl(aclFiles);
             if (!run.Get(tls))

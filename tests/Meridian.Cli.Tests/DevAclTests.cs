@@ -22,6 +22,16 @@ public sealed class DevAclPlanTests
     }
 
     [Fact]
+    public async Task Dev_AclWithPostgres_Exit2BeforeStartingAnything()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("dev", "--acl", "--postgres", "Host=db");
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.StartsWith("--acl: not with --postgres", result.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.Empty(cli.Silos.Started);
+    }
+
+    [Fact]
     public void WithoutAcl_NoAclKeys()
     {
         var config = DevPlan.Create("dc1", null, 31000, 0, 12000, null).Silos[0].Configuration();

@@ -56,6 +56,29 @@ public sealed class SiloStartupTests(PostgresFixture fx)
     }
 
     [Fact]
+    public async Task SiloProcess_AclsOnWithoutHashKey_Exit2NamingTheSettingAndHowToMakeAKey()
+    {
+        var ports = FreePorts.Take(2);
+        await using var silo = StartSilo(ports[0], ports[1], httpPort: null, new()
+        {
+            ["Meridian__Acl__Enabled"] = "true",
+            ["Meridian__Acl__DefaultPolicy"] = "maybe",
+            ["Meridian__Acl__Tokens__InitialManagement"] = "not-a-uuid-secret-5d1e",
+        });
+
+        var code = await silo.WaitForExitAsync(ExitTimeout);
+
+        Assert.True(code == 2, $"exit {code}\n{silo.Output}");
+        var lines = StderrLines(silo);
+        Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:Acl:SecretHashKeyFile must be set when Meridian:Acl:Enabled is true", StringComparison.Ordinal)
+            && l.Contains("meridian keygen --out", StringComparison.Ordinal));
+        Assert.Contains("meridian silo: Meridian:Acl:DefaultPolicy: Unsupported default ACL policy: maybe; use allow or deny", lines);
+        Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:Acl:Tokens:InitialManagement must be a UUID", StringComparison.Ordinal));
+        Assert.True(lines.Count(l => l.StartsWith("meridian silo: Meridian:Acl:", StringComparison.Ordinal)) == 3, string.Join('\n', lines));
+        Assert.DoesNotContain("not-a-uuid-secret-5d1e", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SiloProcess_NoStorageProvider_Exit2NamingTheOption()
     {
         var ports = FreePorts.Take(2);

@@ -63,23 +63,25 @@ public sealed partial class AclAuthorizerSource : IAclAuthorizerSource
     {
         if (!_settings.Enabled) return new AclCaller(AclBuiltins.AnonymousTokenAccessorId, AclAuthorizer.DefaultOnly(AclDefaultPolicy.Allow));
         var hasher = _settings.Hasher ?? throw new InvalidOperationException("ACLs are enabled without a SecretID hashing key");
-        var anonymous = string.IsNullOrEmpty(secretId);
-        var hash = anonymous ? null : hasher.Hash(secretId!);
-        var key = hash ?? "";
+        // NOTE: cached by the secret itself, as Consul's resolver caches by SecretID: the HMAC is computed only on a miss,
+        // so a warm resolution is one dictionary lookup on the path of every call (the secret is in this process's
+        // memory with every request anyway; it is never logged or returned).
+        var key = string.IsNullOrEmpty(secretId) ? "" : secretId;
+        string? Hash() => key.Length == 0 ? null : hasher.Hash(key);
         var now = _clock.GetUtcNow();
         _tokens.TryGetValue(key, out var cached);
         if (cached is not null && now < cached.FetchedAt + _settings.TokenTtl) return Answer(key, cached, now);
         if (cached is not null && _settings.DownPolicy == AclDownPolicy.AsyncCache)
         {
             // Consul's async-cache: answer from the expired entry now, refresh in the background.
-            if (_refreshing.TryAdd(key, 0)) _ = RefreshInBackgroundAsync(hash, key);
+            if (_refreshing.TryAdd(key, 0)) _ = RefreshInBackgroundAsync(Hash(), key);
             return Answer(key, cached, now);
         }
 
         AclLookupDto found;
         try
         {
-            found = await LookupAsync(hash, cancellationToken);
+            found = await LookupAsync(Hash(), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
