@@ -117,76 +117,91 @@ public interface IAclStoreGrain : IGrainWithStringKey
     /// (docs/acl.md). <paramref name="bootstrapSecret"/> chooses the secret (a UUID); null generates one.
     /// </summary>
     [GrainSurface(Surface.Public)]
+    [AclNone("Consul's /v1/acl/bootstrap needs no token: it works once, before any token exists")]
     [Alias("Bootstrap")]
     Task<AclTokenDto> BootstrapAsync(string? bootstrapSecret = null, CancellationToken cancellationToken = default);
 
     /// <summary>Creates (empty ID) or updates a policy; names are unique. Answers the stored policy.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Write)]
     [Alias("SetPolicy")]
     Task<AclPolicyDto> SetPolicyAsync(AclPolicyDto policy, CancellationToken cancellationToken = default);
 
     /// <summary>The policy with <paramref name="id"/>, or else named <paramref name="name"/>; not found is an error.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Read)]
     [Alias("GetPolicy")]
     Task<AclPolicyDto> GetPolicyAsync(string? id, string? name = null, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a policy (built-ins cannot be). Absent: a no-op. Answers the store index.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Write)]
     [Alias("DeletePolicy")]
     Task<ulong> DeletePolicyAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Every policy, by name.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Read)]
     [Alias("ListPolicies")]
     Task<ImmutableArray<AclPolicyDto>> ListPoliciesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Creates (empty ID) or updates a role; names are unique; policy links by name resolve to IDs.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Write)]
     [Alias("SetRole")]
     Task<AclRoleDto> SetRoleAsync(AclRoleDto role, CancellationToken cancellationToken = default);
 
     /// <summary>The role with <paramref name="id"/>, or else named <paramref name="name"/>; not found is an error.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Read)]
     [Alias("GetRole")]
     Task<AclRoleDto> GetRoleAsync(string? id, string? name = null, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a role. Absent: a no-op. Answers the store index.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Write)]
     [Alias("DeleteRole")]
     Task<ulong> DeleteRoleAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Every role, by name.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Read)]
     [Alias("ListRoles")]
     Task<ImmutableArray<AclRoleDto>> ListRolesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Creates a token; the answer carries its SecretID, the only time it is shown.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Write)]
     [Alias("CreateToken")]
     Task<AclTokenDto> CreateTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces the description, links and identities of the token <c>AccessorID</c>; its secret and Local stay.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Write)]
     [Alias("UpdateToken")]
     Task<AclTokenDto> UpdateTokenAsync(AclTokenDto token, CancellationToken cancellationToken = default);
 
     /// <summary>The token (SecretID hidden); not found is an error.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Read)]
     [Alias("GetToken")]
     Task<AclTokenDto> GetTokenAsync(string accessorId, CancellationToken cancellationToken = default);
 
     /// <summary>The caller's own token (<see cref="CallerToken"/>), SecretID hidden; Consul's <c>token read -self</c>.</summary>
     [GrainSurface(Surface.Public)]
+    [AclNone("any valid token may read itself, as Consul's /v1/acl/token/self; an unknown secret is still refused")]
     [Alias("GetSelf")]
     Task<AclTokenDto> GetSelfAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a token (not the anonymous one, nor the caller's own). Absent: a no-op. Answers the store index.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Write)]
     [Alias("DeleteToken")]
     Task<ulong> DeleteTokenAsync(string accessorId, CancellationToken cancellationToken = default);
 
     /// <summary>Every token, SecretIDs hidden.</summary>
     [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Acl, AclLevel.Read)]
     [Alias("ListTokens")]
     Task<ImmutableArray<AclTokenDto>> ListTokensAsync(CancellationToken cancellationToken = default);
 
