@@ -71,34 +71,5 @@ public static class AclOptions
     }
 
     private static AclSecretHasher? ReadKey(string path, List<string> problems)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            problems.Add($"{KeyFileKey}: cannot read {path}: {e.Message}");
-            return null;
-        }
-        // Whoever reads the key and a copy of the store can test guessed secrets offline; keep it private.
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
-            problems.Add($"{KeyFileKey}: {path} is readable or writable by every user: chmod 600 {path}");
-        byte[] key;
-        try
-        {
-            key = Convert.FromBase64String(text.Trim());
-        }
-        catch (FormatException)
-        {
-            key = [];
-        }
-        if (key.Length < AclSecretHasher.MinimumKeyBytes)
-        {
-            problems.Add($"{KeyFileKey}: {path} must hold at least {AclSecretHasher.MinimumKeyBytes} random bytes in base64 (make one with `meridian keygen --out {path}`)");
-            return null;
-        }
-        return new AclSecretHasher(key);
-    }
+        => KeyFile.Read(KeyFileKey, path, AclSecretHasher.MinimumKeyBytes, exact: false, problems) is { } key ? new AclSecretHasher(key) : null;
 }

@@ -33,26 +33,5 @@ internal sealed record CaKeySealing(IKeySealer Sealer, bool UnsealedOnDisk)
     }
 
     private static byte[]? ReadKeyFile(string path, List<string> problems)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            problems.Add($"{KeyFileKey}: cannot read {path}: {e.Message}");
-            return null;
-        }
-        // The key unlocks every CA key in the database: a copy readable by every local user defeats it.
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
-            problems.Add($"{KeyFileKey}: {path} is readable or writable by every user: chmod 600 {path}");
-        var key = new byte[KeySealers.KeyEncryptionKeySize + 1];
-        if (!Convert.TryFromBase64String(text.Trim(), key, out var length) || length != KeySealers.KeyEncryptionKeySize)
-        {
-            problems.Add($"{KeyFileKey}: {path} must hold exactly {KeySealers.KeyEncryptionKeySize} random bytes in base64 (make one with `meridian keygen --out {path}`)");
-            return null;
-        }
-        return key[..KeySealers.KeyEncryptionKeySize];
-    }
+        => KeyFile.Read(KeyFileKey, path, KeySealers.KeyEncryptionKeySize, exact: true, problems);
 }
