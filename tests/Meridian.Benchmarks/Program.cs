@@ -10,6 +10,7 @@ var scenarios = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreC
     ["replication-lag"] = ReplicationLagScenario.RunAsync,
     ["catch-up"] = CatchUpScenario.RunAsync,
     ["rotation"] = RotationScenario.RunAsync,
+    ["acl"] = AclScenario.RunAsync,
 };
 
 var defaultGc = args.Contains("--default-gc");
@@ -22,7 +23,7 @@ if (args.Length != 1 || !scenarios.TryGetValue(args[0], out var run))
 // The authorize scenario's load generator is an SDK client; it runs with the client GC setting the README recommends
 // for latency-sensitive callers (a 4 MiB gen0 budget, DOTNET_GCgen0size, which only the environment can set), so the
 // process re-executes itself with it. --default-gc measures the runtime's default instead.
-if (args[0].Equals("authorize", StringComparison.OrdinalIgnoreCase) && !defaultGc
+if ((args[0].Equals("authorize", StringComparison.OrdinalIgnoreCase) || args[0].Equals("acl", StringComparison.OrdinalIgnoreCase)) && !defaultGc
     && Environment.GetEnvironmentVariable(ClientGc.Variable) is null && Environment.ProcessPath is { } self)
     return await ClientGc.RerunAsync(self, args);
 
