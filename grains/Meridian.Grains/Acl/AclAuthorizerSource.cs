@@ -99,19 +99,21 @@ public sealed partial class AclAuthorizerSource : IAclAuthorizerSource
     public void Invalidate(ulong storeIndex)
     {
         TaskCompletionSource moved;
-        bool backwards;
         lock (_gate)
         {
             if (storeIndex == _index && storeIndex != 0) return;
+            // NOTE: the stale entries go under the lock, before the new index is visible: WaitForIndexAsync reads the
+            // index under it, so a caller it releases never finds a resolution older than that index (dropping them
+            // after publishing let a test resolve the old rules in between). Rare (one store change) and at most
+            // MaxCachedTokens entries.
             // A store rebuilt on a wiped database counts from 0 again: nothing cached from the old one may stay.
-            backwards = storeIndex < _index;
+            if (storeIndex < _index) _tokens.Clear();
+            foreach (var (key, entry) in _tokens)
+                if (entry.Index < storeIndex) _tokens.TryRemove(new KeyValuePair<string, Entry>(key, entry));
             _index = storeIndex;
             moved = _indexMoved;
             _indexMoved = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        if (backwards) _tokens.Clear();
-        foreach (var (key, entry) in _tokens)
-            if (entry.Index < storeIndex) _tokens.TryRemove(new KeyValuePair<string, Entry>(key, entry));
         LogInvalidated(_logger, _datacenter, storeIndex);
         moved.TrySetResult();
     }

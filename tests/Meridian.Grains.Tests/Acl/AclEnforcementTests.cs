@@ -60,6 +60,8 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
         _cluster = await CustomCluster.StartAsync(services =>
         {
             services.AddSingleton<IAclAuthorizerSource>(Acls);
+            // The real store (its own tokens; the filter resolves through Acls): its methods are rows too.
+            services.AddSingleton(AclClusterFixture.Settings(initialManagement: null));
             services.AddSingleton<ILoggerProvider>(Refusals);
             services.AddLogging(b => b.AddFilter<LogRecorder>(null, LogLevel.Debug));
             services.AddSingleton(Meridian.Core.Certificates.CaConfiguration.Default with { CsrMaxPerSecond = 0 });
@@ -70,6 +72,18 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
             await client.GetGrain<IIntentionRegistryGrain>(Dc).UpsertAsync(
                 new IntentionDto { SourceName = $"{destination}-src", DestinationName = destination, Action = "allow" });
         await WaitForSignerAsync();
+        await SeedStoreAsync(client.GetGrain<IAclStoreGrain>(Dc));
+    }
+
+    /// <summary>What the store rows read, update and delete, written from inside the datacenter (not checked).</summary>
+    private static async Task SeedStoreAsync(IAclStoreGrain store)
+    {
+        foreach (var name in new[] { "acl-get-policy", "acl-del-policy" })
+            AclEnforcementTests.Seeded[name] = (await store.SetPolicyAsync(new AclPolicyDto { Name = name, Rules = "operator = \"read\"" })).ID;
+        foreach (var name in new[] { "acl-get-role", "acl-del-role" })
+            AclEnforcementTests.Seeded[name] = (await store.SetRoleAsync(new AclRoleDto { Name = name, Policies = [AclLinkDto.ByName("acl-get-policy")] })).ID;
+        foreach (var name in new[] { "acl-get-token", "acl-update-token", "acl-del-token" })
+            AclEnforcementTests.Seeded[name] = (await store.CreateTokenAsync(new AclTokenDto { Description = name, Policies = [AclLinkDto.ByName("acl-get-policy")] })).AccessorID;
     }
 
     /// <summary>
@@ -85,6 +99,7 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
         return requirement.Resource switch
         {
             AclResource.Operator => $"operator = \"{give}\"",
+            AclResource.Acl => $"acl = \"{give}\"",
             AclResource.Service => string.Join('\n', names.Select(n => $"service \"{n}\" {{ policy = \"{give}\" }}")),
             AclResource.Intention => string.Join('\n', names.Select(n => $"service \"{n}\" {{ policy = \"read\" intentions = \"{give}\" }}")),
             _ => throw new InvalidOperationException($"no rules for {requirement.Resource}"),
@@ -158,6 +173,17 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
 
     private static Func<IGrainFactory, Task<object?>> IntentionsOf(string destination) => Call(async g =>
         (await Registry(g).ListAsync()).Intentions.Where(i => i.DestinationName == destination).Select(i => i.SourceName).ToArray());
+
+    private static IAclStoreGrain Store(IGrainFactory g) => g.GetGrain<IAclStoreGrain>(Dc);
+
+    /// <summary>IDs (AccessorIDs for tokens) of the store entries the fixture wrote, by name (description for tokens).</summary>
+    public static System.Collections.Concurrent.ConcurrentDictionary<string, string> Seeded { get; } = new();
+
+    private static Func<IGrainFactory, Task<object?>> PolicyNames => Call(async g => string.Join(',', (await Store(g).ListPoliciesAsync()).Select(p => p.Name)));
+
+    private static Func<IGrainFactory, Task<object?>> RoleNames => Call(async g => string.Join(',', (await Store(g).ListRolesAsync()).Select(r => r.Name)));
+
+    private static Func<IGrainFactory, Task<object?>> TokenDescriptions => Call(async g => string.Join(',', (await Store(g).ListTokensAsync()).Select(t => t.Description)));
 
     private static void Check(bool condition, string what)
     {
@@ -233,6 +259,38 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
             Granted: r => Check(r is DatacenterStatusDto { Role: "primary" }, "no status")),
         ["IDatacenterGrain.AdoptPrimaryState"] = new([], Call(g => g.GetGrain<IDatacenterGrain>(Dc).AdoptPrimaryStateAsync()),
             GrantedKind: MeridianErrorKind.Validation),
+        ["IAclStoreGrain.Bootstrap"] = new([], Call(g => Store(g).BootstrapAsync()),
+            Granted: r => Check(r is AclTokenDto { SecretID.Length: 36, Policies: [{ Name: "global-management" }] }, $"not a management token: {r}")),
+        ["IAclStoreGrain.GetSelf"] = new([], Call(g => Store(g).GetSelfAsync()),
+            Granted: r => Check(r is AclTokenDto { AccessorID: AclBuiltins.AnonymousTokenAccessorId, SecretID: AclTokenDto.HiddenSecret }, $"not the anonymous token, redacted: {r}")),
+        ["IAclStoreGrain.SetPolicy"] = new([], Call(g => Store(g).SetPolicyAsync(new AclPolicyDto { Name = "acl-new-policy", Rules = "operator = \"read\"" })),
+            PolicyNames, Granted: r => Check(r is AclPolicyDto { Name: "acl-new-policy", ModifyIndex: > 0 }, "not written")),
+        ["IAclStoreGrain.GetPolicy"] = new([], Call(g => Store(g).GetPolicyAsync(null, "acl-get-policy")),
+            Granted: r => Check(r is AclPolicyDto { Name: "acl-get-policy" }, "not the policy")),
+        ["IAclStoreGrain.DeletePolicy"] = new([], Call(g => Store(g).DeletePolicyAsync(Seeded["acl-del-policy"])),
+            PolicyNames, Granted: r => Check(r is ulong and > 0, "no index")),
+        ["IAclStoreGrain.ListPolicies"] = new([], Call(g => Store(g).ListPoliciesAsync()),
+            Granted: r => Check(r is ImmutableArray<AclPolicyDto> l && l.Any(p => p.Name == "acl-get-policy"), "no seeded policy")),
+        ["IAclStoreGrain.SetRole"] = new([], Call(g => Store(g).SetRoleAsync(new AclRoleDto { Name = "acl-new-role", Policies = [AclLinkDto.ByName("acl-get-policy")] })),
+            RoleNames, Granted: r => Check(r is AclRoleDto { Name: "acl-new-role", Policies: [{ Name: "acl-get-policy" }] }, "not written")),
+        ["IAclStoreGrain.GetRole"] = new([], Call(g => Store(g).GetRoleAsync(null, "acl-get-role")),
+            Granted: r => Check(r is AclRoleDto { Name: "acl-get-role" }, "not the role")),
+        ["IAclStoreGrain.DeleteRole"] = new([], Call(g => Store(g).DeleteRoleAsync(Seeded["acl-del-role"])),
+            RoleNames, Granted: r => Check(r is ulong and > 0, "no index")),
+        ["IAclStoreGrain.ListRoles"] = new([], Call(g => Store(g).ListRolesAsync()),
+            Granted: r => Check(r is ImmutableArray<AclRoleDto> l && l.Any(x => x.Name == "acl-get-role"), "no seeded role")),
+        ["IAclStoreGrain.CreateToken"] = new([], Call(g => Store(g).CreateTokenAsync(new AclTokenDto { Description = "acl-new-token", Policies = [AclLinkDto.ByName("acl-get-policy")] })),
+            TokenDescriptions, Granted: r => Check(r is AclTokenDto { Description: "acl-new-token", SecretID.Length: 36 }, "not created")),
+        ["IAclStoreGrain.UpdateToken"] = new([],
+            Call(g => Store(g).UpdateTokenAsync(new AclTokenDto { AccessorID = Seeded["acl-update-token"], Description = "acl-updated-token", Policies = [AclLinkDto.ByName("acl-get-policy")] })),
+            TokenDescriptions, Granted: r => Check(r is AclTokenDto { Description: "acl-updated-token", SecretID: AclTokenDto.HiddenSecret }, $"not updated, or the secret shown: {r}")),
+        ["IAclStoreGrain.GetToken"] = new([], Call(g => Store(g).GetTokenAsync(Seeded["acl-get-token"])),
+            Granted: r => Check(r is AclTokenDto { Description: "acl-get-token", SecretID: AclTokenDto.HiddenSecret }, $"not the token, redacted: {r}")),
+        ["IAclStoreGrain.DeleteToken"] = new([], Call(g => Store(g).DeleteTokenAsync(Seeded["acl-del-token"])),
+            TokenDescriptions, Granted: r => Check(r is ulong and > 0, "no index")),
+        ["IAclStoreGrain.ListTokens"] = new([], Call(g => Store(g).ListTokensAsync()),
+            Granted: r => Check(r is ImmutableArray<AclTokenDto> l && l.Any(t => t.Description == "acl-get-token") && l.All(t => t.SecretID == AclTokenDto.HiddenSecret),
+                "no seeded token, or a secret shown")),
     };
 
     private static string Csr(string trustDomain, string service)

@@ -1,4 +1,5 @@
 using Meridian.Core.Acl;
+using Meridian.Grains.Acl;
 
 namespace Meridian.Grains.Tests.Acl;
 
@@ -75,5 +76,52 @@ public sealed class AclResolutionTests(AclClusterFixture fx)
         Assert.Contains(fx.Logs.Lines, l => l.Contains(token.AccessorID, StringComparison.Ordinal));
         var leaks = fx.Logs.Lines.Where(l => secrets.Any(s => l.Contains(s, StringComparison.Ordinal))).ToList();
         Assert.True(leaks.Count == 0, $"secrets in the log:\n{string.Join('\n', leaks)}");
+    }
+
+    private long StoreLookups => fx.Resolvers.Sum(r => r.Lookups);
+
+    /// <summary>Calls from a client of the gateway (checked) with <paramref name="secret"/>.</summary>
+    private async Task<T> AsCallerAsync<T>(string? secret, Func<IAclStoreGrain, Task<T>> call)
+    {
+        using (CallerToken.Use(secret))
+            return await call(fx.Cluster.Client.GetGrain<IAclStoreGrain>(AclClusterFixture.Datacenter));
+    }
+
+    [Fact]
+    public async Task Filter_ResolvesOncePerCheckedCall_NeverOnTheStoreLookupItMakes()
+    {
+        // The resolver asks the store (IAclStoreGrain.Lookup, cluster-internal) from inside the silo: were that call
+        // checked, resolving would resolve again, without end. One checked call with a new secret: one store lookup.
+        Assert.DoesNotContain(AclMethodTable.Methods.Keys, m => GrainSurfaceAttribute.Of(m) == Surface.ClusterInternal);
+        Assert.DoesNotContain(AclMethodTable.Methods.Keys, m => m.Name == nameof(IAclStoreGrain.LookupAsync));
+
+        var before = StoreLookups;
+        var unknown = await Assert.ThrowsAsync<MeridianPermissionDeniedException>(() => AsCallerAsync(Guid.NewGuid().ToString(), s => s.ListPoliciesAsync()));
+        Assert.Equal("ACL not found", unknown.Message);
+        Assert.Equal(before + 1, StoreLookups);
+
+        var token = await Store.CreateTokenAsync(new AclTokenDto { Description = "lookup probe", Policies = [AclLinkDto.ByName(AclBuiltins.GlobalManagementPolicyName)] });
+        await fx.WaitForResolversAsync(token.ModifyIndex);
+        before = StoreLookups;
+        Assert.NotEmpty(await AsCallerAsync(token.SecretID, s => s.ListPoliciesAsync()));
+        Assert.Equal(before + 1, StoreLookups);
+        Assert.NotEmpty(await AsCallerAsync(token.SecretID, s => s.ListPoliciesAsync())); // cached: the same gateway silo
+        Assert.Equal(before + 1, StoreLookups);
+        await Store.DeleteTokenAsync(token.AccessorID);
+    }
+
+    [Fact]
+    public async Task AclNoneMethods_AreNotResolvedByTheFilter_GetSelfAndBootstrapAnswerThemselves()
+    {
+        var before = StoreLookups;
+        Assert.Equal(AclBuiltins.AnonymousTokenAccessorId, (await AsCallerAsync(null, s => s.GetSelfAsync())).AccessorID);
+        var self = await AsCallerAsync(fx.ManagementSecret, s => s.GetSelfAsync());
+        Assert.Equal(AclTokenDto.HiddenSecret, self.SecretID);
+        var unknown = await Assert.ThrowsAsync<MeridianPermissionDeniedException>(() => AsCallerAsync(Guid.NewGuid().ToString(), s => s.GetSelfAsync()));
+        Assert.Equal("ACL not found", unknown.Message);
+        // The initial management token used bootstrap up: Consul's refusal, from the store itself.
+        var again = await Assert.ThrowsAsync<MeridianPermissionDeniedException>(() => AsCallerAsync<AclTokenDto>(null, s => s.BootstrapAsync()));
+        Assert.StartsWith("Permission denied: ACL bootstrap no longer allowed (reset index: ", again.Message);
+        Assert.Equal(before, StoreLookups);
     }
 }

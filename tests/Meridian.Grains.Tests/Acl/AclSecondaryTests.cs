@@ -18,11 +18,27 @@ public sealed class AclSecondaryTests
         link.PointTo(dc1.GatewayClient);
         link.Connect();
         await using var dc2 = await DatacenterCluster.StartAsync("dc2", "dc1", link, services: s => s.AddSingleton(settings));
-        var (primary, secondary) = (dc1.Client.GetGrain<IAclStoreGrain>("dc1"), dc2.GatewayClient.GetGrain<IAclStoreGrain>("dc2"));
+        var primary = dc1.Client.GetGrain<IAclStoreGrain>("dc1");
+        // The secondary's store as its own silo calls it (not checked there): dc2 holds no global token until ACL
+        // replication brings them, so the check that matters is the primary's, on the forwarded call, which carries
+        // the caller's token (RequestContext). The primary is read from inside its datacenter (not checked).
+        var secondary = dc2.Client.GetGrain<IAclStoreGrain>("dc2");
 
-        var bootstrap = await secondary.BootstrapAsync();
+        var bootstrap = await dc2.GatewayClient.GetGrain<IAclStoreGrain>("dc2").BootstrapAsync(); // needs no token
         Assert.Equal(bootstrap.AccessorID, (await primary.GetTokenAsync(bootstrap.AccessorID)).AccessorID);
+        var ops = new AclPolicyDto { Name = "ops", Rules = "operator = \"read\"" };
+        var atGateway = await Assert.ThrowsAsync<MeridianPermissionDeniedException>(() => dc2.GatewayClient.GetGrain<IAclStoreGrain>("dc2").SetPolicyAsync(ops));
+        Assert.Contains("anonymous token lacks permission 'acl:write'", atGateway.Message);
+        var atPrimary = await Assert.ThrowsAsync<MeridianPermissionDeniedException>(() => secondary.SetPolicyAsync(ops));
+        Assert.Contains("anonymous token lacks permission 'acl:write'", atPrimary.Message);
+        Assert.DoesNotContain((await primary.ListPoliciesAsync()), p => p.Name == "ops");
 
+        using (CallerToken.Use(bootstrap.SecretID))
+            await WritesAsManagementAsync(dc2, primary, secondary);
+    }
+
+    private static async Task WritesAsManagementAsync(DatacenterCluster dc2, IAclStoreGrain primary, IAclStoreGrain secondary)
+    {
         var policy = await secondary.SetPolicyAsync(new AclPolicyDto { Name = "ops", Rules = "operator = \"read\"" });
         Assert.Equal(policy.ModifyIndex, (await primary.GetPolicyAsync(policy.ID)).ModifyIndex);
         var global = await secondary.CreateTokenAsync(new AclTokenDto { Policies = [AclLinkDto.ByName("ops")] });
