@@ -29,6 +29,7 @@ public abstract partial class PrimaryFollowerGrain(
     private ReplicationStatusDto _status = new();
     // The link connection on which the remote last confirmed it is our primary; null: check before the next round.
     private CancellationToken? _roleConfirmedOn;
+    private Acl.AclReplicationToken? _replicationToken;
 
     /// <summary>What is replicated, for status and logs: <c>intentions</c>, <c>ca-roots</c>.</summary>
     protected abstract string ReplicationType { get; }
@@ -60,6 +61,7 @@ public abstract partial class PrimaryFollowerGrain(
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _replicationToken = ServiceProvider.GetService(typeof(Acl.AclReplicationToken)) as Acl.AclReplicationToken;
         _status = new ReplicationStatusDto
         {
             Enabled = !datacenter.IsPrimary, SourceDatacenter = datacenter.PrimaryDatacenter, ReplicationType = ReplicationType,
@@ -176,6 +178,10 @@ public abstract partial class PrimaryFollowerGrain(
     private async Task FollowOnceAsync(CancellationToken ct)
     {
         var connection = link.ConnectionLost; // cancelled if the connection this round uses is lost
+        // Every call of the round to the primary (the role check, the feed or watch, signing, progress) carries the
+        // replication token, read afresh each round so a replaced token takes effect without a restart (Consul's
+        // acl.tokens.replication). Local calls carry it too, unchecked: only calls from gateway clients are.
+        using var token = CallerToken.Use(_replicationToken?.Current);
         try
         {
             var primary = await link.GetPrimaryAsync(settings.ConnectWait, ct);
