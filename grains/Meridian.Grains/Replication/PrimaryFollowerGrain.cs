@@ -30,6 +30,7 @@ public abstract partial class PrimaryFollowerGrain(
     // The link connection on which the remote last confirmed it is our primary; null: check before the next round.
     private CancellationToken? _roleConfirmedOn;
     private Acl.AclReplicationToken? _replicationToken;
+    private string? _filtered;
 
     /// <summary>What is replicated, for status and logs: <c>intentions</c>, <c>ca-roots</c>.</summary>
     protected abstract string ReplicationType { get; }
@@ -55,6 +56,9 @@ public abstract partial class PrimaryFollowerGrain(
     /// </summary>
     protected virtual string FollowedEpoch => "";
 
+    /// <summary>Whether this loop runs in a secondary at all (ACL replication: only with ACLs on).</summary>
+    protected virtual bool Follows => true;
+
     /// <summary>After a failed round (re-read the applied position, report degradation, …).</summary>
     protected virtual Task OnRoundFailedAsync(string reason, CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -64,17 +68,17 @@ public abstract partial class PrimaryFollowerGrain(
         _replicationToken = ServiceProvider.GetService(typeof(Acl.AclReplicationToken)) as Acl.AclReplicationToken;
         _status = new ReplicationStatusDto
         {
-            Enabled = !datacenter.IsPrimary, SourceDatacenter = datacenter.PrimaryDatacenter, ReplicationType = ReplicationType,
+            Enabled = !datacenter.IsPrimary && Follows, SourceDatacenter = datacenter.PrimaryDatacenter, ReplicationType = ReplicationType,
             LastSuccess = DateTimeOffset.MinValue, LastError = DateTimeOffset.MinValue,
         };
-        if (!datacenter.IsPrimary) StartTimer();
+        if (!datacenter.IsPrimary && Follows) StartTimer();
         return Task.CompletedTask;
     }
 
     /// <summary>Starts the loop if it is not running (idempotent); a primary has nothing to follow.</summary>
     public async Task EnsureRunningAsync(CancellationToken cancellationToken = default)
     {
-        if (datacenter.IsPrimary) return;
+        if (datacenter.IsPrimary || !Follows) return;
         // The reminder re-activates this grain (and so its loop) after a restart of the silo that hosted it.
         await this.RegisterOrUpdateReminder("keep-alive", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         StartTimer();
@@ -83,7 +87,7 @@ public abstract partial class PrimaryFollowerGrain(
     /// <inheritdoc />
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        StartTimer();
+        if (Follows) StartTimer();
         return Task.CompletedTask;
     }
 
@@ -111,6 +115,13 @@ public abstract partial class PrimaryFollowerGrain(
     protected void RecordHold(ReplicationHoldDto? held)
         => _status = held is null ? _status with { Held = null }
             : _status with { Held = held, LastError = clock.GetUtcNow(), LastErrorMessage = held.Message };
+
+    /// <summary>
+    /// Records that the last applied answer was filtered by the primary's ACLs (null: it was whole). Such a round
+    /// succeeds (what the token may read is applied) and also shows the message as its last error, so status says
+    /// which permission the replication token lacks.
+    /// </summary>
+    protected void RecordFiltered(string? message) => _filtered = message;
 
     /// <summary>Records a round (or an adoption) that applied <paramref name="changes"/> and reached <paramref name="index"/>.</summary>
     protected void RecordRoundSucceeded(ulong index, int changes)
@@ -196,7 +207,10 @@ public abstract partial class PrimaryFollowerGrain(
             if (_status.Held is { } held)
                 _status = WithLag(_status with { ReplicatedIndex = index, LastError = clock.GetUtcNow(), LastErrorMessage = held.Message });
             else
+            {
                 RecordRoundSucceeded(index, changes);
+                if (_filtered is { } filtered) _status = _status with { LastError = clock.GetUtcNow(), LastErrorMessage = filtered };
+            }
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
@@ -208,6 +222,11 @@ public abstract partial class PrimaryFollowerGrain(
             var reason = e switch
             {
                 MeridianValidationException v => string.Join("; ", v.Problems),
+                // The primary refused the replication token: say which setting to fix, with its refusal (which names
+                // the permission and the token's AccessorID, never the secret).
+                MeridianPermissionDeniedException denied =>
+                    $"{datacenter.PrimaryDatacenter} refused the replication token (Meridian:Acl:Tokens:Replication" +
+                    $"{(_replicationToken?.Current is null ? ", not set: the anonymous token was used" : "")}): {denied.Message}; nothing was changed here",
                 OperationCanceledException => $"the primary datacenter {datacenter.PrimaryDatacenter} is unreachable (no answer to the long-poll)",
                 _ => e.Message,
             };

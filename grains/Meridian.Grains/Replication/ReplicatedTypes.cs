@@ -37,6 +37,9 @@ public static class ReplicatedTypes
     /// <summary>The name of replicated intentions.</summary>
     public const string Intentions = "intentions";
 
+    /// <summary>The name of replicated ACL policies, roles and non-local tokens.</summary>
+    public const string Acl = "acl";
+
     /// <summary>The name of the CA root watch.</summary>
     public const string CaRoots = "ca-roots";
 
@@ -44,6 +47,7 @@ public static class ReplicatedTypes
     public static ImmutableArray<ReplicatorRef> Types { get; } =
     [
         ReplicatorRef.Of<IIntentionReplicatorGrain>(Intentions, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), (g, ct) => g.AdoptAsync(ct)),
+        ReplicatorRef.Of<IAclReplicatorGrain>(Acl, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), (g, ct) => g.AdoptAsync(ct)),
     ];
 
     /// <summary>The watch on the primary's CA roots: it follows the primary too, but keeps no store of its own to hold.</summary>

@@ -1,0 +1,115 @@
+using Meridian.Core.Acl;
+using Meridian.Grains.Acl;
+using Meridian.Grains.Tests.Acl;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meridian.Grains.Tests.Federation;
+
+/// <summary>
+/// ACL replication (issue 13 §4): policies, roles and non-local tokens follow the primary into every secondary through
+/// the generic replicator, with the replication token on every call to the primary; a missing, wrong or narrow token
+/// changes nothing locally and the status says why; fixing it converges within a round.
+/// </summary>
+[Trait("Category", "Cluster")]
+public sealed class AclReplicationTests
+{
+    private static AclSettings Settings(string? management = null, string? replication = null)
+        => new()
+        {
+            Enabled = true, DefaultPolicy = AclDefaultPolicy.Deny, Hasher = new AclSecretHasher(AclClusterFixture.HashKey),
+            InitialManagementToken = management, ReplicationToken = replication,
+        };
+
+    private static async Task<DatacenterCluster> StartSecondaryAsync(string name, DatacenterCluster primary, string? replicationToken)
+    {
+        var link = new TestPrimaryLink(primary.Name);
+        link.PointTo(primary.GatewayClient);
+        link.Connect();
+        var settings = Settings(replication: replicationToken);
+        return await DatacenterCluster.StartAsync(name, primary.Name, link, services: s => s.AddSingleton(settings));
+    }
+
+    // The documented replication policy, and a token holding it whose secret the test knows.
+    private static async Task<string> CreateReplicationTokenAsync(IAclStoreGrain store, string rules = AclBuiltins.ReplicationPolicyRules, string name = "replication")
+    {
+        await store.SetPolicyAsync(new AclPolicyDto { Name = name, Rules = rules });
+        var secret = Guid.NewGuid().ToString("D");
+        await store.CreateTokenAsync(new AclTokenDto { SecretID = secret, Policies = [AclLinkDto.ByName(name)] });
+        return secret;
+    }
+
+    private static IAclStoreGrain Store(DatacenterCluster dc) => dc.Client.GetGrain<IAclStoreGrain>(dc.Name);
+
+    private static Task<ReplicationStatusDto> AclStatus(DatacenterCluster dc) => dc.Client.GetGrain<IAclReplicatorGrain>(dc.Name).GetStatusAsync();
+
+    private static Task<ReplicationStatusDto> IntentionStatus(DatacenterCluster dc) => dc.Replicator.GetStatusAsync();
+
+    private static string Describe(ReplicationStatusDto s)
+        => $"{s.ReplicationType}: replicated {s.ReplicatedIndex}, primary {s.PrimaryIndex}, last error '{s.LastErrorMessage}'";
+
+    private static async Task<bool> HasTokenAsync(DatacenterCluster dc, string accessor)
+    {
+        try
+        {
+            await Store(dc).GetTokenAsync(accessor);
+            return true;
+        }
+        catch (MeridianNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task GlobalAcls_ReplicateToEverySecondary_ResolveWithPrimaryDown_LocalTokensStayLocal()
+    {
+        var management = Guid.NewGuid().ToString("D");
+        var dc1 = await DatacenterCluster.StartAsync("dc1", "dc1", services: s => s.AddSingleton(Settings(management)));
+        var primary = Store(dc1);
+        var replication = await CreateReplicationTokenAsync(primary);
+        await using var dc2 = await StartSecondaryAsync("dc2", dc1, replication);
+        await using var dc3 = await StartSecondaryAsync("dc3", dc1, replication);
+
+        var policy = await primary.SetPolicyAsync(new AclPolicyDto { Name = "web-ops", Rules = "service \"web\" { policy = \"write\" }" });
+        var role = await primary.SetRoleAsync(new AclRoleDto { Name = "db-reader", ServiceIdentities = [new("db", [])] });
+        var global = await primary.CreateTokenAsync(new AclTokenDto { Policies = [AclLinkDto.ByName("web-ops")], Roles = [new(role.ID, role.Name)] });
+        var local = await Store(dc2).CreateTokenAsync(new AclTokenDto { Local = true, ServiceIdentities = [new("api", [])] });
+        var primaryLocal = await primary.CreateTokenAsync(new AclTokenDto { Local = true, ServiceIdentities = [new("cache", [])] });
+
+        foreach (var dc in new[] { dc2, dc3 })
+        {
+            await Poll.UntilAsync(() => HasTokenAsync(dc, global.AccessorID), async () => Describe(await AclStatus(dc)));
+            Assert.Equal(policy.ModifyIndex, (await Store(dc).GetPolicyAsync(policy.ID)).ModifyIndex);
+            Assert.Equal(role.ID, (await Store(dc).GetRoleAsync(role.ID)).ID);
+            // The secondary's silo resolves the secret from its own copy: the hash replicated as is.
+            var caller = await dc.SiloServices.First().GetRequiredService<IAclAuthorizerSource>().ResolveAsync(global.SecretID);
+            Assert.Equal(global.AccessorID, caller.AccessorId);
+            Assert.True(caller.Authorizer.ServiceWrite("web").Allowed);
+            Assert.True(caller.Authorizer.ServiceWrite("db").Allowed); // through the role's service identity
+            Assert.False(caller.Authorizer.ServiceWrite("api").Allowed);
+            Assert.False(await HasTokenAsync(dc, primaryLocal.AccessorID)); // the primary's local token stays there
+            var status = await AclStatus(dc);
+            Assert.Equal(("acl", true, "dc1"), (status.ReplicationType, status.Enabled, status.SourceDatacenter));
+            Assert.True(status.ReplicatedIndex > 0, Describe(status));
+        }
+        Assert.False(await HasTokenAsync(dc3, local.AccessorID));
+        Assert.False(await HasTokenAsync(dc1, local.AccessorID));
+
+        // A delete in the primary flows as a delta; dc2's local token survives every round (and a snapshot's).
+        await primary.DeleteRoleAsync(role.ID);
+        await Poll.UntilAsync(async () => (await Store(dc2).ListRolesAsync()).All(r => r.ID != role.ID), async () => Describe(await AclStatus(dc2)));
+        Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+        Assert.Contains(ReplicatedTypes(await dc2.Client.GetGrain<IDatacenterGrain>("dc2").GetStatusAsync()), n => n == "acl");
+
+        // The primary is gone: the secondaries still resolve global tokens, including one never resolved before.
+        var later = await primary.CreateTokenAsync(new AclTokenDto { Policies = [AclLinkDto.ByName("web-ops")] });
+        await Poll.UntilAsync(() => HasTokenAsync(dc3, later.AccessorID), async () => Describe(await AclStatus(dc3)));
+        await dc1.DisposeAsync();
+        var afterDown = await dc3.SiloServices.First().GetRequiredService<IAclAuthorizerSource>().ResolveAsync(later.SecretID);
+        Assert.Equal(later.AccessorID, afterDown.AccessorId);
+        Assert.True(afterDown.Authorizer.ServiceWrite("web").Allowed);
+        Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+    }
+
+    private static IEnumerable<string> ReplicatedTypes(DatacenterStatusDto status) => status.Replication.Select(r => r.ReplicationType);
+}
