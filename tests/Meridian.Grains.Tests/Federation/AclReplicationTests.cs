@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Meridian.Core.Acl;
 using Meridian.Grains.Acl;
 using Meridian.Grains.Tests.Acl;
@@ -11,7 +12,7 @@ namespace Meridian.Grains.Tests.Federation;
 /// changes nothing locally and the status says why; fixing it converges within a round.
 /// </summary>
 [Trait("Category", "Cluster")]
-public sealed class AclReplicationTests
+public sealed class AclReplicationTests(ITestOutputHelper output)
 {
     private static AclSettings Settings(string? management = null, string? replication = null)
         => new()
@@ -108,6 +109,71 @@ public sealed class AclReplicationTests
         var afterDown = await dc3.SiloServices.First().GetRequiredService<IAclAuthorizerSource>().ResolveAsync(later.SecretID);
         Assert.Equal(later.AccessorID, afterDown.AccessorId);
         Assert.True(afterDown.Authorizer.ServiceWrite("web").Allowed);
+        Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+    }
+
+    [Fact]
+    public async Task ReplicationToken_MissingWrongOrNarrow_DeletesNothing_StatusNamesPermission_FixedConvergesWithoutRestart()
+    {
+        var management = Guid.NewGuid().ToString("D");
+        await using var dc1 = await DatacenterCluster.StartAsync("dc1", "dc1", services: s => s.AddSingleton(Settings(management)));
+        var primary = Store(dc1);
+        var good = await CreateReplicationTokenAsync(primary);
+        // Everything the replication policy grants except intention:read on db (an exact rule beats the prefix one).
+        var narrow = await CreateReplicationTokenAsync(primary,
+            AclBuiltins.ReplicationPolicyRules + "\nservice \"db\" {\n  policy = \"read\"\n  intentions = \"deny\"\n}\n", "replication-narrow");
+        await dc1.Registry.UpsertAsync(new() { SourceName = "web", DestinationName = "api", Action = "allow" });
+        await dc1.Registry.UpsertAsync(new() { SourceName = "web", DestinationName = "db", Action = "allow" });
+        var global = await primary.CreateTokenAsync(new AclTokenDto { ServiceIdentities = [new("web", [])] });
+
+        // Started without a replication token: the primary refuses, nothing arrives, status says which permission.
+        await using var dc2 = await StartSecondaryAsync("dc2", dc1, replicationToken: null);
+        var token = dc2.SiloServices.First().GetRequiredService<AclReplicationToken>();
+        var local = await Store(dc2).CreateTokenAsync(new AclTokenDto { Local = true, ServiceIdentities = [new("api", [])] });
+        await Poll.UntilAsync(async () => (await AclStatus(dc2)).LastErrorMessage.Contains("Permission denied"), async () => Describe(await AclStatus(dc2)));
+        var missing = await AclStatus(dc2);
+        output.WriteLine($"no token: {Describe(missing)}; {Describe(await IntentionStatus(dc2))}");
+        Assert.Contains("refused the replication token (Meridian:Acl:Tokens:Replication, not set", missing.LastErrorMessage);
+        Assert.Matches("lacks permission '(operator:read|acl:write)'", missing.LastErrorMessage);
+        Assert.False(await HasTokenAsync(dc2, global.AccessorID));
+        Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+        Assert.Empty((await dc2.Registry.ListAsync()).Intentions);
+
+        // The right token, set while the silo runs: the next round uses it and everything converges.
+        token.Set(good);
+        await Poll.UntilAsync(async () => await HasTokenAsync(dc2, global.AccessorID) && (await dc2.Registry.ListAsync()).Intentions.Length == 2,
+            async () => $"{Describe(await AclStatus(dc2))}; {Describe(await IntentionStatus(dc2))}");
+        var policiesBefore = (await Store(dc2).ListPoliciesAsync()).Length;
+
+        // A wrong token: refused ("ACL not found"), and nothing held here is deleted.
+        token.Set(Guid.NewGuid().ToString("D"));
+        await Poll.UntilAsync(async () => (await AclStatus(dc2)).LastErrorMessage.Contains("ACL not found"), async () => Describe(await AclStatus(dc2)));
+        Assert.DoesNotContain(token.Current!, (await AclStatus(dc2)).LastErrorMessage); // never the secret
+        output.WriteLine($"wrong token: {Describe(await AclStatus(dc2))}");
+        Assert.True(await HasTokenAsync(dc2, global.AccessorID));
+        Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+        Assert.Equal(policiesBefore, (await Store(dc2).ListPoliciesAsync()).Length);
+        Assert.Equal(2, (await dc2.Registry.ListAsync()).Intentions.Length);
+
+        // A token lacking intention:read on db: ACLs replicate, the intention feed is filtered and deletes nothing,
+        // and a change to db in the primary does not arrive; status names the permission.
+        token.Set(narrow);
+        await dc1.Registry.UpsertAsync(new() { SourceName = "admin", DestinationName = "db", Action = "allow" });
+        await dc1.Registry.UpsertAsync(new() { SourceName = "admin", DestinationName = "api", Action = "allow" });
+        await Poll.UntilAsync(async () => (await IntentionStatus(dc2)).LastErrorMessage.Contains("intention:read")
+                && (await dc2.Registry.ListAsync()).Intentions.Any(i => i is { SourceName: "admin", DestinationName: "api" }),
+            async () => Describe(await IntentionStatus(dc2)));
+        var filtered = await dc2.Registry.ListAsync();
+        output.WriteLine($"narrow token: {Describe(await AclStatus(dc2))}; {Describe(await IntentionStatus(dc2))}");
+        Assert.Contains(filtered.Intentions, i => i is { SourceName: "web", DestinationName: "db" }); // not deleted
+        Assert.DoesNotContain(filtered.Intentions, i => i is { SourceName: "admin", DestinationName: "db" }); // not readable
+        Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+
+        // Fixed: the db change arrives within a round although it does not change again (a snapshot, not a delta).
+        token.Set(good);
+        await Poll.UntilAsync(async () => (await dc2.Registry.ListAsync()).Intentions.Any(i => i is { SourceName: "admin", DestinationName: "db" }),
+            async () => Describe(await IntentionStatus(dc2)), timeout: TimeSpan.FromSeconds(3 * DatacenterCluster.PollWait.TotalSeconds + 5));
+        output.WriteLine($"fixed: {Describe(await AclStatus(dc2))}; {Describe(await IntentionStatus(dc2))}");
         Assert.True(await HasTokenAsync(dc2, local.AccessorID));
     }
 
