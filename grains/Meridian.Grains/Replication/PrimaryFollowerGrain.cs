@@ -56,6 +56,12 @@ public abstract partial class PrimaryFollowerGrain(
     /// </summary>
     protected virtual string FollowedEpoch => "";
 
+    /// <summary>
+    /// Sends the replication token (as it is now) on the calls made until the scope ends: every round does, and so must
+    /// any other call to the primary on replication's behalf (an operator's adopt).
+    /// </summary>
+    protected CallerToken.Scope UseReplicationToken() => CallerToken.Use(_replicationToken?.Current);
+
     /// <summary>Whether this loop runs in a secondary at all (ACL replication: only with ACLs on).</summary>
     protected virtual bool Follows => true;
 
@@ -192,7 +198,7 @@ public abstract partial class PrimaryFollowerGrain(
         // Every call of the round to the primary (the role check, the feed or watch, signing, progress) carries the
         // replication token, read afresh each round so a replaced token takes effect without a restart (Consul's
         // acl.tokens.replication). Local calls carry it too, unchecked: only calls from gateway clients are.
-        using var token = CallerToken.Use(_replicationToken?.Current);
+        using var token = UseReplicationToken();
         try
         {
             var primary = await link.GetPrimaryAsync(settings.ConnectWait, ct);

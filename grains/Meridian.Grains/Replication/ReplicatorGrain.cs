@@ -136,7 +136,9 @@ public abstract class ReplicatorGrain<TChanges>(
                     ReplicatedIndex = _applied.Index, PrimaryEpoch = _applied.Epoch,
                     Message = $"nothing is held: {Datacenter.Datacenter} follows {Datacenter.PrimaryDatacenter} (replicated index {_applied.Index})",
                 };
-            // The primary's state now, at once: from the applied position a held primary answers a snapshot.
+            // The primary's state now, at once: from the applied position a held primary answers a snapshot. Asked with
+            // the replication token, not the operator's (whose token only had to pass operator:write here).
+            using var token = UseReplicationToken();
             var primary = await Link.GetPrimaryAsync(Settings.ConnectWait, cancellationToken);
             var last = _applied;
             var changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, TimeSpan.Zero, t), TimeSpan.Zero, cancellationToken);
