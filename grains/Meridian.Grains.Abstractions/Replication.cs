@@ -172,9 +172,6 @@ public interface IAclReplicatorGrain : IGrainWithStringKey
     [Alias("GetState"), AlwaysInterleave]
     Task<ReplicationStatusDto> GetState();
 
-    /// <summary>ACL rounds are never held: answers "nothing is held" (kept for the one list of replicators).</summary>
-    [Alias("Adopt")]
-    Task<ReplicationAdoptResultDto> AdoptAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>

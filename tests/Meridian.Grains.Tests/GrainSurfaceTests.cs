@@ -127,8 +127,6 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
                 () => Read(() => silo.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync())),
             ["IAclReplicatorGrain.GetStatus"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync(), null),
             ["IAclReplicatorGrain.GetState"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).GetState(), null),
-            ["IAclReplicatorGrain.Adopt"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).AdoptAsync(),
-                () => Read(() => silo.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync())),
         };
     }
 
