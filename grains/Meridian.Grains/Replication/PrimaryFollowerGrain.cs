@@ -123,9 +123,9 @@ public abstract partial class PrimaryFollowerGrain(
             : _status with { Held = held, LastError = clock.GetUtcNow(), LastErrorMessage = held.Message };
 
     /// <summary>
-    /// Records that the last applied answer was filtered by the primary's ACLs (null: it was whole). Such a round
-    /// succeeds (what the token may read is applied) and also shows the message as its last error, so status says
-    /// which permission the replication token lacks.
+    /// Records that the last applied answer was filtered by the primary's ACLs (null: it was whole). What the token
+    /// may read is applied, but the round does not count as a success: status shows the message as its last error
+    /// (degraded in <c>meridian status</c>), naming the permission the replication token lacks.
     /// </summary>
     protected void RecordFiltered(string? message) => _filtered = message;
 
@@ -212,11 +212,15 @@ public abstract partial class PrimaryFollowerGrain(
             // PrimaryIndex stays what the primary answered this round (RecordPrimaryIndex).
             if (_status.Held is { } held)
                 _status = WithLag(_status with { ReplicatedIndex = index, LastError = clock.GetUtcNow(), LastErrorMessage = held.Message });
+            else if (_filtered is { } filtered)
+                // Applied, but not complete (FilteredRound): not a success, so status and /health show why.
+                _status = WithLag(_status with
+                {
+                    ReplicatedIndex = index, LastRoundChanges = changes, PrimaryEpoch = FollowedEpoch,
+                    LastError = clock.GetUtcNow(), LastErrorMessage = filtered,
+                });
             else
-            {
                 RecordRoundSucceeded(index, changes);
-                if (_filtered is { } filtered) _status = _status with { LastError = clock.GetUtcNow(), LastErrorMessage = filtered };
-            }
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {

@@ -165,6 +165,9 @@ public sealed class AclReplicationTests(ITestOutputHelper output)
             async () => Describe(await IntentionStatus(dc2)));
         var filtered = await dc2.Registry.ListAsync();
         output.WriteLine($"narrow token: {Describe(await AclStatus(dc2))}; {Describe(await IntentionStatus(dc2))}");
+        var narrowed = await IntentionStatus(dc2);
+        Assert.True(narrowed.LastError >= narrowed.LastSuccess, "a filtered round is not a success");
+        Assert.Contains("replication token lacks intention:read", (await dc2.Client.GetGrain<IDatacenterGrain>("dc2").GetStatusAsync()).Degraded);
         Assert.Contains(filtered.Intentions, i => i is { SourceName: "web", DestinationName: "db" }); // not deleted
         Assert.DoesNotContain(filtered.Intentions, i => i is { SourceName: "admin", DestinationName: "db" }); // not readable
         Assert.True(await HasTokenAsync(dc2, local.AccessorID));
@@ -173,6 +176,7 @@ public sealed class AclReplicationTests(ITestOutputHelper output)
         token.Set(good);
         await Poll.UntilAsync(async () => (await dc2.Registry.ListAsync()).Intentions.Any(i => i is { SourceName: "admin", DestinationName: "db" }),
             async () => Describe(await IntentionStatus(dc2)), timeout: TimeSpan.FromSeconds(3 * DatacenterCluster.PollWait.TotalSeconds + 5));
+        await Poll.UntilAsync(async () => (await IntentionStatus(dc2)) is var f && f.LastSuccess > f.LastError, async () => Describe(await IntentionStatus(dc2)));
         output.WriteLine($"fixed: {Describe(await AclStatus(dc2))}; {Describe(await IntentionStatus(dc2))}");
         Assert.True(await HasTokenAsync(dc2, local.AccessorID));
     }
