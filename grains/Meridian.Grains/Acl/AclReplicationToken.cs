@@ -10,6 +10,7 @@ namespace Meridian.Grains.Acl;
 public sealed class AclReplicationToken
 {
     private volatile string? _value;
+    private volatile TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Starts from <see cref="AclSettings.ReplicationToken"/>.</summary>
     public AclReplicationToken(AclSettings settings) => _value = Normalize(settings.ReplicationToken);
@@ -17,8 +18,18 @@ public sealed class AclReplicationToken
     /// <summary>The token to send now; null: none (the primary sees the anonymous token).</summary>
     public string? Current => _value;
 
+    /// <summary>
+    /// Completes at the next <see cref="Set"/>: a replicator backing off after a refusal retries at once with the new
+    /// token rather than after its back-off (up to 2 minutes).
+    /// </summary>
+    public Task Changed => _changed.Task;
+
     /// <summary>Replaces the token (null or empty: none); the next round of every replicator uses it.</summary>
-    public void Set(string? token) => _value = Normalize(token);
+    public void Set(string? token)
+    {
+        _value = Normalize(token);
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 
     private static string? Normalize(string? token) => string.IsNullOrWhiteSpace(token) ? null : token.Trim();
 

@@ -198,6 +198,7 @@ public abstract partial class PrimaryFollowerGrain(
         // Every call of the round to the primary (the role check, the feed or watch, signing, progress) carries the
         // replication token, read afresh each round so a replaced token takes effect without a restart (Consul's
         // acl.tokens.replication). Local calls carry it too, unchecked: only calls from gateway clients are.
+        var tokenChanged = _replicationToken?.Changed; // a new token ends a back-off (captured before the round uses the old one)
         using var token = UseReplicationToken();
         try
         {
@@ -246,7 +247,9 @@ public abstract partial class PrimaryFollowerGrain(
             LogRoundFailed(logger, ReplicationType, datacenter.PrimaryDatacenter, _failures, delay, reason);
             // Cancelled during the back-off: RoundAsync ends the round.
             var backoff = Task.Delay(delay, clock, ct);
-            await (retryOnReconnect ? Task.WhenAny(backoff, link.Connected.WaitAsync(ct)) : backoff);
+            var retryEarly = retryOnReconnect ? link.Connected.WaitAsync(ct) : null;
+            if (tokenChanged is not null) retryEarly = retryEarly is null ? tokenChanged.WaitAsync(ct) : Task.WhenAny(retryEarly, tokenChanged.WaitAsync(ct));
+            await (retryEarly is null ? backoff : Task.WhenAny(backoff, retryEarly));
             ct.ThrowIfCancellationRequested();
         }
     }

@@ -175,7 +175,7 @@ public sealed class AclReplicationTests(ITestOutputHelper output)
         // Fixed: the db change arrives within a round although it does not change again (a snapshot, not a delta).
         token.Set(good);
         await Poll.UntilAsync(async () => (await dc2.Registry.ListAsync()).Intentions.Any(i => i is { SourceName: "admin", DestinationName: "db" }),
-            async () => Describe(await IntentionStatus(dc2)), timeout: TimeSpan.FromSeconds(3 * DatacenterCluster.PollWait.TotalSeconds + 5));
+            async () => Describe(await IntentionStatus(dc2)));
         await Poll.UntilAsync(async () => (await IntentionStatus(dc2)) is var f && f.LastSuccess > f.LastError, async () => Describe(await IntentionStatus(dc2)));
         output.WriteLine($"fixed: {Describe(await AclStatus(dc2))}; {Describe(await IntentionStatus(dc2))}");
         Assert.True(await HasTokenAsync(dc2, local.AccessorID));
