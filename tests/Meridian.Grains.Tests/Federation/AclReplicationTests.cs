@@ -46,7 +46,8 @@ public sealed class AclReplicationTests(ITestOutputHelper output)
     private static Task<ReplicationStatusDto> IntentionStatus(DatacenterCluster dc) => dc.Replicator.GetStatusAsync();
 
     private static string Describe(ReplicationStatusDto s)
-        => $"{s.ReplicationType}: replicated {s.ReplicatedIndex}, primary {s.PrimaryIndex}, last error '{s.LastErrorMessage}'";
+        => $"{s.ReplicationType}: running {s.Running}, replicated {s.ReplicatedIndex}, primary {s.PrimaryIndex}, last success {s.LastSuccess:HH:mm:ss.fff}, " +
+           $"last error {s.LastError:HH:mm:ss.fff} '{s.LastErrorMessage}' (now {DateTimeOffset.UtcNow:HH:mm:ss.fff})";
 
     private static async Task<bool> HasTokenAsync(DatacenterCluster dc, string accessor)
     {
@@ -147,7 +148,10 @@ public sealed class AclReplicationTests(ITestOutputHelper output)
 
         // A wrong token: refused ("ACL not found"), and nothing held here is deleted.
         token.Set(Guid.NewGuid().ToString("D"));
-        await Poll.UntilAsync(async () => (await AclStatus(dc2)).LastErrorMessage.Contains("ACL not found"), async () => Describe(await AclStatus(dc2)));
+        // Both loops refused (a round in flight when the token changed ends with the token it started with).
+        await Poll.UntilAsync(async () => (await AclStatus(dc2)).LastErrorMessage.Contains("ACL not found")
+                && (await IntentionStatus(dc2)).LastErrorMessage.Contains("ACL not found"),
+            async () => $"{Describe(await AclStatus(dc2))}; {Describe(await IntentionStatus(dc2))}");
         Assert.DoesNotContain(token.Current!, (await AclStatus(dc2)).LastErrorMessage); // never the secret
         output.WriteLine($"wrong token: {Describe(await AclStatus(dc2))}");
         Assert.True(await HasTokenAsync(dc2, global.AccessorID));
