@@ -81,6 +81,23 @@ public sealed record AclTokenDto
     [Id(12)] public ulong ModifyIndex { get; init; }
 }
 
+/// <summary>One answer of the primary's ACL feed (see <see cref="IAclStoreGrain.WaitForChangesAsync"/>).</summary>
+[GenerateSerializer, Alias("meridian.acl.Changes"), Immutable]
+public sealed record AclChangesDto
+{
+    /// <summary>The primary's store index when it answered.</summary>
+    [Id(0)] public ulong Index { get; init; }
+    /// <summary>The primary store's epoch that <see cref="Index"/> counts in.</summary>
+    [Id(1)] public string Epoch { get; init; } = "";
+    /// <summary>Every policy, role and non-local token: the receiver drops its non-local entries not listed.</summary>
+    [Id(2)] public bool IsSnapshot { get; init; }
+    [Id(3)] public ImmutableArray<AclPolicyDto> Policies { get; init; } = [];
+    [Id(4)] public ImmutableArray<AclRoleDto> Roles { get; init; } = [];
+    [Id(5)] public ImmutableArray<AclStoredTokenDto> Tokens { get; init; } = [];
+    /// <summary>For a delta: the feed keys deleted (<c>policy/&lt;id&gt;</c>, <c>role/&lt;id&gt;</c>, <c>token/&lt;accessor&gt;</c>).</summary>
+    [Id(6)] public ImmutableArray<string> DeletedKeys { get; init; } = [];
+}
+
 /// <summary>A token as the store keeps it: the token (its SecretID empty) and the keyed hash of its secret.</summary>
 [GenerateSerializer, Alias("meridian.acl.StoredToken"), Immutable]
 public sealed record AclStoredTokenDto([property: Id(0)] AclTokenDto Token, [property: Id(1)] string SecretHash);
@@ -220,4 +237,31 @@ public interface IAclStoreGrain : IGrainWithStringKey
     [GrainSurface(Surface.ClusterInternal)]
     [Alias("WaitForIndex"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<ulong> WaitForIndexAsync(ulong afterIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// ACL replication's long-poll (the primary's feed): the policies, roles and non-local tokens changed after
+    /// <paramref name="afterIndex"/> of epoch <paramref name="afterEpoch"/>, or all of them (a snapshot) when the caller
+    /// holds nothing, counts in another epoch or is older than the feed's memory. Waits up to <paramref name="maxWait"/>
+    /// (at most 10 minutes) when nothing changed. Tokens carry their SecretID hash only (the hash key is shared by every
+    /// datacenter). Requires <c>acl:write</c>, as Consul documents for the replication token (docs: "Create a
+    /// replication token": acl:write "enables replication of ACL resources"); never filtered: all or refused.
+    /// </summary>
+    [GrainSurface(Surface.Federation)]
+    [Acl(AclTarget.Acl, AclLevel.Write)]
+    [Alias("WaitForChanges"), AlwaysInterleave, ResponseTimeout("00:10:30")]
+    Task<AclChangesDto> WaitForChangesAsync(ulong afterIndex, string afterEpoch, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>Secondary: the primary's position applied by ACL replication (0, "": never synced).</summary>
+    [GrainSurface(Surface.ClusterInternal)]
+    [Alias("GetReplicationProgress"), AlwaysInterleave]
+    Task<ReplicationProgressDto> GetReplicationProgressAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Secondary: applies one answer of the primary's feed in one write, with the primary's position. A snapshot
+    /// replaces every policy, role and non-local token; this datacenter's local tokens are never deleted or replaced.
+    /// Idempotent. Moves the store index when anything changed, so the silos' resolver caches drop what they hold.
+    /// </summary>
+    [GrainSurface(Surface.ClusterInternal)]
+    [Alias("ApplyReplicated")]
+    Task<ReplicationApplyResultDto> ApplyReplicatedAsync(AclChangesDto changes, CancellationToken cancellationToken = default);
 }

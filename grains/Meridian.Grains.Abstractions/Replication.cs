@@ -153,6 +153,28 @@ public interface IIntentionReplicatorGrain : IGrainWithStringKey
 }
 
 /// <summary>
+/// Pulls the primary's ACL policies, roles and non-local tokens into one secondary (key: the secondary's name), with
+/// the replication token (<c>Meridian:Acl:Tokens:Replication</c>); runs only where ACLs are enabled.
+/// </summary>
+[GrainSurface(Surface.ClusterInternal)]
+[Alias("meridian.replication.IAclReplicatorGrain")]
+public interface IAclReplicatorGrain : IGrainWithStringKey
+{
+    /// <summary>Starts replication if it is not running (idempotent).</summary>
+    [Alias("EnsureRunning")]
+    Task EnsureRunningAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The replicator's status.</summary>
+    [Alias("GetStatus"), AlwaysInterleave]
+    Task<ReplicationStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The replicator's status, for the Orleans dashboard's Grain Details.</summary>
+    [Alias("GetState"), AlwaysInterleave]
+    Task<ReplicationStatusDto> GetState();
+
+}
+
+/// <summary>
 /// Watches the primary's CA roots for one secondary (key: the secondary's name): on a new active root it has the
 /// local CA re-key and obtain a new intermediate, then the certificates are re-issued.
 /// </summary>

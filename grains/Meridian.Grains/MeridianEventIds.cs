@@ -67,6 +67,9 @@ public static class MeridianEventIds
     public const int AclStoreUnreachable = 6005;
     public const int AclCacheInvalidated = 6006;
 
+    // ACL replication (6040-6059).
+    public const int AclReplicated = 6040;
+
     // ACL enforcement (6020-6039).
     public const int AclCallRefused = 6020;
     public const int AclCallerNotResolved = 6021;

@@ -43,6 +43,15 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton(settings.Ca);
         services.AddSingleton(settings.KeySealing.Sealer);
         services.AddSingleton(settings.Acl);
+        // The replication token follows a reload of the configuration (an edited appsettings file, a rotated secret
+        // source): every replication round reads it afresh, so no restart is needed (Consul: set-agent-token replication).
+        services.AddSingleton(_ =>
+        {
+            var token = new Grains.Acl.AclReplicationToken(settings.Acl);
+            Microsoft.Extensions.Primitives.ChangeToken.OnChange(((IConfiguration)config).GetReloadToken,
+                () => token.Set(config[$"{AclOptions.SectionName}:Tokens:Replication"]));
+            return token;
+        });
         services.AddSingleton(settings);
         services.AddHostedService<SiloStartupWarnings>();
         services.AddSingleton(new DatacenterContext(meridian.Datacenter, meridian.PrimaryDatacenter,

@@ -118,6 +118,15 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
             // A token lookup by secret hash answers a token's policies without any ACL check: silos' resolvers only.
             ["IAclStoreGrain.Lookup"] = (g => g.GetGrain<IAclStoreGrain>(Dc).LookupAsync(null), null),
             ["IAclStoreGrain.WaitForIndex"] = (g => g.GetGrain<IAclStoreGrain>(Dc).WaitForIndexAsync(0, TimeSpan.Zero), null),
+            // Replicated ACLs carry secret hashes and grant everything: only the silo's own replicator may apply them.
+            ["IAclStoreGrain.ApplyReplicated"] = (g => g.GetGrain<IAclStoreGrain>(Dc).ApplyReplicatedAsync(new AclChangesDto
+                    { Index = 1_000_000, Epoch = "attacker", IsSnapshot = true, Policies = [new AclPolicyDto { ID = fresh, Name = $"seal-{fresh}", Rules = "acl = \"write\"" }] }),
+                () => Read(() => silo.GetGrain<IAclStoreGrain>(Dc).GetReplicationProgressAsync())),
+            ["IAclStoreGrain.GetReplicationProgress"] = (g => g.GetGrain<IAclStoreGrain>(Dc).GetReplicationProgressAsync(), null),
+            ["IAclReplicatorGrain.EnsureRunning"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).EnsureRunningAsync(),
+                () => Read(() => silo.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync())),
+            ["IAclReplicatorGrain.GetStatus"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync(), null),
+            ["IAclReplicatorGrain.GetState"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).GetState(), null),
         };
     }
 

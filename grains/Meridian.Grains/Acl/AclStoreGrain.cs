@@ -26,9 +26,16 @@ public sealed class AclStoreState
     /// <summary>The index at which bootstrap was used (Consul's reset index); 0 while bootstrap is still allowed.</summary>
     [Id(5)] public ulong BootstrapIndex { get; set; }
 
+    /// <summary>In a secondary: the primary's index applied by ACL replication (0 = never synced).</summary>
+    [Id(6)] public ulong ReplicatedIndex { get; set; }
+
+    /// <summary>In a secondary: the primary's epoch that <see cref="ReplicatedIndex"/> counts in.</summary>
+    [Id(7)] public string ReplicatedEpoch { get; set; } = "";
+
     internal AclStoreState With(ulong index) => new()
     {
         Index = index, Epoch = Epoch, Policies = Policies, Roles = Roles, Tokens = Tokens, BootstrapIndex = BootstrapIndex,
+        ReplicatedIndex = ReplicatedIndex, ReplicatedEpoch = ReplicatedEpoch,
     };
 }
 
@@ -426,6 +433,132 @@ public sealed partial class AclStoreGrain(
         return _current.Index;
     }
 
+    /// <inheritdoc />
+    public async Task<AclChangesDto> WaitForChangesAsync(ulong afterIndex, string afterEpoch, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        settings.RequireEnabled();
+        var after = new Core.Federation.ReplicationPosition(afterIndex, afterEpoch ?? "");
+        if (_feed.IsUpToDate(after)) await _changed.WaitAsync(ChangeSignal.Clamp(maxWait), clock, cancellationToken);
+        var current = _current;
+        var since = _feed.Since(after);
+        if (since.IsSnapshot)
+            return new AclChangesDto
+            {
+                Index = current.Index, Epoch = current.Epoch, IsSnapshot = true,
+                Policies = [.. current.Policies.Values], Roles = [.. current.Roles.Values],
+                Tokens = [.. current.Tokens.Values.Where(t => !t.Token.Local)],
+            };
+        List<AclPolicyDto> policies = [];
+        List<AclRoleDto> roles = [];
+        List<AclStoredTokenDto> tokens = [];
+        List<string> deleted = [];
+        foreach (var key in since.Keys)
+        {
+            var (kind, id) = SplitKey(key);
+            switch (kind)
+            {
+                case "policy" when current.Policies.TryGetValue(id, out var p): policies.Add(p); break;
+                case "role" when current.Roles.TryGetValue(id, out var r): roles.Add(r); break;
+                case "token" when current.Tokens.TryGetValue(id, out var t):
+                    if (!t.Token.Local) tokens.Add(t); // a local token of the primary stays there
+                    break;
+                default: deleted.Add(key); break;
+            }
+        }
+        return new AclChangesDto
+        {
+            Index = current.Index, Epoch = current.Epoch, Policies = [.. policies], Roles = [.. roles], Tokens = [.. tokens], DeletedKeys = [.. deleted],
+        };
+    }
+
+    /// <inheritdoc />
+    public Task<ReplicationProgressDto> GetReplicationProgressAsync(CancellationToken cancellationToken = default)
+        => Task.FromResult(new ReplicationProgressDto { Index = _current.ReplicatedIndex, Epoch = _current.ReplicatedEpoch });
+
+    /// <inheritdoc />
+    public async Task<ReplicationApplyResultDto> ApplyReplicatedAsync(AclChangesDto changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        settings.RequireEnabled();
+        if (datacenter.IsPrimary) throw new InvalidOperationException("the primary datacenter does not replicate ACLs from anyone");
+        var current = _current;
+        var next = current.With(current.Index + 1);
+        var keys = new List<string>();
+        if (changes.IsSnapshot)
+        {
+            next.Policies = Replace(current.Policies, changes.Policies, p => p.ID, SameStoredPolicy, PolicyKey, keys);
+            next.Roles = Replace(current.Roles, changes.Roles, r => r.ID, SameStoredRole, RoleKey, keys);
+            // NOTE: this datacenter's local tokens are not the primary's to delete: they are kept as they are, and an
+            // incoming token never replaces one (an AccessorID collision would be a bug in the primary).
+            var locals = current.Tokens.Where(t => t.Value.Token.Local).ToImmutableDictionary();
+            var incoming = changes.Tokens.Where(t => !t.Token.Local && !locals.ContainsKey(t.Token.AccessorID)).ToList();
+            var global = Replace(current.Tokens.RemoveRange(locals.Keys), incoming, t => t.Token.AccessorID, SameStoredToken, TokenKey, keys);
+            next.Tokens = global.SetItems(locals);
+        }
+        else
+        {
+            foreach (var p in changes.Policies)
+                if (!current.Policies.TryGetValue(p.ID, out var held) || !SameStoredPolicy(held, p)) { next.Policies = next.Policies.SetItem(p.ID, p); keys.Add(PolicyKey(p.ID)); }
+            foreach (var r in changes.Roles)
+                if (!current.Roles.TryGetValue(r.ID, out var held) || !SameStoredRole(held, r)) { next.Roles = next.Roles.SetItem(r.ID, r); keys.Add(RoleKey(r.ID)); }
+            foreach (var t in changes.Tokens)
+            {
+                current.Tokens.TryGetValue(t.Token.AccessorID, out var held);
+                if (t.Token.Local || held?.Token.Local == true || (held is not null && SameStoredToken(held, t))) continue;
+                next.Tokens = next.Tokens.SetItem(t.Token.AccessorID, t);
+                keys.Add(TokenKey(t.Token.AccessorID));
+            }
+            foreach (var key in changes.DeletedKeys)
+            {
+                var (kind, id) = SplitKey(key);
+                var removed = false;
+                if (kind == "policy" && next.Policies.ContainsKey(id)) (next.Policies, removed) = (next.Policies.Remove(id), true);
+                else if (kind == "role" && next.Roles.ContainsKey(id)) (next.Roles, removed) = (next.Roles.Remove(id), true);
+                else if (kind == "token" && next.Tokens.TryGetValue(id, out var t) && !t.Token.Local) (next.Tokens, removed) = (next.Tokens.Remove(id), true);
+                if (removed) keys.Add(key);
+            }
+        }
+        (next.ReplicatedIndex, next.ReplicatedEpoch) = (changes.Index, changes.Epoch ?? "");
+        if (keys.Count == 0)
+        {
+            if ((current.ReplicatedIndex, current.ReplicatedEpoch) != (next.ReplicatedIndex, next.ReplicatedEpoch))
+                await PersistAsync(next.With(current.Index), [], cancellationToken);
+            return new ReplicationApplyResultDto();
+        }
+        await PersistAsync(next, keys, cancellationToken);
+        LogReplicated(logger, datacenter.Datacenter, keys.Count, changes.Index, changes.IsSnapshot);
+        return new ReplicationApplyResultDto { Changes = keys.Count };
+    }
+
+    // The snapshot's entries replace the held ones; keys lists every entry added, changed or dropped.
+    private static ImmutableDictionary<string, T> Replace<T>(ImmutableDictionary<string, T> held, IEnumerable<T> incoming,
+        Func<T, string> idOf, Func<T, T, bool> same, Func<string, string> keyOf, List<string> keys)
+    {
+        var next = ImmutableDictionary.CreateBuilder<string, T>(StringComparer.Ordinal);
+        foreach (var e in incoming)
+        {
+            next[idOf(e)] = e;
+            if (!held.TryGetValue(idOf(e), out var h) || !same(h, e)) keys.Add(keyOf(idOf(e)));
+        }
+        foreach (var id in held.Keys)
+            if (!next.ContainsKey(id)) keys.Add(keyOf(id));
+        return next.ToImmutable();
+    }
+
+    private static bool SameStoredPolicy(AclPolicyDto a, AclPolicyDto b) => a.ModifyIndex == b.ModifyIndex && a.CreateIndex == b.CreateIndex && SamePolicy(a, b);
+
+    private static bool SameStoredRole(AclRoleDto a, AclRoleDto b) => a.ModifyIndex == b.ModifyIndex && a.CreateIndex == b.CreateIndex && SameRole(a, b);
+
+    private static bool SameStoredToken(AclStoredTokenDto a, AclStoredTokenDto b) =>
+        a.SecretHash == b.SecretHash && a.Token.ModifyIndex == b.Token.ModifyIndex && a.Token.CreateIndex == b.Token.CreateIndex
+        && a.Token.ExpirationTime == b.Token.ExpirationTime && SameToken(a.Token, b.Token);
+
+    private static (string Kind, string Id) SplitKey(string key)
+    {
+        var slash = key.IndexOf('/');
+        return slash < 0 ? ("", key) : (key[..slash], key[(slash + 1)..]);
+    }
+
     // Durable first, then visible: memory, the hash index, the feed and the waiters.
     private async Task PersistAsync(AclStoreState next, IReadOnlyCollection<string> keys, CancellationToken ct)
     {
@@ -586,6 +719,10 @@ public sealed partial class AclStoreGrain(
     [LoggerMessage(EventId = MeridianEventIds.AclEntryDeleted, Level = LogLevel.Information,
         Message = "ACL {Kind} {Id} deleted at index {Index}")]
     private static partial void LogDeleted(ILogger logger, string kind, string id, ulong index);
+
+    [LoggerMessage(EventId = MeridianEventIds.AclReplicated, Level = LogLevel.Debug,
+        Message = "Replicated ACLs into {Datacenter}: {Changes} policies, roles and tokens changed, primary index {PrimaryIndex} (snapshot: {IsSnapshot})")]
+    private static partial void LogReplicated(ILogger logger, string datacenter, int changes, ulong primaryIndex, bool isSnapshot);
 
     [LoggerMessage(EventId = MeridianEventIds.AclBootstrapResetUnreadable, Level = LogLevel.Warning,
         Message = "ACL bootstrap reset file {Path} could not be read: {Reason}")]

@@ -26,6 +26,7 @@ public static class MeridianGrainServices
         // ACLs off unless the host registers its Meridian:Acl settings (test clusters register their own).
         services.TryAddSingleton(Acl.AclSettings.Disabled);
         services.AddSingleton<Acl.AclAuthorizerSource>();
+        services.TryAddSingleton<Acl.AclReplicationToken>();
         // A test cluster may register its own source first (over fixed Core objects).
         services.TryAddSingleton<Acl.IAclAuthorizerSource>(sp => sp.GetRequiredService<Acl.AclAuthorizerSource>());
         AddLoop<Acl.AclCacheSync>(services);

@@ -31,4 +31,10 @@ public interface IReplicatedType<TChanges>
 
     /// <summary>Applies the answer locally, or holds it (see ReplicationHoldRule) unless <paramref name="adopt"/>.</summary>
     Task<ReplicationApplyResultDto> ApplyAsync(IGrainFactory local, TChanges changes, bool adopt, CancellationToken cancellationToken);
+
+    /// <summary>Whether the primary left out entries the replication token may not read (see FilteredRound).</summary>
+    bool IsFiltered(TChanges changes) => false;
+
+    /// <summary>The permission a filtered answer says the replication token lacks, for status: <c>intention:read</c>.</summary>
+    string FilteredPermission => "";
 }

@@ -24,6 +24,12 @@ public sealed class IntentionReplication(DatacenterContext datacenter) : IReplic
     public bool IsSnapshot(IntentionChangesDto changes) => changes.IsSnapshot;
 
     /// <inheritdoc />
+    public bool IsFiltered(IntentionChangesDto changes) => changes.FilteredByAcls;
+
+    /// <inheritdoc />
+    public string FilteredPermission => "intention:read on some destination services";
+
+    /// <inheritdoc />
     public Task<ReplicationApplyResultDto> ApplyAsync(IGrainFactory local, IntentionChangesDto changes, bool adopt, CancellationToken cancellationToken)
         => Local(local).ApplyReplicatedAsync(changes, adopt, cancellationToken);
 

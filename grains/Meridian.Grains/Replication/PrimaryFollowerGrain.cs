@@ -29,6 +29,8 @@ public abstract partial class PrimaryFollowerGrain(
     private ReplicationStatusDto _status = new();
     // The link connection on which the remote last confirmed it is our primary; null: check before the next round.
     private CancellationToken? _roleConfirmedOn;
+    private Acl.AclReplicationToken? _replicationToken;
+    private string? _filtered;
 
     /// <summary>What is replicated, for status and logs: <c>intentions</c>, <c>ca-roots</c>.</summary>
     protected abstract string ReplicationType { get; }
@@ -54,25 +56,35 @@ public abstract partial class PrimaryFollowerGrain(
     /// </summary>
     protected virtual string FollowedEpoch => "";
 
+    /// <summary>
+    /// Sends the replication token (as it is now) on the calls made until the scope ends: every round does, and so must
+    /// any other call to the primary on replication's behalf (an operator's adopt).
+    /// </summary>
+    protected CallerToken.Scope UseReplicationToken() => CallerToken.Use(_replicationToken?.Current);
+
+    /// <summary>Whether this loop runs in a secondary at all (ACL replication: only with ACLs on).</summary>
+    protected virtual bool Follows => true;
+
     /// <summary>After a failed round (re-read the applied position, report degradation, …).</summary>
     protected virtual Task OnRoundFailedAsync(string reason, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _replicationToken = ServiceProvider.GetService(typeof(Acl.AclReplicationToken)) as Acl.AclReplicationToken;
         _status = new ReplicationStatusDto
         {
-            Enabled = !datacenter.IsPrimary, SourceDatacenter = datacenter.PrimaryDatacenter, ReplicationType = ReplicationType,
+            Enabled = !datacenter.IsPrimary && Follows, SourceDatacenter = datacenter.PrimaryDatacenter, ReplicationType = ReplicationType,
             LastSuccess = DateTimeOffset.MinValue, LastError = DateTimeOffset.MinValue,
         };
-        if (!datacenter.IsPrimary) StartTimer();
+        if (!datacenter.IsPrimary && Follows) StartTimer();
         return Task.CompletedTask;
     }
 
     /// <summary>Starts the loop if it is not running (idempotent); a primary has nothing to follow.</summary>
     public async Task EnsureRunningAsync(CancellationToken cancellationToken = default)
     {
-        if (datacenter.IsPrimary) return;
+        if (datacenter.IsPrimary || !Follows) return;
         // The reminder re-activates this grain (and so its loop) after a restart of the silo that hosted it.
         await this.RegisterOrUpdateReminder("keep-alive", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         StartTimer();
@@ -81,7 +93,7 @@ public abstract partial class PrimaryFollowerGrain(
     /// <inheritdoc />
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        StartTimer();
+        if (Follows) StartTimer();
         return Task.CompletedTask;
     }
 
@@ -109,6 +121,13 @@ public abstract partial class PrimaryFollowerGrain(
     protected void RecordHold(ReplicationHoldDto? held)
         => _status = held is null ? _status with { Held = null }
             : _status with { Held = held, LastError = clock.GetUtcNow(), LastErrorMessage = held.Message };
+
+    /// <summary>
+    /// Records that the last applied answer was filtered by the primary's ACLs (null: it was whole). What the token
+    /// may read is applied, but the round does not count as a success: status shows the message as its last error
+    /// (degraded in <c>meridian status</c>), naming the permission the replication token lacks.
+    /// </summary>
+    protected void RecordFiltered(string? message) => _filtered = message;
 
     /// <summary>Records a round (or an adoption) that applied <paramref name="changes"/> and reached <paramref name="index"/>.</summary>
     protected void RecordRoundSucceeded(ulong index, int changes)
@@ -176,6 +195,11 @@ public abstract partial class PrimaryFollowerGrain(
     private async Task FollowOnceAsync(CancellationToken ct)
     {
         var connection = link.ConnectionLost; // cancelled if the connection this round uses is lost
+        // Every call of the round to the primary (the role check, the feed or watch, signing, progress) carries the
+        // replication token, read afresh each round so a replaced token takes effect without a restart (Consul's
+        // acl.tokens.replication). Local calls carry it too, unchecked: only calls from gateway clients are.
+        var tokenChanged = _replicationToken?.Changed; // a new token ends a back-off (captured before the round uses the old one)
+        using var token = UseReplicationToken();
         try
         {
             var primary = await link.GetPrimaryAsync(settings.ConnectWait, ct);
@@ -189,6 +213,13 @@ public abstract partial class PrimaryFollowerGrain(
             // PrimaryIndex stays what the primary answered this round (RecordPrimaryIndex).
             if (_status.Held is { } held)
                 _status = WithLag(_status with { ReplicatedIndex = index, LastError = clock.GetUtcNow(), LastErrorMessage = held.Message });
+            else if (_filtered is { } filtered)
+                // Applied, but not complete (FilteredRound): not a success, so status and /health show why.
+                _status = WithLag(_status with
+                {
+                    ReplicatedIndex = index, LastRoundChanges = changes, PrimaryEpoch = FollowedEpoch,
+                    LastError = clock.GetUtcNow(), LastErrorMessage = filtered,
+                });
             else
                 RecordRoundSucceeded(index, changes);
         }
@@ -202,6 +233,11 @@ public abstract partial class PrimaryFollowerGrain(
             var reason = e switch
             {
                 MeridianValidationException v => string.Join("; ", v.Problems),
+                // The primary refused the replication token: say which setting to fix, with its refusal (which names
+                // the permission and the token's AccessorID, never the secret).
+                MeridianPermissionDeniedException denied =>
+                    $"{datacenter.PrimaryDatacenter} refused the replication token (Meridian:Acl:Tokens:Replication" +
+                    $"{(_replicationToken?.Current is null ? ", not set: the anonymous token was used" : "")}): {denied.Message}; nothing was changed here",
                 OperationCanceledException => $"the primary datacenter {datacenter.PrimaryDatacenter} is unreachable (no answer to the long-poll)",
                 _ => e.Message,
             };
@@ -211,7 +247,9 @@ public abstract partial class PrimaryFollowerGrain(
             LogRoundFailed(logger, ReplicationType, datacenter.PrimaryDatacenter, _failures, delay, reason);
             // Cancelled during the back-off: RoundAsync ends the round.
             var backoff = Task.Delay(delay, clock, ct);
-            await (retryOnReconnect ? Task.WhenAny(backoff, link.Connected.WaitAsync(ct)) : backoff);
+            var retryEarly = retryOnReconnect ? link.Connected.WaitAsync(ct) : null;
+            if (tokenChanged is not null) retryEarly = retryEarly is null ? tokenChanged.WaitAsync(ct) : Task.WhenAny(retryEarly, tokenChanged.WaitAsync(ct));
+            await (retryEarly is null ? backoff : Task.WhenAny(backoff, retryEarly));
             ct.ThrowIfCancellationRequested();
         }
     }

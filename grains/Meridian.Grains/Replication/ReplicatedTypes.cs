@@ -29,13 +29,16 @@ public sealed record ReplicatorRef(
 /// <summary>
 /// The one list of what a secondary replicates from its primary. Start-up (<see cref="Hosting.FederationStarter"/>),
 /// <see cref="DatacenterGrain"/>'s status and <c>meridian replication adopt</c>, and through the status the SDK, the
-/// CLI and the dashboard, enumerate it rather than naming each replicator: a new replicated type (ACL tokens,
-/// policies, roles) is one line in <see cref="Types"/>.
+/// CLI and the dashboard, enumerate it rather than naming each replicator: a new replicated type is one line here
+/// (ACL policies, roles and tokens: <see cref="AclStore"/>) plus its adapter.
 /// </summary>
 public static class ReplicatedTypes
 {
     /// <summary>The name of replicated intentions.</summary>
     public const string Intentions = "intentions";
+
+    /// <summary>The name of replicated ACL policies, roles and non-local tokens.</summary>
+    public const string Acl = "acl";
 
     /// <summary>The name of the CA root watch.</summary>
     public const string CaRoots = "ca-roots";
@@ -50,6 +53,13 @@ public static class ReplicatedTypes
     public static ReplicatorRef RootWatch { get; } =
         ReplicatorRef.Of<IRootWatcherGrain>(CaRoots, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), adopt: null);
 
-    /// <summary>Every loop a secondary runs: <see cref="Types"/>, then <see cref="RootWatch"/>.</summary>
-    public static ImmutableArray<ReplicatorRef> All { get; } = [.. Types, RootWatch];
+    /// <summary>
+    /// ACL replication: a replicated store, but one that holds no round for the operator (the hold rule covers
+    /// intentions only so far), so it is not in <see cref="Types"/>; it runs only where ACLs are enabled.
+    /// </summary>
+    public static ReplicatorRef AclStore { get; } =
+        ReplicatorRef.Of<IAclReplicatorGrain>(Acl, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), adopt: null);
+
+    /// <summary>Every loop a secondary runs: <see cref="Types"/>, then <see cref="AclStore"/> and <see cref="RootWatch"/>.</summary>
+    public static ImmutableArray<ReplicatorRef> All { get; } = [.. Types, AclStore, RootWatch];
 }

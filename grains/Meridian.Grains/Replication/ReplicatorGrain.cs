@@ -1,4 +1,5 @@
 using Meridian.Core.Federation;
+using Meridian.Core.Replication;
 using Meridian.Grains.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,10 @@ public abstract class ReplicatorGrain<TChanges>(
     private bool _resumed;
     // The round held back for the operator (null: following the primary); waits on it, adopted by AdoptAsync.
     private ReplicationHoldDto? _held;
+    // The last applied answer was filtered by the primary's ACLs: the next round asks for a snapshot (FilteredRound).
+    // NOTE: in memory only; after a restart the first round asks for a delta again, and the filter, if it still
+    // applies, is seen on the next answer.
+    private bool _lastFiltered;
     // One apply at a time: a round and an adoption (interleaved with the round's long-poll) must not both move the position.
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -74,7 +79,23 @@ public abstract class ReplicatorGrain<TChanges>(
             }
         }
         var last = _applied;
-        var changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, Settings.PollWait, t), Settings.PollWait, ct);
+        TChanges changes;
+        if (_lastFiltered)
+        {
+            // Wait for a change (bounded), then ask for the whole readable state: entries skipped before arrive even if
+            // they never change, once the token may read them.
+            var wait = FilteredRound.ResyncWait(Settings.PollWait);
+            changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, wait, t), wait, ct);
+            if (!type.IsSnapshot(changes))
+            {
+                var from = FilteredRound.NextRequest(last, lastFiltered: true);
+                changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, from, TimeSpan.Zero, t), TimeSpan.Zero, ct);
+            }
+        }
+        else
+        {
+            changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, Settings.PollWait, t), Settings.PollWait, ct);
+        }
         await _gate.WaitAsync(ct);
         try
         {
@@ -115,7 +136,9 @@ public abstract class ReplicatorGrain<TChanges>(
                     ReplicatedIndex = _applied.Index, PrimaryEpoch = _applied.Epoch,
                     Message = $"nothing is held: {Datacenter.Datacenter} follows {Datacenter.PrimaryDatacenter} (replicated index {_applied.Index})",
                 };
-            // The primary's state now, at once: from the applied position a held primary answers a snapshot.
+            // The primary's state now, at once: from the applied position a held primary answers a snapshot. Asked with
+            // the replication token, not the operator's (whose token only had to pass operator:write here).
+            using var token = UseReplicationToken();
             var primary = await Link.GetPrimaryAsync(Settings.ConnectWait, cancellationToken);
             var last = _applied;
             var changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, TimeSpan.Zero, t), TimeSpan.Zero, cancellationToken);
@@ -162,6 +185,12 @@ public abstract class ReplicatorGrain<TChanges>(
         RecordHold(result.Held);
         if (result.Held is not null) return (last.Index, 0);
         _applied = at;
+        _lastFiltered = type.IsFiltered(changes);
+        RecordFiltered(_lastFiltered
+            ? $"{Datacenter.PrimaryDatacenter} filtered its answer: the replication token lacks {type.FilteredPermission} " +
+              "(Consul's replication policy grants service_prefix \"\" { intentions = \"read\" }); those entries are not replicated, " +
+              "nothing is deleted here, and each round asks for the whole state until the token can read everything"
+            : null);
         return (at.Index, result.Changes);
     }
 

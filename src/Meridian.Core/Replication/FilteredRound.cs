@@ -1,3 +1,5 @@
+using Meridian.Core.Federation;
+
 namespace Meridian.Core.Replication;
 
 /// <summary>What one round may apply once the primary's answer is known to be whole or filtered.</summary>
@@ -30,4 +32,24 @@ public static class FilteredRound
             ? new RoundChanges<TEntry>(upserts, [], deletes.Count)
             : new RoundChanges<TEntry>(upserts, deletes, 0);
     }
+
+    /// <summary>The longest a secondary whose last answer was filtered waits before asking for the whole state again.</summary>
+    public static readonly TimeSpan MaxResyncWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Where the next poll asks from. After a filtered answer the secondary's position is not a complete view: entries
+    /// the token could not read were skipped, and a delta from that position would bring them only when they change
+    /// (Consul's replicators have the same gap). So while the last applied answer was filtered the secondary asks for
+    /// a snapshot (index 0 of the applied epoch: the primary answers its whole readable state), and a fixed token
+    /// converges within one round; once an answer is whole, deltas resume.
+    /// </summary>
+    public static ReplicationPosition NextRequest(ReplicationPosition applied, bool lastFiltered)
+        => lastFiltered ? new ReplicationPosition(0, applied.Epoch) : applied;
+
+    /// <summary>
+    /// How long a filtered secondary waits on the primary's feed before that snapshot: the poll wait, at most
+    /// <see cref="MaxResyncWait"/> (a snapshot answers at once, so without a wait the loop would pull the primary's whole
+    /// state back to back; with the 5-minute poll wait a fixed token would take up to 5 minutes to show).
+    /// </summary>
+    public static TimeSpan ResyncWait(TimeSpan pollWait) => pollWait < MaxResyncWait ? pollWait : MaxResyncWait;
 }

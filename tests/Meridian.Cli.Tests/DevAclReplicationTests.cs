@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Meridian.Cli.Tests;
+
+/// <summary>
+/// <c>meridian dev --acl</c> end to end (issue 13 §4): dc2 replicates intentions and ACLs from dc1 with the replication
+/// token dev set, so the management token created in dc1 resolves in dc2 and its replication status has no error.
+/// </summary>
+[Trait("Category", "Cluster")]
+public sealed class DevAclReplicationTests
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task DevAcl_Secondary_ReplicatesAclsAndIntentions_WithItsReplicationToken()
+    {
+        var output = new SignalingWriter();
+        var error = new StringWriter();
+        var context = new CliContext(output, error, new HostedMeridianClientFactory(), new WebApplicationSiloLauncher(new CapturingLoggerProvider()), _ => null);
+        var (gatewayPort, siloPort) = TestPorts.FreeRanges(2);
+        using var stop = new CancellationTokenSource();
+        var ready = output.WaitForLineAsync("meridian dev: ready");
+        var run = MeridianCli.RunAsync(
+            ["dev", "--acl", "--datacenters", "dc1,dc2", "--gateway-port", $"{gatewayPort}", "--http-port", "0", "--silo-port", $"{siloPort}"],
+            context, stop.Token);
+        try
+        {
+            if (await Task.WhenAny(ready, run).WaitAsync(TimeSpan.FromSeconds(120)) == run)
+                Assert.Fail($"dev ended before it was ready (exit {await run}):\n{error}");
+            var secret = Regex.Match(output.ToString(), @"^management token: (\S+)$", RegexOptions.Multiline).Groups[1].Value;
+            string[] dc1 = ["--gateway", $"127.0.0.1:{gatewayPort}", "--token", secret];
+            string[] dc2 = ["--gateway", $"127.0.0.1:{gatewayPort + 1}", "--datacenter", "dc2", "--token", secret];
+
+            var upsert = await RunCliAsync(["intention", "upsert", "--source", "web", "--destination", "db", "--action", "allow", .. dc1]);
+            Assert.True(upsert.ExitCode == ExitCodes.Ok, upsert.Stderr);
+
+            // The management token is global: it resolves in dc2 once ACL replication brought it there.
+            var deadline = DateTime.UtcNow + Converge;
+            (int ExitCode, string Stdout, string Stderr) self, list, status;
+            while (true)
+            {
+                self = await RunCliAsync(["acl", "token", "read-self", .. dc2]);
+                list = await RunCliAsync(["intention", "list", .. dc2]);
+                status = await RunCliAsync(["replication", "status", "--json", .. dc2]);
+                if ((self.ExitCode, list.ExitCode, status.ExitCode) == (0, 0, 0) && list.Stdout.Contains("db", StringComparison.Ordinal)
+                    && Healthy(status.Stdout, "acl") && Healthy(status.Stdout, "intentions"))
+                    break;
+                Assert.True(DateTime.UtcNow < deadline,
+                    $"dc2 did not converge in {Converge}: read-self {self.ExitCode} {self.Stderr}; list {list.ExitCode} {list.Stdout}{list.Stderr}; status {status.Stdout}{status.Stderr}");
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+            Assert.Contains("Bootstrap Token (Global Management)", self.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, status.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try { await run.WaitAsync(TimeSpan.FromSeconds(120)); } catch (TimeoutException) { }
+        }
+    }
+
+    // The replicator named type is running and its last round succeeded (after any error).
+    private static bool Healthy(string json, string type)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var statuses = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement : doc.RootElement.GetProperty("Replication");
+        foreach (var s in statuses.EnumerateArray())
+        {
+            if (s.GetProperty("ReplicationType").GetString() != type) continue;
+            return s.GetProperty("Running").GetBoolean() && s.GetProperty("LastSuccess").GetDateTimeOffset() > s.GetProperty("LastError").GetDateTimeOffset();
+        }
+        return false;
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var context = new CliContext(output, error, new HostedMeridianClientFactory(), new FakeSiloLauncher(), _ => null);
+        return (await MeridianCli.RunAsync(args, context, CancellationToken.None), output.ToString(), error.ToString());
+    }
+}
