@@ -288,6 +288,9 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
             Granted: r => Check(r is AclTokenDto { Description: "acl-get-token", SecretID: AclTokenDto.HiddenSecret }, $"not the token, redacted: {r}")),
         ["IAclStoreGrain.DeleteToken"] = new([], Call(g => Store(g).DeleteTokenAsync(Seeded["acl-del-token"])),
             TokenDescriptions, Granted: r => Check(r is ulong and > 0, "no index")),
+        ["IAclStoreGrain.WaitForChanges"] = new([], Call(g => Store(g).WaitForChangesAsync(0, "", TimeSpan.Zero)),
+            Granted: r => Check(r is AclChangesDto { IsSnapshot: true } c && c.Policies.Any(p => p.Name == "acl-get-policy")
+                && c.Tokens.All(t => t.Token.SecretID is "" or AclTokenDto.HiddenSecret), $"not a snapshot with the seeded policy, or a secret shown: {r}")),
         ["IAclStoreGrain.ListTokens"] = new([], Call(g => Store(g).ListTokensAsync()),
             Granted: r => Check(r is ImmutableArray<AclTokenDto> l && l.Any(t => t.Description == "acl-get-token") && l.All(t => t.SecretID == AclTokenDto.HiddenSecret),
                 "no seeded token, or a secret shown")),
