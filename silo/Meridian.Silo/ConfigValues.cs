@@ -48,9 +48,18 @@ internal static class ConfigValues
                 if (TryParse(property.PropertyType, text, out var value, out var expected)) property.SetValue(result, value);
                 else problems.Add($"{child.Path}: '{text}' is {expected}");
             }
+            else if (property.PropertyType == typeof(List<string>) && child.Value is { } one && !child.GetChildren().Any())
+            {
+                // A list given as one value (an environment variable: Meridian__Primary__Gateways=a:1,b:2) rather than as
+                // indexed children (…__0, …__1): comma-separated items. The binder would leave the list null.
+                property.SetValue(result, one.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList());
+            }
             else if (child.Value is not null || child.GetChildren().Any())
             {
-                property.SetValue(result, child.Get(property.PropertyType));
+                // Never null: a value the binder cannot turn into the property's type keeps the default
+                // (an empty value keeps it too); the value is not echoed: it may be a secret.
+                if (child.Get(property.PropertyType) is { } bound) property.SetValue(result, bound);
+                else if (!string.IsNullOrEmpty(child.Value)) problems.Add($"{child.Path}: this value cannot be read as {property.PropertyType.Name}");
             }
         }
         return result;

@@ -56,6 +56,29 @@ public sealed class SiloStartupTests(PostgresFixture fx)
     }
 
     [Fact]
+    public async Task SiloProcess_ListSettingGivenAsOneValue_IsReadAsAList_EachItemChecked()
+    {
+        // A container sets a list as one variable (Meridian__Primary__Gateways=host:port[,host:port]) rather than as
+        // indexed children (__0, __1). Before: the binder left the list null and start-up crashed (NullReferenceException).
+        var ports = FreePorts.Take(2);
+        await using var silo = StartSilo(ports[0], ports[1], httpPort: null, new()
+        {
+            ["Meridian__Datacenter"] = "dc2",
+            ["Meridian__Primary__Gateways"] = "127.0.0.1:30000, not-an-endpoint",
+            ["Meridian__Federation__Datacenters"] = "DC 3",
+        });
+
+        var code = await silo.WaitForExitAsync(ExitTimeout);
+
+        Assert.True(code == 2, $"exit {code}\n{silo.Output}");
+        var lines = StderrLines(silo);
+        Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:Primary:Gateways:1: ", StringComparison.Ordinal) && l.Contains("not-an-endpoint"));
+        Assert.DoesNotContain(lines, l => l.StartsWith("meridian silo: Meridian:Primary:Gateways:0", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("meridian silo: Meridian:Federation:Datacenters:0: ", StringComparison.Ordinal) && l.Contains("\"DC 3\""));
+        Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SiloProcess_AclsOnWithoutHashKey_Exit2NamingTheSettingAndHowToMakeAKey()
     {
         var ports = FreePorts.Take(2);
