@@ -364,6 +364,10 @@ internal static class DevCommand
             await using var connection = await run.Context.Clients.ConnectAsync(target, timeout.Token);
             await connection.Client.GetStatusAsync(timeout.Token);
         }
+        catch (Grains.MeridianPermissionDeniedException)
+        {
+            // ACLs on (dev --acl, before bootstrap): the gateway refused the anonymous token, which is an answer.
+        }
         catch (Exception ex) when (!run.CancellationToken.IsCancellationRequested)
         {
             var reason = ex is OperationCanceledException ? $"no answer within {ReadyTimeout.TotalSeconds:0} s" : ex.Message;

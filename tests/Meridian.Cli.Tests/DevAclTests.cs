@@ -75,6 +75,8 @@ public sealed class DevAclTests
             Assert.True(Guid.TryParse(secret, out _));
             Assert.Single(Regex.Matches(output.ToString(), Regex.Escape(secret)));
             secrets.Add(secret);
+            // Ready means each gateway answered; with ACLs on its refusal of the anonymous token is that answer.
+            Assert.DoesNotContain("did not answer a status call", error.ToString(), StringComparison.Ordinal);
 
             var dc1 = $"127.0.0.1:{gatewayPort}";
             async Task<(int ExitCode, string Stdout, string Stderr)> Cli(params string[] args)
