@@ -18,9 +18,9 @@ namespace Meridian.Benchmarks.Scenarios;
 /// </summary>
 internal static class AclScenario
 {
-    private const int Intentions = 1_000;
-    private const int Destinations = 100;
-    private const int Concurrency = 200;
+    private const int Intentions = AuthorizeScenario.Intentions;
+    private const int Destinations = AuthorizeScenario.Destinations;
+    private const int Concurrency = AuthorizeScenario.Concurrency;
     private const int ColdTokens = 300;
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Measured = TimeSpan.FromSeconds(8);
@@ -73,11 +73,7 @@ internal static class AclScenario
                 : null;
             await using var silo = await SiloHarness.StartExternalAsync(environment);
             Console.WriteLine($"  {label}: silo pid {silo.ProcessId}, gateway 127.0.0.1:{silo.GatewayPort}");
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-            builder.AddMeridianClient(o => { o.Gateways = [$"127.0.0.1:{silo.GatewayPort}"]; o.Datacenter = "dc1"; });
-            using var host = builder.Build();
-            await host.StartAsync();
+            using var host = await SiloHarness.StartClientAsync(silo.GatewayPort);
             var client = host.Services.GetRequiredService<IClusterClient>();
             var store = client.GetGrain<IAclStoreGrain>("dc1");
 
@@ -106,7 +102,7 @@ internal static class AclScenario
                 rate = await Latency.ClosedLoopAsync(Concurrency, Warmup, Measured,
                     (w, n) => authorizer.AuthorizeAsync(requests[(int)((w * 7919 + n) & 4095)]));
             }
-            Console.WriteLine($"  {label + ", max rate",-30} {rate.PerSecond,10:N0} /s   p50 {rate.P50Ms,7:F3} ms   p99 {rate.P99Ms,7:F3} ms   ({rate.Count:N0} calls, {rate.Errors} errors)");
+            AuthorizeScenario.Print($"{label}, max rate", rate);
             if (!acl) return new Run(rate, (0, 0), (0, 0));
 
             // Cold and warm resolution: ColdTokens new tokens, each used twice in a row.

@@ -18,9 +18,9 @@ namespace Meridian.Benchmarks.Scenarios;
 /// </summary>
 internal static class AuthorizeScenario
 {
-    private const int Intentions = 1_000;
-    private const int Destinations = 100;
-    private const int Concurrency = 200;
+    internal const int Intentions = 1_000;
+    internal const int Destinations = 100;
+    internal const int Concurrency = 200;
     private const double TargetPerSecond = 50_000;
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Measured = TimeSpan.FromSeconds(8);
@@ -83,16 +83,7 @@ internal static class AuthorizeScenario
         var label = tls is null ? "external" : "external TLS";
         await using var silo = await SiloHarness.StartExternalAsync(tls?.SiloSettings("dc1", "__"));
         Console.WriteLine($"  {label} silo pid {silo.ProcessId} ({silo.Dll}), gateway 127.0.0.1:{silo.GatewayPort}");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.AddMeridianClient(o =>
-        {
-            o.Gateways = [$"127.0.0.1:{silo.GatewayPort}"];
-            o.Datacenter = "dc1";
-            (o.CaFile, o.ClientCertFile, o.ClientKeyFile) = (tls?.CaFile, tls?.ClientCertFile, tls?.ClientKeyFile);
-        });
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await SiloHarness.StartClientAsync(silo.GatewayPort, tls);
         var client = host.Services.GetRequiredService<IClusterClient>();
         await IntentionLoad.UpsertAsync(client.GetGrain<IIntentionRegistryGrain>("dc1"), Intentions, Destinations, 16);
         var authorizer = client.GetGrain<IAuthorizerGrain>("dc1");
@@ -126,6 +117,6 @@ internal static class AuthorizeScenario
         if (string.IsNullOrEmpty(r.Reason)) throw new InvalidOperationException("authorize answered without a reason");
     }
 
-    private static void Print(string what, Latency.Result r)
+    internal static void Print(string what, Latency.Result r)
         => Console.WriteLine($"  {what,-30} {r.PerSecond,10:N0} /s   p50 {r.P50Ms,7:F3} ms   p99 {r.P99Ms,7:F3} ms   ({r.Count:N0} calls, {r.Errors} errors)");
 }

@@ -5,7 +5,9 @@ using Meridian.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Meridian.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Benchmarks.Scenarios;
@@ -79,6 +81,22 @@ internal static class SiloHarness
         var app = builder.Build();
         await app.StartAsync();
         return new InProcessSilo(app, app.Services.GetRequiredService<IGrainFactory>()) { GatewayPort = gatewayPort, Datacenter = datacenter };
+    }
+
+    /// <summary>A started SDK client host for datacenter dc1 through <paramref name="gatewayPort"/> on loopback, with mutual TLS when <paramref name="tls"/> is given.</summary>
+    public static async Task<IHost> StartClientAsync(int gatewayPort, BenchTls? tls = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.AddMeridianClient(o =>
+        {
+            o.Gateways = [$"127.0.0.1:{gatewayPort}"];
+            o.Datacenter = "dc1";
+            (o.CaFile, o.ClientCertFile, o.ClientKeyFile) = (tls?.CaFile, tls?.ClientCertFile, tls?.ClientKeyFile);
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
     }
 
     /// <summary>Starts the built Meridian.Silo.dll as a child process (<paramref name="environment"/> added to its variables) and waits for /health to answer 200.</summary>
