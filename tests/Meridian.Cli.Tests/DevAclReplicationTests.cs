@@ -32,6 +32,17 @@ public sealed class DevAclReplicationTests
             string[] dc1 = ["--gateway", $"127.0.0.1:{gatewayPort}", "--token", secret];
             string[] dc2 = ["--gateway", $"127.0.0.1:{gatewayPort + 1}", "--datacenter", "dc2", "--token", secret];
 
+            // Before any write: each replicator's first contact succeeds (a never-synced secondary is answered at once, not
+            // left in a long-poll behind the error of its refused first round, which showed as Degraded until a write).
+            var quiet = DateTime.UtcNow + Converge;
+            while (true)
+            {
+                var first = await RunCliAsync(["replication", "status", "--json", .. dc2]);
+                if (first.ExitCode == 0 && Healthy(first.Stdout, "acl") && Healthy(first.Stdout, "intentions")) break;
+                Assert.True(DateTime.UtcNow < quiet, $"dc2's replication did not recover before any write in {Converge}: {first.Stdout}{first.Stderr}");
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+
             var upsert = await RunCliAsync(["intention", "upsert", "--source", "web", "--destination", "db", "--action", "allow", .. dc1]);
             Assert.True(upsert.ExitCode == ExitCodes.Ok, upsert.Stderr);
 

@@ -94,7 +94,11 @@ public abstract class ReplicatorGrain<TChanges>(
         }
         else
         {
-            changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, Settings.PollWait, t), Settings.PollWait, ct);
+            // Never synced (no primary epoch yet): answered at once, not parked in a long-poll, so the first contact is
+            // recorded as a success (an empty primary has nothing to wake the poll; a refused first round would stay the
+            // status's last word until the primary's first write).
+            var wait = string.IsNullOrEmpty(last.Epoch) ? TimeSpan.Zero : Settings.PollWait;
+            changes = await PollPrimaryAsync(t => type.FetchSinceAsync(primary, last, wait, t), wait, ct);
         }
         await _gate.WaitAsync(ct);
         try
