@@ -109,3 +109,15 @@ public sealed class DatacenterUnreachableException(string datacenter, string mes
     /// <summary>The datacenter that could not be reached.</summary>
     [Id(0)] public string Datacenter { get; private set; } = datacenter;
 }
+
+/// <summary>
+/// A call named a datacenter this one does not know (Consul answers <c>No path to datacenter</c>): not one of the
+/// federation's registered datacenters.
+/// </summary>
+[GenerateSerializer, Alias("meridian.errors.UnknownDatacenter")]
+public sealed class UnknownDatacenterException(string datacenter)
+    : MeridianException($"No path to datacenter: {datacenter} is not a known datacenter (see `meridian datacenters`)", MeridianErrorKind.NotFound)
+{
+    /// <summary>The datacenter that was named.</summary>
+    [Id(0)] public string Datacenter { get; private set; } = datacenter;
+}

@@ -44,6 +44,8 @@ public static class MeridianGrainServices
         services.TryAddSingleton(ReissueSettings.Default);
         services.TryAddSingleton(Replication.ReplicationSettings.Default);
         services.TryAddSingleton<IPrimaryDatacenterLink, NoPrimaryLink>();
+        services.TryAddSingleton<IDatacenterLinks>(sp => new PrimaryOnlyLinks(sp.GetRequiredService<DatacenterContext>(),
+            sp.GetRequiredService<IPrimaryDatacenterLink>(), sp.GetRequiredService<IGrainFactory>()));
         AddLoop<FederationStarter>(services);
         AddLoop<LocalSignerSync>(services);
         // Keys a caller chose are checked before the grain activates (before its state is read).
