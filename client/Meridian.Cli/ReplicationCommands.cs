@@ -43,6 +43,8 @@ internal static class ReplicationCommands
     /// <summary>
     /// Human form of one replicator's status (also used by <c>meridian status</c>). Lag is the primary's index in its
     /// last answer minus the index applied here, so a round that fails to apply still shows how far behind it is.
+    /// As Consul's <c>/v1/acl/replication</c>, the last error's time and message stay after a later round succeeds
+    /// (<c>LastError</c> older than <c>LastSuccess</c> means healthy); the text says so, as the dashboard does.
     /// </summary>
     public static void Write(Output o, ReplicationStatusDto r)
     {
@@ -58,7 +60,8 @@ internal static class ReplicationCommands
             ("  Last success", Never(r.LastSuccess)),
             ("  Last success age", r.LastSuccessAge is { } age ? Output.Duration(age) : null),
             ("  Last error", Never(r.LastError)),
-            ("  Last error message", r.LastErrorMessage.Length == 0 ? null : r.LastErrorMessage));
+            ("  Last error message", r.LastErrorMessage.Length == 0 ? null
+                : r.LastSuccess > r.LastError ? $"{r.LastErrorMessage} (recovered: the last success is later)" : r.LastErrorMessage));
         if (r.Held is { } held) WriteHeld(o, held, "  Held");
     }
 

@@ -251,7 +251,10 @@ public interface IAclStoreGrain : IGrainWithStringKey
     [Alias("WaitForChanges"), AlwaysInterleave, ResponseTimeout("00:10:30")]
     Task<AclChangesDto> WaitForChangesAsync(ulong afterIndex, string afterEpoch, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
-    /// <summary>Secondary: the primary's position applied by ACL replication (0, "": never synced).</summary>
+    /// <summary>
+    /// Secondary: the primary's position applied by ACL replication (0, "": never synced) and the round held for the
+    /// operator, as persisted.
+    /// </summary>
     [GrainSurface(Surface.ClusterInternal)]
     [Alias("GetReplicationProgress"), AlwaysInterleave]
     Task<ReplicationProgressDto> GetReplicationProgressAsync(CancellationToken cancellationToken = default);
@@ -259,9 +262,12 @@ public interface IAclStoreGrain : IGrainWithStringKey
     /// <summary>
     /// Secondary: applies one answer of the primary's feed in one write, with the primary's position. A snapshot
     /// replaces every policy, role and non-local token; this datacenter's local tokens are never deleted or replaced.
-    /// Idempotent. Moves the store index when anything changed, so the silos' resolver caches drop what they hold.
+    /// A round from a replaced or reset primary, a snapshot deleting every global ACL held here, or a first sync over
+    /// global ACLs of this datacenter's own is not applied but held (<c>Meridian.Core.Federation.ReplicationHoldRule</c>)
+    /// unless <paramref name="adoptPrimaryState"/>. Idempotent. Moves the store index when anything changed, so the
+    /// silos' resolver caches drop what they hold.
     /// </summary>
     [GrainSurface(Surface.ClusterInternal)]
     [Alias("ApplyReplicated")]
-    Task<ReplicationApplyResultDto> ApplyReplicatedAsync(AclChangesDto changes, CancellationToken cancellationToken = default);
+    Task<ReplicationApplyResultDto> ApplyReplicatedAsync(AclChangesDto changes, bool adoptPrimaryState, CancellationToken cancellationToken = default);
 }

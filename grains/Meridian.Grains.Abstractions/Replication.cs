@@ -97,6 +97,11 @@ public sealed record ReplicationProgressDto
     [Id(1)] public string Epoch { get; init; } = "";
     /// <summary>The round held for the operator, or null.</summary>
     [Id(2)] public ReplicationHoldDto? Held { get; init; }
+    /// <summary>
+    /// The primary filtered the answer applied last (the replication token may not read everything): the replicator,
+    /// restarted, asks for the whole state again and its status keeps naming the missing permission.
+    /// </summary>
+    [Id(3)] public bool Filtered { get; init; }
 }
 
 /// <summary>The answer of <c>meridian replication adopt</c>.</summary>
@@ -172,6 +177,14 @@ public interface IAclReplicatorGrain : IGrainWithStringKey
     [Alias("GetState"), AlwaysInterleave]
     Task<ReplicationStatusDto> GetState();
 
+    /// <summary>
+    /// Applies the held round once, as <see cref="IIntentionReplicatorGrain.AdoptAsync"/> does for intentions (a
+    /// replaced, reset or emptied primary's ACLs, or a first sync over global ACLs of this datacenter's own); this
+    /// datacenter's local tokens are never touched. ACLs off: nothing is held. Called through
+    /// <see cref="IDatacenterGrain.AdoptPrimaryStateAsync"/>.
+    /// </summary>
+    [Alias("Adopt")]
+    Task<ReplicationAdoptResultDto> AdoptAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -85,6 +85,10 @@ public sealed class DatacenterGrain(DatacenterContext datacenter) : Grain, IData
         foreach (var type in ReplicatedTypes.Types)
             results.Add(await type.Adopt!(GrainFactory, name, cancellationToken) with { ReplicationType = type.Name });
         if (results.Count == 1) return results[0];
+        // One type held something (the usual case: a replaced primary's intentions, or its ACLs): its answer, with its
+        // index and epoch, and every type's answer in Types for the CLI.
+        var acted = results.Where(r => r.Hold is not null).ToList();
+        if (acted.Count == 1) return acted[0] with { Types = [.. results] };
         // Several types: adopted when any was, still held (the CLI's failure) when any stays held.
         var stillHeld = results.FirstOrDefault(r => !r.Adopted && r.Hold is not null);
         return new ReplicationAdoptResultDto

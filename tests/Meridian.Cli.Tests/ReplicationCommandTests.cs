@@ -51,6 +51,29 @@ public sealed class ReplicationCommandTests
     }
 
     [Fact]
+    public async Task ReplicationStatus_Human_ErrorSinceRecovered_IsKeptAndSaysSo_CurrentErrorDoesNot()
+    {
+        // Consul's fields: the last error's time and text stay after a later success; healthy is LastSuccess > LastError.
+        var cli = new CliHarness();
+        var at = new DateTimeOffset(2026, 12, 6, 7, 0, 0, TimeSpan.Zero);
+        cli.Client.Replication.Add(new ReplicationStatusDto
+        {
+            Enabled = true, ReplicationType = "intentions", LastError = at, LastSuccess = at.AddSeconds(3),
+            LastErrorMessage = "dc1 refused the replication token: Permission denied",
+        });
+        cli.Client.Replication.Add(new ReplicationStatusDto
+        {
+            Enabled = true, ReplicationType = "acl", LastSuccess = at, LastError = at.AddSeconds(3), LastErrorMessage = "the primary datacenter dc1 is unreachable",
+        });
+        var result = await cli.RunAsync("replication", "status");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        var lines = result.Stdout.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Contains("Last error message:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.EndsWith("dc1 refused the replication token: Permission denied (recovered: the last success is later)", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("the primary datacenter dc1 is unreachable", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReplicationStatus_Human_ShowsThePrimaryEpochOnlyWhenKnown()
     {
         var cli = new CliHarness();

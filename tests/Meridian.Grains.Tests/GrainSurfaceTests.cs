@@ -120,13 +120,15 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
             ["IAclStoreGrain.WaitForIndex"] = (g => g.GetGrain<IAclStoreGrain>(Dc).WaitForIndexAsync(0, TimeSpan.Zero), null),
             // Replicated ACLs carry secret hashes and grant everything: only the silo's own replicator may apply them.
             ["IAclStoreGrain.ApplyReplicated"] = (g => g.GetGrain<IAclStoreGrain>(Dc).ApplyReplicatedAsync(new AclChangesDto
-                    { Index = 1_000_000, Epoch = "attacker", IsSnapshot = true, Policies = [new AclPolicyDto { ID = fresh, Name = $"seal-{fresh}", Rules = "acl = \"write\"" }] }),
+                    { Index = 1_000_000, Epoch = "attacker", IsSnapshot = true, Policies = [new AclPolicyDto { ID = fresh, Name = $"seal-{fresh}", Rules = "acl = \"write\"" }] }, adoptPrimaryState: true),
                 () => Read(() => silo.GetGrain<IAclStoreGrain>(Dc).GetReplicationProgressAsync())),
             ["IAclStoreGrain.GetReplicationProgress"] = (g => g.GetGrain<IAclStoreGrain>(Dc).GetReplicationProgressAsync(), null),
             ["IAclReplicatorGrain.EnsureRunning"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).EnsureRunningAsync(),
                 () => Read(() => silo.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync())),
             ["IAclReplicatorGrain.GetStatus"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync(), null),
             ["IAclReplicatorGrain.GetState"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).GetState(), null),
+            ["IAclReplicatorGrain.Adopt"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).AdoptAsync(),
+                () => Read(() => silo.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync())),
         };
     }
 

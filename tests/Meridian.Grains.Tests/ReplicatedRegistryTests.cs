@@ -27,6 +27,7 @@ public sealed class ReplicatedRegistryTests
         public ulong ReplicatedIndex { get; set; }
         public string ReplicatedEpoch { get; set; } = "";
         public ReplicationHoldDto? Hold { get; set; }
+        public bool ReplicatedFiltered { get; set; }
         public State Copy() => (State)MemberwiseClone();
     }
 

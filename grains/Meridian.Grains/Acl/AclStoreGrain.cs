@@ -32,10 +32,13 @@ public sealed class AclStoreState
     /// <summary>In a secondary: the primary's epoch that <see cref="ReplicatedIndex"/> counts in.</summary>
     [Id(7)] public string ReplicatedEpoch { get; set; } = "";
 
+    /// <summary>In a secondary: the round of ACL replication held back for the operator (null: following the primary).</summary>
+    [Id(8)] public ReplicationHoldDto? Hold { get; set; }
+
     internal AclStoreState With(ulong index) => new()
     {
         Index = index, Epoch = Epoch, Policies = Policies, Roles = Roles, Tokens = Tokens, BootstrapIndex = BootstrapIndex,
-        ReplicatedIndex = ReplicatedIndex, ReplicatedEpoch = ReplicatedEpoch,
+        ReplicatedIndex = ReplicatedIndex, ReplicatedEpoch = ReplicatedEpoch, Hold = Hold,
     };
 }
 
@@ -62,6 +65,8 @@ public sealed partial class AclStoreGrain(
     private Dictionary<string, string> _accessorByHash = new(StringComparer.Ordinal);
     // Which entries each index touched ("policy/<id>", "role/<id>", "token/<accessor>"): what ACL replication serves.
     private ChangeFeed _feed = null!;
+    // The hold step of every replicated store (a replaced, reset or emptied primary, a first sync over our own ACLs).
+    private readonly Replication.ReplicationHoldKeeper _holds = new(Replication.ReplicatedTypes.Acl, datacenter, clock, logger);
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -75,6 +80,7 @@ public sealed partial class AclStoreGrain(
             await PersistAsync(fresh, [], cancellationToken);
         }
         _feed = new ChangeFeed(_current.Epoch, _current.Index);
+        _holds.Resume(_current.Hold);
         if (settings.Enabled && settings.Hasher is { } hasher && datacenter.IsPrimary) await EnsureBuiltinsAsync(hasher, cancellationToken);
     }
 
@@ -473,10 +479,10 @@ public sealed partial class AclStoreGrain(
 
     /// <inheritdoc />
     public Task<ReplicationProgressDto> GetReplicationProgressAsync(CancellationToken cancellationToken = default)
-        => Task.FromResult(new ReplicationProgressDto { Index = _current.ReplicatedIndex, Epoch = _current.ReplicatedEpoch });
+        => Task.FromResult(new ReplicationProgressDto { Index = _current.ReplicatedIndex, Epoch = _current.ReplicatedEpoch, Held = _current.Hold });
 
     /// <inheritdoc />
-    public async Task<ReplicationApplyResultDto> ApplyReplicatedAsync(AclChangesDto changes, CancellationToken cancellationToken = default)
+    public async Task<ReplicationApplyResultDto> ApplyReplicatedAsync(AclChangesDto changes, bool adoptPrimaryState, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
         settings.RequireEnabled();
@@ -518,16 +524,57 @@ public sealed partial class AclStoreGrain(
                 if (removed) keys.Add(key);
             }
         }
+        // NOTE: as for intentions, a round from a rebuilt, reset or emptied primary (or a first sync over global ACLs of
+        // our own) is held, unchanged here, until the operator adopts it: Consul makes the secondary equal to whatever
+        // the primary answers, so an empty primary's snapshot would delete every global token of every secondary. The
+        // round counts global entries only: local tokens are never in it, held or adopted.
+        var round = new Core.Federation.ReplicationRound(
+            new(current.ReplicatedIndex, current.ReplicatedEpoch), new(changes.Index, changes.Epoch ?? ""), changes.IsSnapshot,
+            current.Policies.Count + current.Roles.Count + current.Tokens.Values.Count(t => !t.Token.Local), Diff(current, next, keys));
+        var holding = await _holds.HoldAsync(round, adoptPrimaryState, current.Hold, async (hold, ct) =>
+        {
+            var kept = current.With(current.Index);
+            kept.Hold = hold;
+            await PersistAsync(kept, [], ct);
+        }, cancellationToken);
+        if (holding is not null) return new ReplicationApplyResultDto { Held = holding };
+        next.Hold = null;
         (next.ReplicatedIndex, next.ReplicatedEpoch) = (changes.Index, changes.Epoch ?? "");
         if (keys.Count == 0)
         {
-            if ((current.ReplicatedIndex, current.ReplicatedEpoch) != (next.ReplicatedIndex, next.ReplicatedEpoch))
+            if ((current.ReplicatedIndex, current.ReplicatedEpoch) != (next.ReplicatedIndex, next.ReplicatedEpoch) || current.Hold is not null)
                 await PersistAsync(next.With(current.Index), [], cancellationToken);
             return new ReplicationApplyResultDto();
         }
         await PersistAsync(next, keys, cancellationToken);
         LogReplicated(logger, datacenter.Datacenter, keys.Count, changes.Index, changes.IsSnapshot);
         return new ReplicationApplyResultDto { Changes = keys.Count };
+    }
+
+    // What applying would change here, by feed key: gone in next (delete), new in next (add), or other content.
+    private static Core.Federation.ReplicationDiff Diff(AclStoreState current, AclStoreState next, List<string> keys)
+    {
+        List<string> deleted = [], added = [], changed = [];
+        foreach (var key in keys)
+        {
+            var (before, after) = (DisplayName(current, key), DisplayName(next, key));
+            if (after is null) { if (before is not null) deleted.Add(before); }
+            else (before is null ? added : changed).Add(after);
+        }
+        return Core.Federation.ReplicationDiff.Of(deleted, added, changed);
+    }
+
+    // An entry as holds name it (policy and role names, a token's AccessorID: never a secret); null when not held.
+    private static string? DisplayName(AclStoreState s, string key)
+    {
+        var (kind, id) = SplitKey(key);
+        return kind switch
+        {
+            "policy" => s.Policies.TryGetValue(id, out var p) ? $"policy {p.Name}" : null,
+            "role" => s.Roles.TryGetValue(id, out var r) ? $"role {r.Name}" : null,
+            "token" => s.Tokens.TryGetValue(id, out var t) && !t.Token.Local ? $"token {id}" : null,
+            _ => null,
+        };
     }
 
     // The snapshot's entries replace the held ones; keys lists every entry added, changed or dropped.

@@ -22,7 +22,7 @@ public sealed partial class IntentionRegistryGrain
     public Task<ReplicationProgressDto> GetReplicationProgressAsync(CancellationToken cancellationToken = default)
     {
         var p = _registry.ReplicatedPosition;
-        return Task.FromResult(new ReplicationProgressDto { Index = p.Index, Epoch = p.Epoch, Held = _registry.Hold });
+        return Task.FromResult(new ReplicationProgressDto { Index = p.Index, Epoch = p.Epoch, Held = _registry.Hold, Filtered = _registry.Filtered });
     }
 
     /// <inheritdoc />

@@ -31,6 +31,9 @@ public sealed class IntentionRegistryState : IReplicatedRegistryState
 
     /// <summary>In a secondary: the round held back for the operator (null: following the primary).</summary>
     [Id(5)] public ReplicationHoldDto? Hold { get; set; }
+
+    /// <summary>In a secondary: the answer applied last was filtered by the primary's ACLs (see <c>FilteredRound</c>).</summary>
+    [Id(6)] public bool ReplicatedFiltered { get; set; }
 }
 
 /// <summary>

@@ -32,7 +32,7 @@ public sealed class AclReplication(DatacenterContext datacenter) : IReplicatedTy
 
     /// <inheritdoc />
     public Task<ReplicationApplyResultDto> ApplyAsync(IGrainFactory local, AclChangesDto changes, bool adopt, CancellationToken cancellationToken)
-        => Local(local).ApplyReplicatedAsync(changes, cancellationToken);
+        => Local(local).ApplyReplicatedAsync(changes, adopt, cancellationToken);
 
     private IAclStoreGrain Local(IGrainFactory local) => local.GetGrain<IAclStoreGrain>(datacenter.Datacenter);
 }

@@ -129,6 +129,16 @@ public abstract partial class PrimaryFollowerGrain(
     /// </summary>
     protected void RecordFiltered(string? message) => _filtered = message;
 
+    /// <summary>
+    /// Records, on activation, a failure the replicator's persisted progress still stands for (a filtered answer
+    /// applied before the restart): the status shows it as the last error until a round says otherwise.
+    /// </summary>
+    protected void RecordResumedError(string message)
+    {
+        _filtered = message;
+        _status = _status with { LastError = clock.GetUtcNow(), LastErrorMessage = message };
+    }
+
     /// <summary>Records a round (or an adoption) that applied <paramref name="changes"/> and reached <paramref name="index"/>.</summary>
     protected void RecordRoundSucceeded(ulong index, int changes)
         => _status = WithLag(_status with

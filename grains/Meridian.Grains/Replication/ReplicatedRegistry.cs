@@ -25,6 +25,13 @@ public interface IReplicatedRegistryState
 
     /// <summary>In a secondary: the round held back for the operator (null: following the primary).</summary>
     ReplicationHoldDto? Hold { get; set; }
+
+    /// <summary>
+    /// In a secondary: the primary filtered the answer applied last (the replication token may not read everything),
+    /// persisted with the position so the replicator, restarted, still asks for the whole state and its status still
+    /// names the missing permission (see <see cref="FilteredRound"/>).
+    /// </summary>
+    bool ReplicatedFiltered { get; set; }
 }
 
 /// <summary>
@@ -98,10 +105,9 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
     private readonly ChangeSignal _changed;
     private readonly ChangeSignal _replicated;
     private ChangeFeed _feed = null!;
-    private (ulong Index, string Epoch) _persistedReplicated;
+    private (ulong Index, string Epoch, bool Filtered) _persistedReplicated;
     private bool _holdDirty;
-    // The round held back last (loaded from the state on activation, so a restart keeps its Since).
-    private ReplicationHold? _hold;
+    private readonly ReplicationHoldKeeper _holds;
     // The replicated position whose round is visible to readers. NOTE: the state's ReplicatedIndex is set before the
     // round's writes are awaited (it is persisted with them), and WaitForReplicatedAsync and the registry's reads
     // interleave with that turn: answering from the state would let a caller see "applied" and then read the entries
@@ -114,6 +120,7 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
     {
         (_type, _store, _datacenter, _clock, _logger) = (type, store, datacenter, clock, logger);
         (_changed, _replicated) = (new ChangeSignal(stopping), new ChangeSignal(stopping));
+        _holds = new ReplicationHoldKeeper(type.Name, datacenter, clock, logger);
     }
 
     /// <summary>The store's epoch.</summary>
@@ -124,6 +131,9 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
 
     /// <summary>The round held for the operator, as status shows it; null when following the primary (or in the primary).</summary>
     public ReplicationHoldDto? Hold => _store.State.Hold;
+
+    /// <summary>Whether the primary filtered the answer applied last (persisted: see <see cref="IReplicatedRegistryState.ReplicatedFiltered"/>).</summary>
+    public bool Filtered => !_datacenter.IsPrimary && _store.State.ReplicatedFiltered;
 
     /// <summary>
     /// Starts from what the owner loaded: the index is the higher of the persisted one and <paramref name="loadedIndex"/>
@@ -143,8 +153,9 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
             await _store.WriteStateAsync(cancellationToken);
         }
         _feed = new ChangeFeed(state.Epoch, index);
-        _persistedReplicated = _applied = (state.ReplicatedIndex, state.ReplicatedEpoch);
-        _hold = state.Hold?.ToCore();
+        _applied = (state.ReplicatedIndex, state.ReplicatedEpoch);
+        _persistedReplicated = (state.ReplicatedIndex, state.ReplicatedEpoch, state.ReplicatedFiltered);
+        _holds.Resume(state.Hold);
         return created;
     }
 
@@ -162,7 +173,7 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
         // A delete leaves no entry carrying its index, and replication progress (index and primary epoch: a rebuilt
         // primary can bring the same index) and the hold live only in the state: persist then.
         var state = _store.State;
-        var replicationAdvanced = (state.ReplicatedIndex, state.ReplicatedEpoch) != _persistedReplicated;
+        var replicationAdvanced = (state.ReplicatedIndex, state.ReplicatedEpoch, state.ReplicatedFiltered) != _persistedReplicated;
         state.Index = index;
         if (deletes.Count > 0 || replicationAdvanced || _holdDirty) await PersistStateAsync(cancellationToken);
 
@@ -252,33 +263,20 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
         // same epoch and flows as before.
         var round = new ReplicationRound(new(_applied.Index, _applied.Epoch), primary, answer.IsSnapshot, _store.Count,
             ReplicationDiff.Of(changes.Upserts, changes.Deletes, e => _store.Find(_type.FeedKey(e)), _type.Shape.ContentHash, _type.DisplayName));
-        var wouldHold = ReplicationHoldRule.Decide(round, adopt: false, _hold, _clock.GetUtcNow());
-        if (wouldHold is not null && !adopt)
+        var holding = await _holds.HoldAsync(round, adopt, _store.State.Hold, async (hold, ct) =>
         {
-            if (wouldHold.Since != _hold?.Since)
-                ReplicatedRegistryLog.Held(_logger, _type.Name, _datacenter.Datacenter, _datacenter.PrimaryDatacenter, wouldHold.Summary,
-                    round.Diff.Deletes, round.Diff.Adds, round.Diff.Changes);
-            _hold = wouldHold;
-            var held = wouldHold.ToDto(_datacenter.Datacenter);
-            if (!SameHold(_store.State.Hold, held))
-            {
-                // Persisted so that status and adopt see it right after a restart, not only after the next round.
-                _store.State.Hold = held;
-                await PersistStateAsync(cancellationToken);
-            }
-            return new ReplicationApplyResultDto { Held = held };
-        }
-        _hold = null;
+            _store.State.Hold = hold;
+            await PersistStateAsync(ct);
+        }, cancellationToken);
+        if (holding is not null) return new ReplicationApplyResultDto { Held = holding };
         if (_store.State.Hold is not null) (_store.State.Hold, _holdDirty) = (null, true);
-        if (wouldHold is not null)
-            ReplicatedRegistryLog.Adopted(_logger, _type.Name, _datacenter.Datacenter, wouldHold.Summary, round.Diff.Deletes, round.Diff.Adds, round.Diff.Changes);
 
         if (changes.Upserts.Count == 0 && changes.Deletes.Count == 0)
         {
             var state = _store.State;
-            if ((state.ReplicatedIndex, state.ReplicatedEpoch) != (primary.Index, primary.Epoch) || _holdDirty)
+            if ((state.ReplicatedIndex, state.ReplicatedEpoch, state.ReplicatedFiltered) != (primary.Index, primary.Epoch, answer.Filtered) || _holdDirty)
             {
-                (state.ReplicatedIndex, state.ReplicatedEpoch) = (primary.Index, primary.Epoch);
+                (state.ReplicatedIndex, state.ReplicatedEpoch, state.ReplicatedFiltered) = (primary.Index, primary.Epoch, answer.Filtered);
                 await PersistStateAsync(cancellationToken);
             }
             Applied(primary);
@@ -292,7 +290,7 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
             stamped.Add(_type.Stamp(e, _store.Find(_type.FeedKey(e)) is { } held ? _type.CreateIndex(held) : index, index));
         var deletes = new List<string>(changes.Deletes.Count);
         foreach (var e in changes.Deletes) deletes.Add(_type.FeedKey(e));
-        (_store.State.ReplicatedIndex, _store.State.ReplicatedEpoch) = (primary.Index, primary.Epoch);
+        (_store.State.ReplicatedIndex, _store.State.ReplicatedEpoch, _store.State.ReplicatedFiltered) = (primary.Index, primary.Epoch, answer.Filtered);
         await CommitAsync(stamped, deletes, index, cancellationToken);
         Applied(primary);
         ReplicatedRegistryLog.Applied(_logger, _type.Name, _datacenter.Datacenter, stamped.Count, deletes.Count, changes.Withheld, primary.Index);
@@ -309,14 +307,9 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
     private async Task PersistStateAsync(CancellationToken ct)
     {
         await _store.WriteStateAsync(ct);
-        _persistedReplicated = (_store.State.ReplicatedIndex, _store.State.ReplicatedEpoch);
+        _persistedReplicated = (_store.State.ReplicatedIndex, _store.State.ReplicatedEpoch, _store.State.ReplicatedFiltered);
         _holdDirty = false;
     }
-
-    // The same hold as far as status and adopt tell (ImmutableArray compares by reference, so a record's Equals won't do).
-    private static bool SameHold(ReplicationHoldDto? a, ReplicationHoldDto b)
-        => a is not null && a.Message == b.Message && a.Since == b.Since && a.PrimaryIndex == b.PrimaryIndex && a.PrimaryEpoch == b.PrimaryEpoch
-           && a.AppliedIndex == b.AppliedIndex && a.AppliedEpoch == b.AppliedEpoch;
 }
 
 /// <summary>The replicated registries' logs (a generic class cannot hold the generated logging methods).</summary>
@@ -325,12 +318,4 @@ internal static partial class ReplicatedRegistryLog
     [LoggerMessage(EventId = MeridianEventIds.ReplicationApplied, Level = LogLevel.Debug,
         Message = "Replicated {ReplicationType} into {Datacenter}: {Upserts} upserts, {Deletes} deletes ({Withheld} withheld: filtered answer), primary index {PrimaryIndex}")]
     public static partial void Applied(ILogger logger, string replicationType, string datacenter, int upserts, int deletes, int withheld, ulong primaryIndex);
-
-    [LoggerMessage(EventId = MeridianEventIds.ReplicationHeld, Level = LogLevel.Warning,
-        Message = "Holding replication of {ReplicationType} into {Datacenter} from {Primary} for the operator ({Summary}): it would delete {Deletes}, add {Adds} and change {Changes} entries")]
-    public static partial void Held(ILogger logger, string replicationType, string datacenter, string primary, string summary, int deletes, int adds, int changes);
-
-    [LoggerMessage(EventId = MeridianEventIds.ReplicationAdopted, Level = LogLevel.Information,
-        Message = "Adopted the primary's {ReplicationType} in {Datacenter} ({Summary}): deleting {Deletes}, adding {Adds} and changing {Changes} entries")]
-    public static partial void Adopted(ILogger logger, string replicationType, string datacenter, string summary, int deletes, int adds, int changes);
 }

@@ -30,7 +30,7 @@ public sealed record ReplicatorRef(
 /// The one list of what a secondary replicates from its primary. Start-up (<see cref="Hosting.FederationStarter"/>),
 /// <see cref="DatacenterGrain"/>'s status and <c>meridian replication adopt</c>, and through the status the SDK, the
 /// CLI and the dashboard, enumerate it rather than naming each replicator: a new replicated type is one line here
-/// (ACL policies, roles and tokens: <see cref="AclStore"/>) plus its adapter.
+/// (ACL policies, roles and tokens: <see cref="Acl"/>) plus its adapter.
 /// </summary>
 public static class ReplicatedTypes
 {
@@ -43,23 +43,21 @@ public static class ReplicatedTypes
     /// <summary>The name of the CA root watch.</summary>
     public const string CaRoots = "ca-roots";
 
-    /// <summary>Every replicated store, in status order; each can hold a round for the operator.</summary>
+    /// <summary>
+    /// Every replicated store, in status order; each can hold a round for the operator (ReplicationHoldRule) and
+    /// <c>meridian replication adopt</c> applies it. ACL replication runs only where ACLs are enabled (elsewhere its
+    /// status says disabled and adopt has nothing to do).
+    /// </summary>
     public static ImmutableArray<ReplicatorRef> Types { get; } =
     [
         ReplicatorRef.Of<IIntentionReplicatorGrain>(Intentions, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), (g, ct) => g.AdoptAsync(ct)),
+        ReplicatorRef.Of<IAclReplicatorGrain>(Acl, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), (g, ct) => g.AdoptAsync(ct)),
     ];
 
     /// <summary>The watch on the primary's CA roots: it follows the primary too, but keeps no store of its own to hold.</summary>
     public static ReplicatorRef RootWatch { get; } =
         ReplicatorRef.Of<IRootWatcherGrain>(CaRoots, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), adopt: null);
 
-    /// <summary>
-    /// ACL replication: a replicated store, but one that holds no round for the operator (the hold rule covers
-    /// intentions only so far), so it is not in <see cref="Types"/>; it runs only where ACLs are enabled.
-    /// </summary>
-    public static ReplicatorRef AclStore { get; } =
-        ReplicatorRef.Of<IAclReplicatorGrain>(Acl, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), adopt: null);
-
-    /// <summary>Every loop a secondary runs: <see cref="Types"/>, then <see cref="AclStore"/> and <see cref="RootWatch"/>.</summary>
-    public static ImmutableArray<ReplicatorRef> All { get; } = [.. Types, AclStore, RootWatch];
+    /// <summary>Every loop a secondary runs: <see cref="Types"/>, then <see cref="RootWatch"/>.</summary>
+    public static ImmutableArray<ReplicatorRef> All { get; } = [.. Types, RootWatch];
 }

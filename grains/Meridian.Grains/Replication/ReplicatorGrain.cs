@@ -31,8 +31,7 @@ public abstract class ReplicatorGrain<TChanges>(
     // The round held back for the operator (null: following the primary); waits on it, adopted by AdoptAsync.
     private ReplicationHoldDto? _held;
     // The last applied answer was filtered by the primary's ACLs: the next round asks for a snapshot (FilteredRound).
-    // NOTE: in memory only; after a restart the first round asks for a delta again, and the filter, if it still
-    // applies, is seen on the next answer.
+    // The local store persists it with the applied position, so a restarted replicator resumes it (and its status).
     private bool _lastFiltered;
     // One apply at a time: a round and an adoption (interleaved with the round's long-poll) must not both move the position.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -122,6 +121,10 @@ public abstract class ReplicatorGrain<TChanges>(
         (_applied, _held, _resumed) = (new(progress.Index, progress.Epoch), Settings.AdoptPrimaryState ? null : progress.Held, true);
         RecordReplicatedIndex(_applied.Index);
         RecordHold(_held);
+        // A filtered answer applied before the restart: the status names the missing permission at once, not only once
+        // the next round (a long-poll) answers; that round asks for the whole state again.
+        _lastFiltered = progress.Filtered;
+        if (_lastFiltered && _held is null) RecordResumedError(FilteredMessage());
     }
 
     /// <summary>Applies the held round once (see <c>IIntentionReplicatorGrain.AdoptAsync</c>).</summary>
@@ -130,6 +133,9 @@ public abstract class ReplicatorGrain<TChanges>(
         if (Datacenter.IsPrimary)
             throw new MeridianException(
                 $"{Datacenter.Datacenter} is the primary datacenter: it replicates from nobody, so there is nothing to adopt", MeridianErrorKind.Validation);
+        // Not replicated here (ACLs off): nothing can be held, and the local store is not read.
+        if (!Follows)
+            return new ReplicationAdoptResultDto { Message = $"{type.Name} replication is not enabled in {Datacenter.Datacenter}: nothing is held" };
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -190,13 +196,14 @@ public abstract class ReplicatorGrain<TChanges>(
         if (result.Held is not null) return (last.Index, 0);
         _applied = at;
         _lastFiltered = type.IsFiltered(changes);
-        RecordFiltered(_lastFiltered
-            ? $"{Datacenter.PrimaryDatacenter} filtered its answer: the replication token lacks {type.FilteredPermission} " +
-              "(Consul's replication policy grants service_prefix \"\" { intentions = \"read\" }); those entries are not replicated, " +
-              "nothing is deleted here, and each round asks for the whole state until the token can read everything"
-            : null);
+        RecordFiltered(_lastFiltered ? FilteredMessage() : null);
         return (at.Index, result.Changes);
     }
+
+    private string FilteredMessage()
+        => $"{Datacenter.PrimaryDatacenter} filtered its answer: the replication token lacks {type.FilteredPermission} " +
+           "(Consul's replication policy grants service_prefix \"\" { intentions = \"read\" }); those entries are not replicated, " +
+           "nothing is deleted here, and each round asks for the whole state until the token can read everything";
 
     /// <inheritdoc />
     protected override Task OnRoundFailedAsync(string reason, CancellationToken cancellationToken)

@@ -21,13 +21,13 @@ public sealed class AclReplicationTests(ITestOutputHelper output)
             InitialManagementToken = management, ReplicationToken = replication,
         };
 
-    private static async Task<DatacenterCluster> StartSecondaryAsync(string name, DatacenterCluster primary, string? replicationToken)
+    private static async Task<DatacenterCluster> StartSecondaryAsync(string name, DatacenterCluster primary, string? replicationToken, DatacenterStore? store = null)
     {
         var link = new TestPrimaryLink(primary.Name);
         link.PointTo(primary.GatewayClient);
         link.Connect();
         var settings = Settings(replication: replicationToken);
-        return await DatacenterCluster.StartAsync(name, primary.Name, link, services: s => s.AddSingleton(settings));
+        return await DatacenterCluster.StartAsync(name, primary.Name, link, store, services: s => s.AddSingleton(settings));
     }
 
     // The documented replication policy, and a token holding it whose secret the test knows.
@@ -183,6 +183,98 @@ public sealed class AclReplicationTests(ITestOutputHelper output)
         await Poll.UntilAsync(async () => (await IntentionStatus(dc2)) is var f && f.LastSuccess > f.LastError, async () => Describe(await IntentionStatus(dc2)));
         output.WriteLine($"fixed: {Describe(await AclStatus(dc2))}; {Describe(await IntentionStatus(dc2))}");
         Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+    }
+
+    [Fact]
+    public async Task RebuiltPrimary_AclRoundIsHeld_GlobalTokensKeepResolving_LocalTokensUntouched_UntilAdopted()
+    {
+        // The management secret doubles as the replication token: the rebuilt primary recreates it from the same setting.
+        var management = Guid.NewGuid().ToString("D");
+        var old = await DatacenterCluster.StartAsync("dc1", "dc1", services: s => s.AddSingleton(Settings(management)));
+        await using var dc2 = await StartSecondaryAsync("dc2", old, management);
+        await Store(old).SetPolicyAsync(new AclPolicyDto { Name = "web-ops", Rules = "service \"web\" { policy = \"write\" }" });
+        var global = await Store(old).CreateTokenAsync(new AclTokenDto { Policies = [AclLinkDto.ByName("web-ops")] });
+        var local = await Store(dc2).CreateTokenAsync(new AclTokenDto { Local = true, ServiceIdentities = [new("api", [])] });
+        await Poll.UntilAsync(() => HasTokenAsync(dc2, global.AccessorID), async () => Describe(await AclStatus(dc2)));
+        var applied = await AclStatus(dc2);
+
+        // dc1's data is lost and it comes back with ACLs on: its built-ins and management token only, under a new epoch.
+        await old.DisposeAsync();
+        await using var rebuilt = await DatacenterCluster.StartAsync("dc1", "dc1", services: s => s.AddSingleton(Settings(management)));
+        dc2.Link!.PointTo(rebuilt.GatewayClient);
+
+        // Held: dc2 keeps its global ACLs (the token still resolves there), and status, degraded and adopt say why.
+        ReplicationStatusDto status = new();
+        await Poll.UntilAsync(async () => (status = await AclStatus(dc2)).Held is not null, () => Task.FromResult(Describe(status)));
+        var held = status.Held!;
+        output.WriteLine($"held: {held.Message}");
+        Assert.Equal("primary-replaced", held.Reason);
+        Assert.Equal((applied.ReplicatedIndex, applied.PrimaryEpoch), (held.AppliedIndex, held.AppliedEpoch));
+        Assert.Contains("policy web-ops", held.DeleteNames);
+        Assert.Contains($"token {global.AccessorID}", held.DeleteNames);
+        Assert.DoesNotContain(held.DeleteNames.Concat(held.AddNames).Concat(held.ChangeNames), n => n.Contains(local.AccessorID, StringComparison.Ordinal));
+        Assert.Contains("meridian replication adopt", status.LastErrorMessage, StringComparison.Ordinal);
+        Assert.True(status.LastError > status.LastSuccess, Describe(status));
+        Assert.True(await HasTokenAsync(dc2, global.AccessorID));
+        var caller = await dc2.SiloServices.First().GetRequiredService<IAclAuthorizerSource>().ResolveAsync(global.SecretID);
+        Assert.True(caller.Authorizer.ServiceWrite("web").Allowed);
+        var overall = await dc2.Client.GetGrain<IDatacenterGrain>("dc2").GetStatusAsync();
+        Assert.Contains("acl replication: held: primary replaced", overall.Degraded, StringComparison.Ordinal);
+        Assert.Equal(held.Reason, overall.Replication.Single(r => r.ReplicationType == "acl").Held?.Reason);
+
+        // The operator adopts (`meridian replication adopt`, through the gateway with an operator:write token): the
+        // rebuilt primary's ACLs replace the global ones, once; dc2's local token stays.
+        ReplicationAdoptResultDto adopted;
+        using (CallerToken.Use(management))
+            adopted = await dc2.GatewayClient.GetGrain<IDatacenterGrain>("dc2").AdoptPrimaryStateAsync();
+        Assert.True(adopted.Adopted, adopted.Message);
+        Assert.Equal(("acl", "primary-replaced"), (adopted.ReplicationType, adopted.Hold?.Reason));
+        Assert.Equal(["intentions", "acl"], adopted.Types.Select(t => t.ReplicationType));
+        Assert.False(await HasTokenAsync(dc2, global.AccessorID));
+        Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+        Assert.DoesNotContain(await Store(dc2).ListPoliciesAsync(), p => p.Name == "web-ops");
+        Assert.Null((await Store(dc2).GetReplicationProgressAsync()).Held);
+
+        // Then the rebuilt primary's changes flow as usual.
+        var later = await Store(rebuilt).CreateTokenAsync(new AclTokenDto { ServiceIdentities = [new("web", [])] });
+        await Poll.UntilAsync(() => HasTokenAsync(dc2, later.AccessorID), async () => Describe(await AclStatus(dc2)));
+        await Poll.UntilAsync(async () => (status = await AclStatus(dc2)).LastSuccess > status.LastError, () => Task.FromResult(Describe(status)));
+        Assert.Null(status.Held);
+        Assert.True(await HasTokenAsync(dc2, local.AccessorID));
+    }
+
+    [Fact]
+    public async Task FilteredIntentionRound_SecondaryRestarted_StatusStillNamesThePermission()
+    {
+        var management = Guid.NewGuid().ToString("D");
+        await using var dc1 = await DatacenterCluster.StartAsync("dc1", "dc1", services: s => s.AddSingleton(Settings(management)));
+        var narrow = await CreateReplicationTokenAsync(Store(dc1),
+            AclBuiltins.ReplicationPolicyRules + "\nservice \"db\" {\n  policy = \"read\"\n  intentions = \"deny\"\n}\n", "replication-narrow");
+        await dc1.Registry.UpsertAsync(new() { SourceName = "web", DestinationName = "db", Action = "allow" });
+        var api = await dc1.Registry.UpsertAsync(new() { SourceName = "web", DestinationName = "api", Action = "allow" });
+        var store = new DatacenterStore("dc2");
+        await using (var dc2 = await StartSecondaryAsync("dc2", dc1, narrow, store))
+        {
+            await Poll.UntilAsync(async () => (await IntentionStatus(dc2)).LastErrorMessage.Contains("intention:read")
+                    && (await dc2.Registry.ListAsync()).Intentions.Any(i => i.DestinationName == "api"),
+                async () => Describe(await IntentionStatus(dc2)));
+            Assert.True((await dc2.Registry.GetReplicationProgressAsync()).Filtered);
+        }
+
+        // Restarted on its store: before any round answers, the status names the permission the token lacks.
+        await using var restarted = await StartSecondaryAsync("dc2", dc1, narrow, store);
+        var resumed = await IntentionStatus(restarted);
+        output.WriteLine($"restarted: {Describe(resumed)}");
+        Assert.Contains("replication token lacks intention:read", resumed.LastErrorMessage, StringComparison.Ordinal);
+        Assert.True(resumed.LastError > resumed.LastSuccess, Describe(resumed));
+
+        // And after the restart's rounds (a change the token may read arrives), the answer is still filtered, and says so.
+        var later = await dc1.Registry.UpsertAsync(new() { SourceName = "admin", DestinationName = "api", Action = "allow" });
+        await Poll.UntilAsync(async () => (await IntentionStatus(restarted)).ReplicatedIndex >= later.Index, async () => Describe(await IntentionStatus(restarted)));
+        var after = await IntentionStatus(restarted);
+        Assert.Contains("replication token lacks intention:read", after.LastErrorMessage, StringComparison.Ordinal);
+        Assert.True(after.LastError > after.LastSuccess, Describe(after));
+        Assert.True(api.Index < later.Index);
     }
 
     private static IEnumerable<string> ReplicatedTypes(DatacenterStatusDto status) => status.Replication.Select(r => r.ReplicationType);
