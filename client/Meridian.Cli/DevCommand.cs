@@ -32,8 +32,15 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
     /// <summary>With <c>--acl</c>: where an operator writes the reset index to allow one more <c>acl bootstrap</c>.</summary>
     public string? AclBootstrapResetFile { get; init; }
 
-    /// <summary>With <c>--acl</c>, in a secondary: the SecretID of its replication token (a secret; never printed).</summary>
+    /// <summary>
+    /// With <c>--acl</c>, in a secondary: the SecretID of its replication token (a secret; never printed). Not in
+    /// <see cref="Configuration"/>: the silo starts without it and gets it once <see cref="AclFiles"/> says it exists
+    /// in the primary (before that, every round would be refused and logged; the replicators wait quietly instead).
+    /// </summary>
     public string? AclReplicationToken { get; init; }
+
+    /// <summary>With <c>--acl</c>: the run's ACL files, which say when the replication token exists in the primary.</summary>
+    public DevAcl? AclFiles { get; init; }
 
     public const string Address = "127.0.0.1";
 
@@ -64,7 +71,6 @@ internal sealed record DevSiloPlan(string Datacenter, string PrimaryDatacenter, 
             config["Meridian:Acl:DefaultPolicy"] = "deny";
             config["Meridian:Acl:SecretHashKeyFile"] = AclKeyFile;
             config["Meridian:Acl:BootstrapResetFile"] = AclBootstrapResetFile;
-            config["Meridian:Acl:Tokens:Replication"] = AclReplicationToken;
         }
         if (TlsCaFile is not null)
         {
@@ -157,6 +163,7 @@ internal sealed record DevPlan(IReadOnlyList<DevSiloPlan> Silos, bool InMemory)
                 AclKeyFile = acl.KeyFile,
                 AclBootstrapResetFile = acl.BootstrapResetFile,
                 AclReplicationToken = s.Datacenter == s.PrimaryDatacenter ? null : acl.ReplicationSecret,
+                AclFiles = acl,
             }),
         ],
     };
@@ -265,6 +272,8 @@ internal static class DevCommand
         {
             await connection.Client.WithToken(management.SecretID).CreateAclReplicationTokenAsync(
                 new Grains.AclTokenDto { SecretID = replication, Description = "Replication Token (meridian dev)" }, run.CancellationToken);
+            // The secondaries started without it (their loops wait quietly rather than log a refusal per round): now it resolves.
+            plan.Silos.First(s => s.AclFiles is not null).AclFiles!.MarkReplicationTokenCreated();
         }
         run.Output.Line("meridian dev: ACLs on with default deny in every datacenter; calls need a token (--token, --token-file or MERIDIAN_TOKEN)");
         run.Output.Line($"management token: {management.SecretID}");

@@ -73,6 +73,14 @@ internal sealed class WebApplicationSiloLauncher(ILoggerProvider? logs = null) :
             await app.DisposeAsync();
             throw;
         }
+        // A secondary of `dev --acl` gets its replication token once the primary holds it, as an operator's configuration
+        // change would give it (the silo re-reads Meridian:Acl:Tokens:Replication on a reload).
+        if (plan is { AclReplicationToken: { } token, AclFiles: { } acl })
+            _ = acl.ReplicationTokenCreated.ContinueWith(_ =>
+            {
+                app.Configuration["Meridian:Acl:Tokens:Replication"] = token;
+                ((IConfigurationRoot)app.Configuration).Reload(); // setting a key alone signals no reload
+            }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         return new RunningSilo(app);
     }
 

@@ -57,6 +57,7 @@ public static class MeridianEventIds
     public const int ReplicationHeld = 4030;
     public const int ReplicationAdopted = 4031;
     public const int ReplicationAdoptedByOperator = 4032;
+    public const int ReplicationWaitingForToken = 4040;
 
     // ACL store and resolver (6000-6019).
     public const int AclBootstrapped = 6000;

@@ -17,7 +17,8 @@ public sealed class DevAclReplicationTests
     {
         var output = new SignalingWriter();
         var error = new StringWriter();
-        var context = new CliContext(output, error, new HostedMeridianClientFactory(), new WebApplicationSiloLauncher(new CapturingLoggerProvider()), _ => null);
+        var logs = new CapturingLoggerProvider();
+        var context = new CliContext(output, error, new HostedMeridianClientFactory(), new WebApplicationSiloLauncher(logs), _ => null);
         var (gatewayPort, siloPort) = TestPorts.FreeRanges(2);
         using var stop = new CancellationTokenSource();
         var ready = output.WaitForLineAsync("meridian dev: ready");
@@ -42,6 +43,9 @@ public sealed class DevAclReplicationTests
                 Assert.True(DateTime.UtcNow < quiet, $"dc2's replication did not recover before any write in {Converge}: {first.Stdout}{first.Stderr}");
                 await Task.Delay(TimeSpan.FromMilliseconds(500));
             }
+            // Before dev's bootstrap, dc2's loops waited for their token quietly: no refused round was logged.
+            var refused = logs.Since(0).Where(l => l.Message.Contains("refused the replication token", StringComparison.Ordinal)).ToList();
+            Assert.True(refused.Count == 0, string.Join("\n", refused.Select(l => $"{l.Category} {l.EventId}: {l.Message}")));
 
             var upsert = await RunCliAsync(["intention", "upsert", "--source", "web", "--destination", "db", "--action", "allow", .. dc1]);
             Assert.True(upsert.ExitCode == ExitCodes.Ok, upsert.Stderr);

@@ -30,6 +30,7 @@ public abstract partial class PrimaryFollowerGrain(
     // The link connection on which the remote last confirmed it is our primary; null: check before the next round.
     private CancellationToken? _roleConfirmedOn;
     private Acl.AclReplicationToken? _replicationToken;
+    private bool _aclEnabled;
     private string? _filtered;
 
     /// <summary>What is replicated, for status and logs: <c>intentions</c>, <c>ca-roots</c>.</summary>
@@ -72,6 +73,7 @@ public abstract partial class PrimaryFollowerGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _replicationToken = ServiceProvider.GetService(typeof(Acl.AclReplicationToken)) as Acl.AclReplicationToken;
+        _aclEnabled = ServiceProvider.GetService(typeof(Acl.AclSettings)) is Acl.AclSettings { Enabled: true };
         _status = new ReplicationStatusDto
         {
             Enabled = !datacenter.IsPrimary && Follows, SourceDatacenter = datacenter.PrimaryDatacenter, ReplicationType = ReplicationType,
@@ -209,6 +211,11 @@ public abstract partial class PrimaryFollowerGrain(
         // replication token, read afresh each round so a replaced token takes effect without a restart (Consul's
         // acl.tokens.replication). Local calls carry it too, unchecked: only calls from gateway clients are.
         var tokenChanged = _replicationToken?.Changed; // a new token ends a back-off (captured before the round uses the old one)
+        if (_aclEnabled && _replicationToken is { Current: null } && tokenChanged is not null)
+        {
+            await WaitForReplicationTokenAsync(tokenChanged, ct);
+            return;
+        }
         using var token = UseReplicationToken();
         try
         {
@@ -264,6 +271,22 @@ public abstract partial class PrimaryFollowerGrain(
         }
     }
 
+    // ACLs on and no replication token yet (`meridian dev --acl` before its bootstrap, or a secondary configured before
+    // the primary's token exists): every call would be refused as the anonymous token's, one logged refusal per round.
+    // Consul skips such rounds silently (its status looks idle); here the loop asks nothing of the primary, logs once,
+    // and its status says what to set, until the token is set (a configuration reload) and the next round uses it.
+    private async Task WaitForReplicationTokenAsync(Task tokenChanged, CancellationToken ct)
+    {
+        var message = $"waiting for a replication token: ACLs are on in {datacenter.Datacenter} and Meridian:Acl:Tokens:Replication is not set, " +
+            $"so nothing is asked of {datacenter.PrimaryDatacenter} (create one there with `meridian acl token create --replication`)";
+        if (_status.LastErrorMessage != message)
+        {
+            _status = _status with { LastError = clock.GetUtcNow(), LastErrorMessage = message };
+            LogWaitingForToken(logger, ReplicationType, datacenter.Datacenter);
+        }
+        await tokenChanged.WaitAsync(ct);
+    }
+
     /// <summary>
     /// SPEC §5 item 1: the datacenter reached through the primary gateways must say it is our primary. A cluster that
     /// serves another datacenter refuses the call with <see cref="MeridianNotFoundException"/> naming what it serves.
@@ -291,6 +314,10 @@ public abstract partial class PrimaryFollowerGrain(
     [LoggerMessage(EventId = MeridianEventIds.ReplicationRoundFailed, Level = LogLevel.Warning,
         Message = "Replication of {ReplicationType} from {Primary} failed (attempt {Attempt}), retrying in {Delay}: {Reason}")]
     private static partial void LogRoundFailed(ILogger logger, string replicationType, string primary, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(EventId = MeridianEventIds.ReplicationWaitingForToken, Level = LogLevel.Information,
+        Message = "Replication of {ReplicationType} into {Datacenter} waits for a replication token (Meridian:Acl:Tokens:Replication is not set; ACLs are on)")]
+    private static partial void LogWaitingForToken(ILogger logger, string replicationType, string datacenter);
 
     [LoggerMessage(EventId = MeridianEventIds.ReplicationRoundEnded, Level = LogLevel.Debug,
         Message = "Replication of {ReplicationType} from {Primary}: round ended by the stop ({Exception})")]
