@@ -23,6 +23,11 @@ public sealed record ReplicationStatusDto
     [Id(6)] public ulong Lag { get; init; }
     [Id(7)] public DateTimeOffset LastSuccess { get; init; }
     [Id(8)] public DateTimeOffset LastError { get; init; }
+    /// <summary>
+    /// The last failure's text (or the hold's, the filtered answer's, the wait for a token). As in Consul's
+    /// <c>/v1/acl/replication</c> it stays after a later round succeeds: healthy is <see cref="LastSuccess"/> later than
+    /// <see cref="LastError"/>, which is what <c>Degraded</c>, /health and the CLI's "(recovered ...)" go by.
+    /// </summary>
     [Id(9)] public string LastErrorMessage { get; init; } = "";
     /// <summary>Entries applied by the last round (upserts + deletes).</summary>
     [Id(10)] public int LastRoundChanges { get; init; }
