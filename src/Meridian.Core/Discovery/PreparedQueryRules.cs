@@ -34,6 +34,12 @@ public static class PreparedQueryRules
     private const int MetaKeyMax = 128, MetaValueMax = 512, MetaMaxPairs = 64;
     private static readonly Regex MetaKey = new("^[a-zA-Z0-9_-]+$", RegexOptions.CultureInvariant);
 
+    /// <summary>Longest template regexp accepted, in UTF-8 bytes (Consul has no cap; 1 KiB is far beyond any real name pattern).</summary>
+    public const int MaxRegexpBytes = 1024;
+
+    /// <summary>Longest name, service, tag or datacenter text accepted, in UTF-8 bytes (Consul has no cap).</summary>
+    public const int MaxTextBytes = 512;
+
     /// <summary>Consul's text for an update or delete of an ID that is not stored.</summary>
     public static string NonExistent(string id) => $"Cannot modify non-existent prepared query: '{id}'";
 
@@ -69,6 +75,19 @@ public static class PreparedQueryRules
         }
         foreach (var (field, value) in Texts(q))
             if (ValidationText.Check(field, value) is { } control) problems.Add(control);
+        // Caps Consul does not have: a definition is read on every execution, and a regexp is compiled per render.
+        foreach (var (field, count) in new[]
+        {
+            ("Service.Tags", s.Tags.IsDefault ? 0 : s.Tags.Length),
+            ("Service.Failover.Datacenters", s.Failover.Datacenters.IsDefault ? 0 : s.Failover.Datacenters.Length),
+            ("Service.Failover.Targets", s.Failover.Targets.IsDefault ? 0 : s.Failover.Targets.Length),
+            ("Service.IgnoreCheckIDs", s.IgnoreCheckIds.IsDefault ? 0 : s.IgnoreCheckIds.Length),
+            ("Service.ServiceMeta", s.ServiceMeta.Count),
+        })
+            if (InputLimits.CheckCount(field, count, InputLimits.MaxNamesPerRequest) is { } many) problems.Add(many);
+        if (InputLimits.CheckBytes("Template.Regexp", q.Template.Regexp, MaxRegexpBytes) is { } long1) problems.Add(long1);
+        foreach (var (field, value) in Texts(q))
+            if (InputLimits.CheckBytes(field, value, MaxTextBytes) is { } long2) problems.Add(long2);
         return problems;
     }
 

@@ -51,6 +51,17 @@ public sealed class PreparedQueryRulesTests
         Assert.Equal(["Session", "Token", "Service.Service", "DNS.TTL"], problems.Select(p => p.Field));
     }
 
+    [Fact]
+    public void Validate_Oversized_Refused()
+    {
+        var q = Named() with
+        {
+            Template = new("name_prefix_match", new string('a', 1025)),
+            Service = new() { Service = "db", Tags = [.. Enumerable.Range(0, 257).Select(i => $"t{i}")] },
+        };
+        Assert.Equal(["Service.Tags", "Template.Regexp"], PreparedQueryRules.Validate(q).Select(p => p.Field));
+    }
+
     [Theory]
     [InlineData("prefix_match", "Template.Type", "failed compiling template: Bad Template.Type 'prefix_match'")]
     [InlineData("name_prefix_match", "Template.Regexp", "failed compiling template: Bad Regexp: ")]
