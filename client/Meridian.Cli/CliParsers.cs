@@ -129,7 +129,7 @@ internal static class CliParsers
         },
     };
 
-    public static Option<ImmutableDictionary<string, string>> MetaOption() => new("--meta")
+    public static Option<ImmutableDictionary<string, string>> MetaOption(string name = "--meta") => new(name)
     {
         Description = "Metadata KEY=VALUE (repeatable)",
         HelpName = "KEY=VALUE",

@@ -20,6 +20,7 @@ internal static class MeridianCli
         root.Subcommands.Add(StatusCommand.Create(runner));
         root.Subcommands.Add(ReplicationCommands.Create(runner));
         root.Subcommands.Add(AclCommands.Create(runner));
+        root.Subcommands.Add(QueryCommands.Create(runner));
         root.Subcommands.Add(KeygenCommand.Create(runner));
         root.Subcommands.Add(TlsCommands.Create(runner));
         return root;

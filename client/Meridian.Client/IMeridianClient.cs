@@ -150,4 +150,28 @@ public interface IMeridianClient
 
     /// <summary>Every token, SecretIDs hidden.</summary>
     Task<IReadOnlyList<AclTokenDto>> ListAclTokensAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Creates a prepared query in this client's datacenter (Consul's <c>POST /v1/query</c>) and answers its ID. The
+    /// definition's <c>ID</c> must be empty. A named query or a template needs <c>query:write</c> on its name.
+    /// </summary>
+    Task<string> CreatePreparedQueryAsync(PreparedQueryDto query, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces prepared query <paramref name="id"/>'s definition (Consul's <c>PUT /v1/query/:id</c>); answers the store index.</summary>
+    Task<ulong> UpdatePreparedQueryAsync(string id, PreparedQueryDto query, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes prepared query <paramref name="id"/>; answers the store index. Unknown: Consul's not-found text.</summary>
+    Task<ulong> DeletePreparedQueryAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>The prepared queries the caller may read, captured tokens hidden without <c>acl:write</c>.</summary>
+    Task<PreparedQueryListDto> ListPreparedQueriesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Prepared query <paramref name="id"/> (Consul's <c>GET /v1/query/:id</c>).</summary>
+    Task<PreparedQueryDto> GetPreparedQueryAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The definition executing <paramref name="idOrName"/> would run, templates rendered for the name (Consul's
+    /// <c>GET /v1/query/:idOrName/explain</c>).
+    /// </summary>
+    Task<PreparedQueryDto> ExplainPreparedQueryAsync(string idOrName, CancellationToken cancellationToken = default);
 }

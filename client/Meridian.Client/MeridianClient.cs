@@ -143,6 +143,46 @@ public sealed class MeridianClient : IMeridianClient
         => await Call(() => Acl.ListTokensAsync(cancellationToken));
 
     /// <inheritdoc />
+    public Task<string> CreatePreparedQueryAsync(PreparedQueryDto query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Call(() => Queries.CreateAsync(query, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<ulong> UpdatePreparedQueryAsync(string id, PreparedQueryDto query, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(query);
+        return Call(() => Queries.UpdateAsync(id, query, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<ulong> DeletePreparedQueryAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return Call(() => Queries.DeleteAsync(id, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<PreparedQueryListDto> ListPreparedQueriesAsync(CancellationToken cancellationToken = default)
+        => Call(() => Queries.ListAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public Task<PreparedQueryDto> GetPreparedQueryAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return Call(() => Queries.GetAsync(id, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public Task<PreparedQueryDto> ExplainPreparedQueryAsync(string idOrName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(idOrName);
+        return Call(() => Queries.ExplainAsync(idOrName, cancellationToken));
+    }
+
+    /// <inheritdoc />
     public Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, CancellationToken cancellationToken = default)
         => Call(() => Registry.UpsertAsync(intention, cancellationToken));
 
@@ -226,6 +266,7 @@ public sealed class MeridianClient : IMeridianClient
     private IAuthorizerGrain Authorizer => cluster.GetGrain<IAuthorizerGrain>(Datacenter);
     private ICertificateAuthorityGrain Ca => cluster.GetGrain<ICertificateAuthorityGrain>(Datacenter);
     private IAclStoreGrain Acl => cluster.GetGrain<IAclStoreGrain>(Datacenter);
+    private IPreparedQueryGrain Queries => cluster.GetGrain<IPreparedQueryGrain>(Datacenter);
 
     // Every call carries this client's token in the request context (read by the silo, never logged), for that call
     // only: the caller's own RequestContext value is put back after it, so a token never rides along with the caller's

@@ -74,4 +74,14 @@ public static class MeridianEventIds
     // ACL enforcement (6020-6039).
     public const int AclCallRefused = 6020;
     public const int AclCallerNotResolved = 6021;
+
+    // Prepared queries (7040-7059).
+    public const int PreparedQueryCreated = 7040;
+    public const int PreparedQueryUpdated = 7041;
+    public const int PreparedQueryDeleted = 7042;
+    public const int PreparedQueryWriteRefused = 7043;
+    /// <summary>For the execute wiring: Consul's debug line <c>Skipping unknown datacenter in prepared query</c>.</summary>
+    public const int PreparedQueryUnknownDatacenterSkipped = 7044;
+    /// <summary>For the execute wiring: a failover candidate failed (Consul's <c>Failed querying for service in datacenter</c>).</summary>
+    public const int PreparedQueryFailoverFailed = 7045;
 }

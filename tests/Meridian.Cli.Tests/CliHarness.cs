@@ -250,4 +250,28 @@ internal sealed class FakeMeridianClient : IMeridianClient
     public Task<AclTokenDto> GetAclTokenSelfAsync(CancellationToken cancellationToken = default) => NotFaked<AclTokenDto>();
     public Task<ulong> DeleteAclTokenAsync(string accessorId, CancellationToken cancellationToken = default) => NotFaked<ulong>();
     public Task<IReadOnlyList<AclTokenDto>> ListAclTokensAsync(CancellationToken cancellationToken = default) => NotFaked<IReadOnlyList<AclTokenDto>>();
+
+    /// <summary>What the prepared-query reads answer.</summary>
+    public PreparedQueryDto Query { get; set; } = new()
+    {
+        ID = "5e1e24e5-1329-f86f-18c6-3d3734edb2cd", Name = "geo-db", Token = "<hidden>",
+        Service = new ServiceQueryDto { Service = "db", Failover = new QueryFailoverDto { NearestN = 2, Datacenters = ["dc2", "dc3"] } },
+        DNS = new QueryDnsDto { TTL = "10s" }, CreateIndex = 3, ModifyIndex = 4,
+    };
+
+    public Task<string> CreatePreparedQueryAsync(PreparedQueryDto query, CancellationToken cancellationToken = default)
+        => Answer(query, Query.ID);
+
+    public Task<ulong> UpdatePreparedQueryAsync(string id, PreparedQueryDto query, CancellationToken cancellationToken = default)
+        => Answer((id, query), 9UL);
+
+    public Task<ulong> DeletePreparedQueryAsync(string id, CancellationToken cancellationToken = default) => Answer(("delete", id), 10UL);
+
+    public Task<PreparedQueryListDto> ListPreparedQueriesAsync(CancellationToken cancellationToken = default)
+        => Answer("queries", new PreparedQueryListDto([Query], 4, FilteredByAcls: true));
+
+    public Task<PreparedQueryDto> GetPreparedQueryAsync(string id, CancellationToken cancellationToken = default) => Answer(("get", id), Query);
+
+    public Task<PreparedQueryDto> ExplainPreparedQueryAsync(string idOrName, CancellationToken cancellationToken = default)
+        => Answer(("explain", idOrName), Query);
 }

@@ -23,7 +23,7 @@ public sealed class StorageRoundTripTests(PostgresFixture fx)
     {
         // Guards the discovery itself: if it found nothing, the round trips below would prove nothing.
         var names = PersistedStates.All.Select(s => s.StateType.Name).ToHashSet();
-        Assert.Superset(new HashSet<string> { "IntentionGrainState", "IntentionCatalogState", "IntentionRegistryState", "CertificateAuthorityState", "AclStoreState" }, names);
+        Assert.Superset(new HashSet<string> { "IntentionGrainState", "IntentionCatalogState", "IntentionRegistryState", "CertificateAuthorityState", "AclStoreState", "PreparedQueryState" }, names);
     }
 
     [Theory]
@@ -96,6 +96,34 @@ public sealed class StorageRoundTripTests(PostgresFixture fx)
             }
         }
         throw new InvalidOperationException($"no stored entry for {destination}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task PreparedQuery_AfterDeactivation_ReadsBackEqual_AndStaysWritable(string provider)
+    {
+        await using var silo = await StartAsync(provider);
+        await using var sdk = await SdkClient.ConnectAsync(silo.Gateway);
+        var client = sdk.Client;
+        var id = await client.CreatePreparedQueryAsync(new PreparedQueryDto
+        {
+            Name = "geo-db", Token = "exec-token", DNS = new QueryDnsDto { TTL = "10s" },
+            Service = new ServiceQueryDto
+            {
+                Service = "db", Tags = ["primary"], NodeMeta = ImmutableDictionary<string, string>.Empty.Add("rack", "r1"),
+                Failover = new QueryFailoverDto { NearestN = 2, Datacenters = ["dc2", "dc3"] },
+            },
+        });
+        var before = await client.ListPreparedQueriesAsync();
+
+        await silo.DeactivateIdleGrainsAsync();
+
+        Assert.Null(PersistedStates.FirstDifference(before, await client.ListPreparedQueriesAsync()));
+        var index = await client.UpdatePreparedQueryAsync(id, (await client.GetPreparedQueryAsync(id)) with { Service = new ServiceQueryDto { Service = "db2" } });
+        Assert.True(index > before.Index);
+        await silo.DeactivateIdleGrainsAsync();
+        var after = await client.GetPreparedQueryAsync(id);
+        Assert.Equal(("db2", index, "exec-token"), (after.Service.Service, after.ModifyIndex, after.Token));
     }
 
     private async Task<InProcessDatacenter> StartAsync(string provider) =>

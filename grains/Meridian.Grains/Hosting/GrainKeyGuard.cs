@@ -27,6 +27,7 @@ internal sealed partial class GrainKeyGuard(
         [typeof(IIntentionRegistryGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IAuthorizerGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IAclStoreGrain)] = GrainKeyRule.LocalDatacenter,
+        [typeof(IPreparedQueryGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(ILeafSignerGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(ICsrLimiterGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IIntentionGrain)] = GrainKeyRule.LocalPrefixed,

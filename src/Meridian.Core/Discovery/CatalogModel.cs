@@ -84,6 +84,11 @@ public sealed record Upstream
 
     /// <summary>Opaque per-upstream settings (<c>connect_timeout_ms</c>, <c>protocol</c>…).</summary>
     public ImmutableDictionary<string, string> Config { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>
+    /// Set by central configuration (Consul's <c>CentrallyConfigured</c>): may name <c>*</c> and needs no local bind.
+    /// </summary>
+    public bool CentrallyConfigured { get; init; }
 }
 
 /// <summary>
@@ -97,7 +102,10 @@ public sealed record ProxySettings(
     int LocalServicePort,
     ImmutableArray<Upstream> Upstreams);
 
-/// <summary>A service instance registered on a node (Consul's <c>NodeService</c>).</summary>
+/// <summary>
+/// A service instance registered on a node (Consul's <c>NodeService</c>). <see cref="ConnectNative"/> is Consul's
+/// <c>Connect.Native</c>: the service speaks mTLS itself, so Connect queries return it without a sidecar.
+/// </summary>
 public sealed record CatalogService(
     string Id,
     string Name,
@@ -107,7 +115,8 @@ public sealed record CatalogService(
     int Port,
     ImmutableDictionary<string, string> Meta,
     string Kind = ServiceKinds.Typical,
-    ProxySettings? Proxy = null);
+    ProxySettings? Proxy = null,
+    bool ConnectNative = false);
 
 /// <summary>
 /// A check (Consul's <c>HealthCheck</c>): on a service instance when <see cref="ServiceId"/> is set, else on the node
