@@ -18,6 +18,9 @@ public enum AclTarget
 
     /// <summary><c>acl:&lt;level&gt;</c>, unnamed.</summary>
     Acl = 4,
+
+    /// <summary><c>node:&lt;level&gt;</c> on a node name (the catalog).</summary>
+    Node = 5,
 }
 
 /// <summary>The access level a method requires (Consul's <c>read</c> and <c>write</c>; <c>write</c> grants <c>read</c>).</summary>

@@ -73,4 +73,11 @@ public static class MeridianEventIds
     // ACL enforcement (6020-6039).
     public const int AclCallRefused = 6020;
     public const int AclCallerNotResolved = 6021;
+
+    // Catalog and health (7020-7039).
+    public const int CatalogNodeRegistered = 7020;
+    public const int CatalogDeregistered = 7021;
+    public const int CatalogTtlExpired = 7022;
+    public const int CatalogForwarded = 7023;
+    public const int CatalogPushFailed = 7024;
 }
