@@ -119,11 +119,7 @@ public sealed partial class CatalogGrain(DatacenterContext local, IDatacenterLin
             return new ServiceHealthDto { Datacenter = local.Datacenter, Service = service }; // Consul: [] for an unknown service
         var all = await GrainFactory.GetGrain<ICatalogServiceGrain>(CatalogKeys.Service(local.Datacenter, service))
             .GetHealthAsync(passingOnly);
-        if (AclCallContext.Current is not { } caller) return all;
-        var visible = all.Instances
-            .Where(i => caller.Authorizer.NodeRead(i.Node.Node).Allowed && caller.Authorizer.ServiceRead(i.Service.Service).Allowed)
-            .ToImmutableArray();
-        return all with { Instances = visible, FilteredByAcls = Filtered(caller, visible.Length, all.Instances.Length) };
+        return AclCallContext.Current is { } caller ? CatalogViews.Filter(all, caller) : all;
     }
 
     // Consul's X-Consul-Results-Filtered-By-ACLs: never for the anonymous token.
