@@ -224,6 +224,9 @@ public sealed record CatalogInstanceDto
     [Id(1)] public ImmutableArray<StoredCheckDto> NodeChecks { get; init; } = [];
     [Id(2)] public NodeServiceDto? Service { get; init; }
     [Id(3)] public ImmutableArray<StoredCheckDto> Checks { get; init; } = [];
+
+    /// <summary>For a node's directory entry: the service name of each service ID on the node.</summary>
+    [Id(4)] public ImmutableDictionary<string, string> ServiceNames { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
 
 /// <summary>

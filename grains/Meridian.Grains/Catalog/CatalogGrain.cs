@@ -132,7 +132,7 @@ public sealed partial class CatalogGrain(DatacenterContext local, IDatacenterLin
     }
 
     private static string? Owner(CatalogInstanceDto? node, string serviceId) =>
-        node?.Checks.FirstOrDefault(c => c.Check.ServiceID == serviceId)?.Check.ServiceName is { Length: > 0 } name ? name : null;
+        node?.ServiceNames.GetValueOrDefault(serviceId) is { Length: > 0 } name ? name : null;
 
     private static void RequireNode(string node)
     {

@@ -303,6 +303,7 @@ public sealed partial class CatalogNodeGrain(
         Node = state.State.Node ?? new CatalogNodeDto { Node = NodeName, Datacenter = datacenter.Datacenter },
         NodeChecks = [.. state.State.Checks],
         Checks = [.. state.State.ServiceChecks.Values.SelectMany(c => c)],
+        ServiceNames = state.State.Services.ToImmutableDictionary(s => s.Key, s => s.Value.Service),
     };
 
     private ICatalogServiceGrain ServiceGrain(string service) =>

@@ -38,6 +38,9 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
     /// <summary>A token with <c>node:write</c> on nodes starting <c>acl-cat-</c> and nothing on services.</summary>
     public Credential NodeWriter { get; } = new(Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
 
+    /// <summary>A token with <c>node:write</c> on <c>acl-cat-*</c> nodes and <c>service:write</c> on <c>acl-cat-own</c> only.</summary>
+    public Credential ServiceOwner { get; } = new(Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+
     public async Task InitializeAsync()
     {
         List<AclPolicy> policies = [];
@@ -59,6 +62,7 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
         }
         Add("management", Management, "operator = \"write\"\nservice_prefix \"\" { policy = \"write\" intentions = \"write\" }");
         Add("node-writer", NodeWriter, "node_prefix \"acl-cat-\" { policy = \"write\" }");
+        Add("service-owner", ServiceOwner, "node_prefix \"acl-cat-\" { policy = \"write\" }\nservice \"acl-cat-own\" { policy = \"write\" }");
 
         Acls = new StaticAclSource(policies, [], tokens, anonymous: null, AclDefaultPolicy.Deny, Dc, TimeProvider.System);
         _cluster = await CustomCluster.StartAsync(services =>
@@ -88,6 +92,10 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
             {
                 Node = node, Address = "10.0.0.1", Check = new HealthCheckDto { CheckID = $"{node}-check", Status = "critical" },
             });
+        await catalog.RegisterAsync(new CatalogRegisterRequestDto
+        {
+            Node = "acl-cat-takeover", Address = "10.0.0.1", Service = new NodeServiceDto { ID = "shared-1", Service = "acl-cat-theirs", Port = 80 },
+        });
         foreach (var service in new[] { "acl-cat-svc", "acl-cat-health" })
             await catalog.RegisterAsync(new CatalogRegisterRequestDto
             {
@@ -467,6 +475,25 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
         Assert.Null(nodeOnly);
         var (health, _) = await AsAsync(writer.SecretId, Call(g => Catalog(g).GetServiceHealthAsync("acl-cat-health")));
         Assert.Equal((0, true), (((ServiceHealthDto)health!).Instances.Length, ((ServiceHealthDto)health).FilteredByAcls));
+    }
+
+    [Fact]
+    public async Task CatalogRegister_ReusingAnotherServicesId_NeedsWriteOnTheOldName_AndWritesNothing()
+    {
+        // Consul: service:write on the name already registered under the ID too, or a token could take over any instance.
+        var owner = fx.ServiceOwner;
+        var takeover = new CatalogRegisterRequestDto
+        {
+            Node = "acl-cat-takeover", Address = "10.0.0.1", Service = new NodeServiceDto { ID = "shared-1", Service = "acl-cat-own", Port = 80 },
+        };
+        var (_, error) = await AsAsync(owner.SecretId, Call(g => Catalog(g).RegisterAsync(takeover)));
+        var denied = Assert.IsType<MeridianPermissionDeniedException>(error);
+        Assert.Equal($"Permission denied: token with AccessorID '{owner.AccessorId}' lacks permission 'service:write' on \"acl-cat-theirs\"", denied.Message);
+        var state = await fx.Cluster.Client.GetGrain<ICatalogNodeGrain>($"{Dc}/acl-cat-takeover").GetState();
+        Assert.Equal("acl-cat-theirs", state!.ServiceNames["shared-1"]);
+
+        var (_, own) = await AsAsync(owner.SecretId, Call(g => Catalog(g).RegisterAsync(takeover with { Service = takeover.Service! with { ID = "own-1" } })));
+        Assert.Null(own);
     }
 
     [Fact]
