@@ -79,5 +79,4 @@ public static class MeridianEventIds
     public const int CatalogDeregistered = 7021;
     public const int CatalogTtlExpired = 7022;
     public const int CatalogForwarded = 7023;
-    public const int CatalogPushFailed = 7024;
 }
