@@ -129,9 +129,12 @@ internal static class CliParsers
         },
     };
 
-    public static Option<ImmutableDictionary<string, string>> MetaOption(string name = "--meta") => new(name)
+    public static Option<ImmutableDictionary<string, string>> MetaOption(string name = "--meta") => KeyValueOption(name, "Metadata KEY=VALUE (repeatable)");
+
+    /// <summary>A repeatable <c>KEY=VALUE</c> option (empty when not given).</summary>
+    public static Option<ImmutableDictionary<string, string>> KeyValueOption(string name, string description) => new(name)
     {
-        Description = "Metadata KEY=VALUE (repeatable)",
+        Description = description,
         HelpName = "KEY=VALUE",
         Arity = ArgumentArity.OneOrMore,
         AllowMultipleArgumentsPerToken = false,

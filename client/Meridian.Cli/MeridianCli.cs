@@ -23,6 +23,9 @@ internal static class MeridianCli
         root.Subcommands.Add(QueryCommands.Create(runner));
         root.Subcommands.Add(KeygenCommand.Create(runner));
         root.Subcommands.Add(TlsCommands.Create(runner));
+        root.Subcommands.Add(CatalogCommands.Create(runner));
+        root.Subcommands.Add(CatalogCommands.CreateHealth(runner));
+        root.Subcommands.Add(CatalogCommands.CreateCheck(runner));
         return root;
     }
 

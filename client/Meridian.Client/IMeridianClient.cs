@@ -174,4 +174,37 @@ public interface IMeridianClient
     /// <c>GET /v1/query/:idOrName/explain</c>).
     /// </summary>
     Task<PreparedQueryDto> ExplainPreparedQueryAsync(string idOrName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Consul's <c>PUT /v1/catalog/register</c>: a node, optionally a service and checks, in the request's
+    /// <c>Datacenter</c> (empty: this client's). Returns the write's index.
+    /// </summary>
+    Task<ulong> RegisterCatalogAsync(CatalogRegisterRequestDto request, CancellationToken cancellationToken = default);
+
+    /// <summary>Consul's <c>PUT /v1/catalog/deregister</c>: a node, one of its services or one of its checks.</summary>
+    Task<ulong> DeregisterCatalogAsync(CatalogDeregisterRequestDto request, CancellationToken cancellationToken = default);
+
+    /// <summary>Service names and tags of a datacenter (null: this client's).</summary>
+    Task<CatalogServicesDto> GetCatalogServicesAsync(string? datacenter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The nodes of a datacenter (null: this client's).</summary>
+    Task<CatalogNodesDto> GetCatalogNodesAsync(string? datacenter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Consul's <c>/v1/health/service/:name</c>: one service's instances in a datacenter (null: this client's), each
+    /// with its node and every check that affects it; <paramref name="passingOnly"/> keeps only instances whose checks
+    /// all pass. One call to the service's grain in the answering datacenter.
+    /// </summary>
+    Task<ServiceHealthDto> GetServiceHealthAsync(string service, bool passingOnly = false, string? datacenter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Consul's <c>/v1/catalog/service/:name</c>: the same instances flattened into <see cref="ServiceNode"/>s.</summary>
+    Task<IReadOnlyList<ServiceNode>> GetCatalogServiceAsync(string service, string? datacenter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sets a check's status (<c>passing</c>, <c>warning</c>, <c>critical</c>) and output, refreshing a TTL check.
+    /// Without <paramref name="node"/> the check is looked up by ID in the datacenter: none is
+    /// <see cref="MeridianNotFoundException"/>, several (the same ID on more than one node) a
+    /// <see cref="MeridianValidationException"/> listing the nodes.
+    /// </summary>
+    Task<HealthCheckDto> UpdateCheckAsync(string checkId, string status, string? node = null, string? output = null, string? datacenter = null, CancellationToken cancellationToken = default);
 }

@@ -262,6 +262,50 @@ public sealed class MeridianClient : IMeridianClient
     public Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default)
         => Call(() => cluster.GetGrain<IDatacenterGrain>(Datacenter).GetStatusAsync(cancellationToken));
 
+    /// <inheritdoc />
+    public Task<ulong> RegisterCatalogAsync(CatalogRegisterRequestDto request, CancellationToken cancellationToken = default)
+        => Call(() => Catalog.RegisterAsync(request, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<ulong> DeregisterCatalogAsync(CatalogDeregisterRequestDto request, CancellationToken cancellationToken = default)
+        => Call(() => Catalog.DeregisterAsync(request, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<CatalogServicesDto> GetCatalogServicesAsync(string? datacenter = null, CancellationToken cancellationToken = default)
+        => Call(() => Catalog.GetServicesAsync(datacenter ?? "", cancellationToken));
+
+    /// <inheritdoc />
+    public Task<CatalogNodesDto> GetCatalogNodesAsync(string? datacenter = null, CancellationToken cancellationToken = default)
+        => Call(() => Catalog.GetNodesAsync(datacenter ?? "", cancellationToken));
+
+    /// <inheritdoc />
+    public Task<ServiceHealthDto> GetServiceHealthAsync(string service, bool passingOnly = false, string? datacenter = null, CancellationToken cancellationToken = default)
+        => Call(() => Catalog.GetServiceHealthAsync(service, passingOnly, datacenter ?? "", cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ServiceNode>> GetCatalogServiceAsync(string service, string? datacenter = null, CancellationToken cancellationToken = default)
+        => [.. (await GetServiceHealthAsync(service, false, datacenter, cancellationToken)).Instances.Select(ServiceNode.From)];
+
+    /// <inheritdoc />
+    public async Task<HealthCheckDto> UpdateCheckAsync(string checkId, string status, string? node = null, string? output = null, string? datacenter = null, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(node))
+        {
+            var found = await Call(() => Catalog.FindChecksAsync(checkId, datacenter ?? "", cancellationToken));
+            var nodes = found.Select(c => c.Node).Distinct().ToList();
+            node = nodes.Count switch
+            {
+                0 => throw new MeridianNotFoundException($"Unknown check ID '{checkId}'"),
+                1 => nodes[0],
+                _ => throw new MeridianValidationException([new ValidationProblemDto("node", "ambiguous",
+                    $"Check ID '{checkId}' is on {nodes.Count} nodes ({string.Join(", ", nodes)}): name the node")]),
+            };
+        }
+        var update = new CheckUpdateDto { Datacenter = datacenter ?? "", Node = node, CheckID = checkId, Status = status, Output = output ?? "" };
+        return await Call(() => Catalog.UpdateCheckAsync(update, cancellationToken));
+    }
+
+    private ICatalogGrain Catalog => cluster.GetGrain<ICatalogGrain>(Datacenter);
     private IIntentionRegistryGrain Registry => cluster.GetGrain<IIntentionRegistryGrain>(Datacenter);
     private IAuthorizerGrain Authorizer => cluster.GetGrain<IAuthorizerGrain>(Datacenter);
     private ICertificateAuthorityGrain Ca => cluster.GetGrain<ICertificateAuthorityGrain>(Datacenter);

@@ -21,6 +21,8 @@ public enum AclTarget
 
     /// <summary><c>query:&lt;level&gt;</c> on a prepared query's name (checked by the grain: only named queries and templates need it).</summary>
     Query = 5,
+    /// <summary><c>node:&lt;level&gt;</c> on a node name (the catalog).</summary>
+    Node = 6,
 }
 
 /// <summary>The access level a method requires (Consul's <c>read</c> and <c>write</c>; <c>write</c> grants <c>read</c>).</summary>

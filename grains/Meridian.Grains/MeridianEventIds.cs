@@ -84,4 +84,9 @@ public static class MeridianEventIds
     public const int PreparedQueryUnknownDatacenterSkipped = 7044;
     /// <summary>For the execute wiring: a failover candidate failed (Consul's <c>Failed querying for service in datacenter</c>).</summary>
     public const int PreparedQueryFailoverFailed = 7045;
+    // Catalog and health (7020-7039).
+    public const int CatalogNodeRegistered = 7020;
+    public const int CatalogDeregistered = 7021;
+    public const int CatalogTtlExpired = 7022;
+    public const int CatalogForwarded = 7023;
 }

@@ -229,6 +229,15 @@ internal sealed class FakeMeridianClient : IMeridianClient
 
     public T Last<T>() => Requests.OfType<T>().Last();
 
+    // The catalog commands run against a real silo (CatalogCommandTests), as the acl commands do.
+    public Task<ulong> RegisterCatalogAsync(CatalogRegisterRequestDto request, CancellationToken cancellationToken = default) => NotFaked<ulong>();
+    public Task<ulong> DeregisterCatalogAsync(CatalogDeregisterRequestDto request, CancellationToken cancellationToken = default) => NotFaked<ulong>();
+    public Task<CatalogServicesDto> GetCatalogServicesAsync(string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<CatalogServicesDto>();
+    public Task<CatalogNodesDto> GetCatalogNodesAsync(string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<CatalogNodesDto>();
+    public Task<ServiceHealthDto> GetServiceHealthAsync(string service, bool passingOnly = false, string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<ServiceHealthDto>();
+    public Task<IReadOnlyList<ServiceNode>> GetCatalogServiceAsync(string service, string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<IReadOnlyList<ServiceNode>>();
+    public Task<HealthCheckDto> UpdateCheckAsync(string checkId, string status, string? node = null, string? output = null, string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<HealthCheckDto>();
+
     // The acl commands run against a real silo (AclCommandTests): nothing here pretends to be the ACL store.
     public IMeridianClient WithToken(string? token) => this;
     private static Task<T> NotFaked<T>() => Task.FromException<T>(new NotSupportedException("acl commands are tested against a real silo (AclCommandTests)"));

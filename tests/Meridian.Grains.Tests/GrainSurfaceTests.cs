@@ -53,6 +53,12 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
         var entryKey = $"{Dc}/default/default/seal-{fresh}";
         var hostile = new IntentionEntryDto { Name = "payments", Namespace = "default", Partition = "default",
             Sources = [new SourceIntentionDto { Name = "attacker", Namespace = "default", Partition = "default", Action = "allow" }] };
+        var (catalogNode, catalogService) = ($"seal-node-{fresh}", $"seal-svc-{fresh}");
+        var hostileInstance = new CatalogInstanceDto
+        {
+            Node = new CatalogNodeDto { Node = catalogNode, Address = "10.6.6.6" },
+            Service = new NodeServiceDto { ID = catalogService, Service = catalogService, Port = 6666 },
+        };
         Task<object?> Read<T>(Func<Task<T>> read) => read().ContinueWith(t => (object?)t.Result, TaskScheduler.Default);
         return new()
         {
@@ -129,6 +135,32 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
             ["IAclReplicatorGrain.GetState"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).GetState(), null),
             ["IAclReplicatorGrain.Adopt"] = (g => g.GetGrain<IAclReplicatorGrain>(Dc).AdoptAsync(),
                 () => Read(() => silo.GetGrain<IAclReplicatorGrain>(Dc).GetStatusAsync())),
+            // The catalog's writers and stored buckets: only the public ICatalogGrain (which checks node:write and
+            // service:write) may reach them, or a client could register any node and service unchecked.
+            ["ICatalogNodeGrain.Register"] = (g => g.GetGrain<ICatalogNodeGrain>($"{Dc}/{catalogNode}").RegisterAsync(
+                    new CatalogRegisterRequestDto { Node = catalogNode, Address = "10.6.6.6", Service = new NodeServiceDto { Service = "payments" } }),
+                () => Read(() => silo.GetGrain<ICatalogNodeGrain>($"{Dc}/{catalogNode}").GetState())),
+            ["ICatalogNodeGrain.Deregister"] = (g => g.GetGrain<ICatalogNodeGrain>($"{Dc}/{catalogNode}").DeregisterAsync(new CatalogDeregisterRequestDto { Node = catalogNode }),
+                () => Read(() => silo.GetGrain<ICatalogNodeGrain>($"{Dc}/{catalogNode}").GetState())),
+            ["ICatalogNodeGrain.UpdateCheck"] = (g => g.GetGrain<ICatalogNodeGrain>($"{Dc}/{catalogNode}").UpdateCheckAsync(
+                    new CheckUpdateDto { Node = catalogNode, CheckID = "c", Status = "passing" }),
+                () => Read(() => silo.GetGrain<ICatalogNodeGrain>($"{Dc}/{catalogNode}").GetState())),
+            ["ICatalogNodeGrain.GetState"] = (g => g.GetGrain<ICatalogNodeGrain>($"{Dc}/{catalogNode}").GetState(), null),
+            ["ICatalogServiceGrain.Upsert"] = (g => g.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").UpsertAsync(hostileInstance),
+                () => Read(async () => (await silo.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").GetHealthAsync(false)).Instances.Length)),
+            ["ICatalogServiceGrain.Remove"] = (g => g.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").RemoveAsync(catalogNode, catalogService),
+                () => Read(async () => (await silo.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").GetHealthAsync(false)).Instances.Length)),
+            ["ICatalogServiceGrain.GetHealth"] = (g => g.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").GetHealthAsync(false), null),
+            ["ICatalogDirectoryGrain.SetService"] = (g => g.GetGrain<ICatalogDirectoryGrain>(Dc).SetServiceAsync(catalogService, ["attacker"], true),
+                () => Read(async () => (await silo.GetGrain<ICatalogDirectoryGrain>(Dc).GetServicesAsync()).Services.ContainsKey(catalogService))),
+            ["ICatalogDirectoryGrain.SetNode"] = (g => g.GetGrain<ICatalogDirectoryGrain>(Dc).SetNodeAsync(catalogNode, hostileInstance),
+                () => Read(async () => (await silo.GetGrain<ICatalogDirectoryGrain>(Dc).GetNodesAsync()).Nodes.Any(n => n.Node == catalogNode))),
+            ["ICatalogDirectoryGrain.GetServices"] = (g => g.GetGrain<ICatalogDirectoryGrain>(Dc).GetServicesAsync(), null),
+            ["ICatalogDirectoryGrain.GetNodes"] = (g => g.GetGrain<ICatalogDirectoryGrain>(Dc).GetNodesAsync(), null),
+            ["ICatalogDirectoryGrain.FindChecks"] = (g => g.GetGrain<ICatalogDirectoryGrain>(Dc).FindChecksAsync("c"), null),
+            ["ICatalogBucketGrain.List"] = (g => g.GetGrain<ICatalogBucketGrain>($"{Dc}/n/00").ListAsync(), null),
+            ["ICatalogBucketGrain.Set"] = (g => g.GetGrain<ICatalogBucketGrain>($"{Dc}/n/00").SetAsync(catalogNode, hostileInstance),
+                () => Read(async () => (await silo.GetGrain<ICatalogBucketGrain>($"{Dc}/n/00").ListAsync()).ContainsKey(catalogNode))),
         };
     }
 

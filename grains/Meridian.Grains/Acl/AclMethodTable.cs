@@ -97,10 +97,11 @@ internal static class AclMethodTable
             AclTarget.Operator => AclResource.Operator,
             AclTarget.Acl => AclResource.Acl,
             AclTarget.Query => AclResource.Query,
+            AclTarget.Node => AclResource.Node,
             _ => throw new InvalidOperationException($"{operation}: unknown ACL target {acl.Target}"),
         };
         var access = acl.Level == AclLevel.Write ? AclAccess.Write : AclAccess.Read;
-        var named = resource is AclResource.Service or AclResource.Intention or AclResource.Query;
+        var named = resource is AclResource.Service or AclResource.Intention or AclResource.Query or AclResource.Node;
         var count = problems.Count;
         if (named && !acl.Filtered && acl.Name is null)
             problems.Add($"{operation}: {resource} needs a Name (a parameter, a property path or AclAttribute.GrainKeyService)");

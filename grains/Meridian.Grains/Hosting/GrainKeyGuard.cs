@@ -32,6 +32,11 @@ internal sealed partial class GrainKeyGuard(
         [typeof(ICsrLimiterGrain)] = GrainKeyRule.LocalDatacenter,
         [typeof(IIntentionGrain)] = GrainKeyRule.LocalPrefixed,
         [typeof(IIntentionCatalogGrain)] = GrainKeyRule.LocalPrefixed,
+        [typeof(ICatalogGrain)] = GrainKeyRule.LocalDatacenter,
+        [typeof(ICatalogDirectoryGrain)] = GrainKeyRule.LocalDatacenter,
+        [typeof(ICatalogNodeGrain)] = GrainKeyRule.LocalPrefixed,
+        [typeof(ICatalogServiceGrain)] = GrainKeyRule.LocalPrefixed,
+        [typeof(ICatalogBucketGrain)] = GrainKeyRule.LocalPrefixed,
     }.ToFrozenDictionary();
 
     /// <summary>The rule for a grain class: that of the first listed interface it implements, or null.</summary>

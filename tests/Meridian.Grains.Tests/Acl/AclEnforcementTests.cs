@@ -35,6 +35,12 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
     /// <summary>A token with <c>operator = "write"</c> and intention and service write on every name.</summary>
     public Credential Management { get; } = new(Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
 
+    /// <summary>A token with <c>node:write</c> on nodes starting <c>acl-cat-</c> and nothing on services.</summary>
+    public Credential NodeWriter { get; } = new(Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+
+    /// <summary>A token with <c>node:write</c> on <c>acl-cat-*</c> nodes and <c>service:write</c> on <c>acl-cat-own</c> only.</summary>
+    public Credential ServiceOwner { get; } = new(Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+
     public async Task InitializeAsync()
     {
         List<AclPolicy> policies = [];
@@ -55,6 +61,8 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
             Tokens[key] = pair;
         }
         Add("management", Management, "operator = \"write\"\nservice_prefix \"\" { policy = \"write\" intentions = \"write\" }");
+        Add("node-writer", NodeWriter, "node_prefix \"acl-cat-\" { policy = \"write\" }");
+        Add("service-owner", ServiceOwner, "node_prefix \"acl-cat-\" { policy = \"write\" }\nservice \"acl-cat-own\" { policy = \"write\" }");
 
         Acls = new StaticAclSource(policies, [], tokens, anonymous: null, AclDefaultPolicy.Deny, Dc, TimeProvider.System);
         _cluster = await CustomCluster.StartAsync(services =>
@@ -74,6 +82,7 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
         await WaitForSignerAsync();
         await SeedStoreAsync(client.GetGrain<IAclStoreGrain>(Dc));
         await SeedQueriesAsync(client.GetGrain<IPreparedQueryGrain>(Dc));
+        await SeedCatalogAsync(client.GetGrain<ICatalogGrain>(Dc));
     }
 
     /// <summary>The prepared queries the query rows read, update and delete, written from inside the datacenter.</summary>
@@ -82,6 +91,25 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
         foreach (var name in new[] { "acl-q-get", "acl-q-upd", "acl-q-del", "acl-q-list", "acl-q-explain" })
             AclEnforcementTests.Seeded[name] = await queries.CreateAsync(
                 new PreparedQueryDto { Name = name, Token = "query-token-secret", Service = new ServiceQueryDto { Service = "db" } });
+    }
+
+    /// <summary>What the catalog rows deregister, update and read, written from inside the datacenter (not checked).</summary>
+    private static async Task SeedCatalogAsync(ICatalogGrain catalog)
+    {
+        foreach (var node in new[] { "acl-cat-del", "acl-cat-chk", "acl-cat-find", "acl-cat-nodes" })
+            await catalog.RegisterAsync(new CatalogRegisterRequestDto
+            {
+                Node = node, Address = "10.0.0.1", Check = new HealthCheckDto { CheckID = $"{node}-check", Status = "critical" },
+            });
+        await catalog.RegisterAsync(new CatalogRegisterRequestDto
+        {
+            Node = "acl-cat-takeover", Address = "10.0.0.1", Service = new NodeServiceDto { ID = "shared-1", Service = "acl-cat-theirs", Port = 80 },
+        });
+        foreach (var service in new[] { "acl-cat-svc", "acl-cat-health" })
+            await catalog.RegisterAsync(new CatalogRegisterRequestDto
+            {
+                Node = $"{service}-node", Address = "10.0.0.1", Service = new NodeServiceDto { Service = service, Port = 80 },
+            });
     }
 
     /// <summary>What the store rows read, update and delete, written from inside the datacenter (not checked).</summary>
@@ -109,7 +137,10 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
         {
             AclResource.Operator => $"operator = \"{give}\"",
             AclResource.Acl => $"acl = \"{give}\"",
-            AclResource.Service => string.Join('\n', names.Select(n => $"service \"{n}\" {{ policy = \"{give}\" }}")),
+            // A health answer keeps an instance only with node:read on its node too (Consul's filterCheckServiceNodes).
+            AclResource.Service => string.Join('\n', names.Select(n => $"service \"{n}\" {{ policy = \"{give}\" }}"))
+                + (requirement.Filtered ? "\nnode_prefix \"\" { policy = \"read\" }" : ""),
+            AclResource.Node => string.Join('\n', names.Select(n => $"node \"{n}\" {{ policy = \"{give}\" }}")),
             AclResource.Intention => string.Join('\n', names.Select(n => $"service \"{n}\" {{ policy = \"read\" intentions = \"{give}\" }}")),
             AclResource.Query => string.Join('\n', names.Select(n => $"query \"{n}\" {{ policy = \"{give}\" }}")),
             _ => throw new InvalidOperationException($"no rules for {requirement.Resource}"),
@@ -184,6 +215,11 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
 
     private static ICertificateAuthorityGrain Ca(IGrainFactory g) => g.GetGrain<ICertificateAuthorityGrain>(Dc);
 
+    private static ICatalogGrain Catalog(IGrainFactory g) => g.GetGrain<ICatalogGrain>(Dc);
+
+    private static Func<IGrainFactory, Task<object?>> NodeState(string node) =>
+        Call(g => g.GetGrain<ICatalogNodeGrain>($"{Dc}/{node}").GetState());
+
     private static Func<IGrainFactory, Task<object?>> IntentionsOf(string destination) => Call(async g =>
         (await Registry(g).ListAsync()).Intentions.Where(i => i.DestinationName == destination).Select(i => i.SourceName).ToArray());
 
@@ -212,6 +248,27 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
 
     public static Dictionary<string, Row> Rows { get; } = new()
     {
+        ["ICatalogGrain.Register"] = new(["acl-cat-reg"],
+            Call(g => Catalog(g).RegisterAsync(new CatalogRegisterRequestDto { Node = "acl-cat-reg", Address = "10.0.0.9" })),
+            NodeState("acl-cat-reg"), Granted: r => Check(r is ulong and > 0, "no write index")),
+        ["ICatalogGrain.Deregister"] = new(["acl-cat-del"],
+            Call(g => Catalog(g).DeregisterAsync(new CatalogDeregisterRequestDto { Node = "acl-cat-del" })),
+            NodeState("acl-cat-del"), Granted: r => Check(r is ulong and > 0, "no write index")),
+        ["ICatalogGrain.UpdateCheck"] = new(["acl-cat-chk"],
+            Call(g => Catalog(g).UpdateCheckAsync(new CheckUpdateDto { Node = "acl-cat-chk", CheckID = "acl-cat-chk-check", Status = "passing" })),
+            NodeState("acl-cat-chk"), Granted: r => Check(r is HealthCheckDto { Status: "passing" }, "not passing")),
+        ["ICatalogGrain.FindChecks"] = new(["acl-cat-find"], Call(g => Catalog(g).FindChecksAsync("acl-cat-find-check")),
+            Granted: r => Check(r is ImmutableArray<HealthCheckDto> { Length: 1 }, "the check is not found"),
+            Lacking: r => Check(r is ImmutableArray<HealthCheckDto> { Length: 0 }, "a check on an unreadable node is shown")),
+        ["ICatalogGrain.GetNodes"] = new(["acl-cat-nodes"], Call(g => Catalog(g).GetNodesAsync()),
+            Granted: r => Check(r is CatalogNodesDto n && n.Nodes.Any(x => x.Node == "acl-cat-nodes"), "the node is not listed"),
+            Lacking: r => Check(r is CatalogNodesDto { Nodes.Length: 0, FilteredByAcls: true }, "unreadable nodes listed, or not marked filtered")),
+        ["ICatalogGrain.GetServices"] = new(["acl-cat-svc"], Call(g => Catalog(g).GetServicesAsync()),
+            Granted: r => Check(r is CatalogServicesDto s && s.Services.ContainsKey("acl-cat-svc"), "the service is not listed"),
+            Lacking: r => Check(r is CatalogServicesDto { Services.Count: 0, FilteredByAcls: true }, "unreadable services listed, or not marked filtered")),
+        ["ICatalogGrain.GetServiceHealth"] = new(["acl-cat-health"], Call(g => Catalog(g).GetServiceHealthAsync("acl-cat-health")),
+            Granted: r => Check(r is ServiceHealthDto { Instances.Length: 1 }, "the instance is not shown"),
+            Lacking: r => Check(r is ServiceHealthDto { Instances.Length: 0, FilteredByAcls: true }, "an unreadable instance is shown, or not marked filtered")),
         ["IIntentionRegistryGrain.Upsert"] = new(["acl-up"],
             Call(g => Registry(g).UpsertAsync(new IntentionDto { SourceName = "web", DestinationName = "acl-up", Action = "allow" })),
             IntentionsOf("acl-up"), Granted: r => Check(r is IntentionWriteResultDto { Index: > 0 }, "no write index")),
@@ -434,6 +491,45 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
         {
             return [$"{key}, {who}: {e.Message}"];
         }
+    }
+
+    [Fact]
+    public async Task CatalogRegister_WithNodeWriteButNoServiceWrite_IsRefusedNamingTheService_AndWritesNothing()
+    {
+        var writer = fx.NodeWriter;
+        var request = new CatalogRegisterRequestDto
+        {
+            Node = "acl-cat-svcw", Address = "10.0.0.7", Service = new NodeServiceDto { Service = "acl-cat-svcw-web", Port = 80 },
+        };
+        var (_, error) = await AsAsync(writer.SecretId, Call(g => Catalog(g).RegisterAsync(request)));
+        var denied = Assert.IsType<MeridianPermissionDeniedException>(error);
+        Assert.Equal($"Permission denied: token with AccessorID '{writer.AccessorId}' lacks permission 'service:write' on \"acl-cat-svcw-web\"", denied.Message);
+        Assert.Null(await fx.Cluster.Client.GetGrain<ICatalogNodeGrain>($"{Dc}/acl-cat-svcw").GetState());
+
+        // The node alone is the token's to write; its health entry needs service:read too, so it is filtered out.
+        var (_, nodeOnly) = await AsAsync(writer.SecretId, Call(g => Catalog(g).RegisterAsync(request with { Service = null })));
+        Assert.Null(nodeOnly);
+        var (health, _) = await AsAsync(writer.SecretId, Call(g => Catalog(g).GetServiceHealthAsync("acl-cat-health")));
+        Assert.Equal((0, true), (((ServiceHealthDto)health!).Instances.Length, ((ServiceHealthDto)health).FilteredByAcls));
+    }
+
+    [Fact]
+    public async Task CatalogRegister_ReusingAnotherServicesId_NeedsWriteOnTheOldName_AndWritesNothing()
+    {
+        // Consul: service:write on the name already registered under the ID too, or a token could take over any instance.
+        var owner = fx.ServiceOwner;
+        var takeover = new CatalogRegisterRequestDto
+        {
+            Node = "acl-cat-takeover", Address = "10.0.0.1", Service = new NodeServiceDto { ID = "shared-1", Service = "acl-cat-own", Port = 80 },
+        };
+        var (_, error) = await AsAsync(owner.SecretId, Call(g => Catalog(g).RegisterAsync(takeover)));
+        var denied = Assert.IsType<MeridianPermissionDeniedException>(error);
+        Assert.Equal($"Permission denied: token with AccessorID '{owner.AccessorId}' lacks permission 'service:write' on \"acl-cat-theirs\"", denied.Message);
+        var state = await fx.Cluster.Client.GetGrain<ICatalogNodeGrain>($"{Dc}/acl-cat-takeover").GetState();
+        Assert.Equal("acl-cat-theirs", state!.ServiceNames["shared-1"]);
+
+        var (_, own) = await AsAsync(owner.SecretId, Call(g => Catalog(g).RegisterAsync(takeover with { Service = takeover.Service! with { ID = "own-1" } })));
+        Assert.Null(own);
     }
 
     [Fact]
