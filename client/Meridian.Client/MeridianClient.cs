@@ -222,6 +222,10 @@ public sealed class MeridianClient : IMeridianClient
     public Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default)
         => Call(() => cluster.GetGrain<IDatacenterGrain>(Datacenter).GetStatusAsync(cancellationToken));
 
+    /// <inheritdoc />
+    public Task<DatacenterListDto> GetDatacentersAsync(CancellationToken cancellationToken = default)
+        => Call(() => cluster.GetGrain<IDatacenterRegistryGrain>(Datacenter).GetDatacentersAsync(cancellationToken));
+
     private IIntentionRegistryGrain Registry => cluster.GetGrain<IIntentionRegistryGrain>(Datacenter);
     private IAuthorizerGrain Authorizer => cluster.GetGrain<IAuthorizerGrain>(Datacenter);
     private ICertificateAuthorityGrain Ca => cluster.GetGrain<ICertificateAuthorityGrain>(Datacenter);
