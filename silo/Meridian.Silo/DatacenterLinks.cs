@@ -34,6 +34,7 @@ internal sealed partial class DatacenterLinks : IDatacenterLinks, IDatacenterDis
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile ImmutableDictionary<string, DatacenterEntryDto> _known = ImmutableDictionary<string, DatacenterEntryDto>.Empty;
     private Task _loop = Task.CompletedTask;
+    private int _stopped;
 
     public DatacenterLinks(DatacenterContext datacenter, IServiceProvider services, PrimaryLink? primary,
         Func<DatacenterEntryDto, PrimaryLink> open, WanOptions wan, TimeProvider clock, ILogger<DatacenterLinks> logger)
@@ -138,6 +139,14 @@ internal sealed partial class DatacenterLinks : IDatacenterLinks, IDatacenterDis
 
     private async Task LoopAsync(CancellationToken ct)
     {
+        // The silo's grains answer once the host has started (the silo starts with it).
+        var started = _services.GetService<IHostApplicationLifetime>()?.ApplicationStarted ?? CancellationToken.None;
+        if (!started.IsCancellationRequested)
+        {
+            var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (started.Register(() => ready.TrySetResult()))
+                await ready.Task.WaitAsync(ct);
+        }
         var interval = _wan.PingInterval > TimeSpan.Zero ? _wan.PingInterval : TimeSpan.FromSeconds(5);
         while (!ct.IsCancellationRequested)
         {
@@ -217,6 +226,7 @@ internal sealed partial class DatacenterLinks : IDatacenterLinks, IDatacenterDis
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         await _stop.CancelAsync();
         await _loop;
         await Task.WhenAll(_links.Values.Select(l => CloseAsync(l, "the silo is stopping")));
@@ -225,6 +235,7 @@ internal sealed partial class DatacenterLinks : IDatacenterLinks, IDatacenterDis
 
     public ValueTask DisposeAsync()
     {
+        Interlocked.Exchange(ref _stopped, 1);
         _stop.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -253,7 +264,7 @@ internal sealed partial class DatacenterLinks : IDatacenterLinks, IDatacenterDis
         Message = "Ping of datacenter {Datacenter} failed: {Reason}")]
     private static partial void LogPingFailed(ILogger logger, string datacenter, string reason);
 
-    [LoggerMessage(EventId = MeridianEventIds.DatacenterListRefreshFailed, Level = LogLevel.Debug,
+    [LoggerMessage(EventId = MeridianEventIds.DatacenterListRefreshFailed, Level = LogLevel.Warning,
         Message = "Reading the datacenter list failed: {Reason}")]
     private static partial void LogRefreshFailed(ILogger logger, string reason);
 }
