@@ -66,6 +66,37 @@ public sealed class DatacenterLinksTests
         Assert.Equal(proxy3.Address, Assert.Single(kept.Single(e => e.Name == "dc3").Gateways));
     }
 
+    [Fact]
+    public async Task LinkWithoutPings_IdleLongerThanIdleTimeout_Closes_AndReopensOnDemand()
+    {
+        var quiet = new Dictionary<string, string?> { ["Meridian:Wan:PingInterval"] = "00:00:00", ["Meridian:Wan:IdleTimeout"] = "00:00:01" };
+        await using var dc1 = await InProcessDatacenter.StartAsync(settings: new Dictionary<string, string?>(quiet) { ["Meridian:Datacenter"] = "dc1" });
+        await using var dc2 = await InProcessDatacenter.StartAsync(settings: new Dictionary<string, string?>(quiet)
+        {
+            ["Meridian:Datacenter"] = "dc2", ["Meridian:PrimaryDatacenter"] = "dc1", ["Meridian:Primary:Gateways:0"] = dc1.Gateway,
+        });
+        var registry = dc1.Grains.GetGrain<IDatacenterRegistryGrain>("dc1");
+        await UntilAsync(async () => (await registry.ListAsync()).Any(e => e.Name == "dc2"), "dc2 registered in dc1");
+
+        var links = dc1.Services.GetRequiredService<IDatacenterLinks>();
+        var distances = dc1.Services.GetRequiredService<IDatacenterDistances>();
+        Assert.Equal("dc2", await (await links.GetAsync("dc2", Deadline)).GetGrain<IDatacenterPingGrain>(0).PingAsync());
+        Assert.True(distances.IsReachable("dc2"));
+        // No pings, no callers: closed at the first sweep after a second idle (sweeps run every 5 s without pings).
+        await UntilAsync(() => Task.FromResult(!distances.IsReachable("dc2")), "the idle link to dc2 closed");
+        Assert.Equal("dc2", await (await links.GetAsync("dc2", Deadline)).GetGrain<IDatacenterPingGrain>(0).PingAsync());
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> done, string what)
+    {
+        var until = DateTime.UtcNow + Deadline;
+        while (!await done())
+        {
+            if (DateTime.UtcNow > until) throw new Xunit.Sdk.XunitException($"never: {what}");
+            await Task.Delay(100);
+        }
+    }
+
     // NOTE: an Orleans gateway introduces itself with its advertised endpoint, and a client drops what it sent to the
     // endpoint it dialled when the two differ (measured: "Attempting to send message addressed to <proxy> to connection
     // with <gateway>", and the link never connected). Behind a proxy or NAT the gateway must advertise the endpoint
