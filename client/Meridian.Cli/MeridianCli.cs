@@ -19,6 +19,7 @@ internal static class MeridianCli
         root.Subcommands.Add(CertCommands.Create(runner));
         root.Subcommands.Add(StatusCommand.Create(runner));
         root.Subcommands.Add(ReplicationCommands.Create(runner));
+        root.Subcommands.Add(DatacentersCommand.Create(runner));
         root.Subcommands.Add(AclCommands.Create(runner));
         root.Subcommands.Add(QueryCommands.Create(runner));
         root.Subcommands.Add(KeygenCommand.Create(runner));

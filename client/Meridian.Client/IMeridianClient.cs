@@ -84,6 +84,12 @@ public interface IMeridianClient
     Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Every datacenter of the federation as the connected one sees it: ranked by the RTT measured from it (Consul's
+    /// <c>/v1/catalog/datacenters</c> order, unreachable last), with whether each is the primary and reachable now.
+    /// </summary>
+    Task<DatacenterListDto> GetDatacentersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The same connection, sending <paramref name="token"/> (null: none, the anonymous token) instead of
     /// <see cref="MeridianClientOptions.Token"/>. Every call sets its token for that call only and restores the
     /// caller's <see cref="CallerToken"/> after it.

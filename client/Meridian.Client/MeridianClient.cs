@@ -306,6 +306,9 @@ public sealed class MeridianClient : IMeridianClient
     }
 
     private ICatalogGrain Catalog => cluster.GetGrain<ICatalogGrain>(Datacenter);
+    public Task<DatacenterListDto> GetDatacentersAsync(CancellationToken cancellationToken = default)
+        => Call(() => cluster.GetGrain<IDatacenterRegistryGrain>(Datacenter).GetDatacentersAsync(cancellationToken));
+
     private IIntentionRegistryGrain Registry => cluster.GetGrain<IIntentionRegistryGrain>(Datacenter);
     private IAuthorizerGrain Authorizer => cluster.GetGrain<IAuthorizerGrain>(Datacenter);
     private ICertificateAuthorityGrain Ca => cluster.GetGrain<ICertificateAuthorityGrain>(Datacenter);

@@ -1,7 +1,7 @@
 namespace Meridian.Grains;
 
 /// <summary>
-/// Central log event ids. Ranges: 1xxx CA, 2xxx leaf certificates, 3xxx intentions, 4xxx replication, 5xxx hosting, 6xxx ACLs.
+/// Central log event ids. Ranges: 1xxx CA, 2xxx leaf certificates, 3xxx intentions, 4xxx replication, 5xxx hosting, 6xxx ACLs, 7xxx datacenters.
 /// Never reuse or renumber an id.
 /// </summary>
 public static class MeridianEventIds
@@ -70,6 +70,15 @@ public static class MeridianEventIds
 
     // ACL replication (6040-6059).
     public const int AclReplicated = 6040;
+
+    // Datacenters: registry, links, RTT (7000-7019).
+    public const int DatacenterRegistryLoaded = 7000;
+    public const int DatacenterRegistered = 7001;
+    public const int DatacenterSelfRegistered = 7002;
+    public const int DatacenterLinkOpened = 7003;
+    public const int DatacenterLinkClosed = 7004;
+    public const int DatacenterPingFailed = 7005;
+    public const int DatacenterListRefreshFailed = 7006;
 
     // ACL enforcement (6020-6039).
     public const int AclCallRefused = 6020;

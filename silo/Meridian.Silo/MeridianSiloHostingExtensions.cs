@@ -134,7 +134,30 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton(settings.Reissue);
         services.AddSingleton(settings.Federation);
         var meridian = settings.Meridian;
-        if (meridian.Datacenter == meridian.PrimaryDatacenter) return;
+        var primaryLink = meridian.Datacenter == meridian.PrimaryDatacenter ? null : AddPrimaryLink(services, settings);
+        AddDatacenterLinks(services, settings, primaryLink);
+    }
+
+    // Links to every other datacenter, opened on demand from the registry (the primary's is the replication link), and
+    // this datacenter's registration in the primary (Meridian:Wan).
+    private static void AddDatacenterLinks(IServiceCollection services, SiloConfiguration settings, PrimaryLink? primaryLink)
+    {
+        var meridian = settings.Meridian;
+        services.AddSingleton(settings.Advertisement);
+        services.AddSingleton(sp => new DatacenterLinks(sp.GetRequiredService<DatacenterContext>(), sp, primaryLink,
+            entry => new PrimaryLink(entry.Name, meridian.ServiceId,
+                string.IsNullOrEmpty(entry.ClusterId) ? $"meridian-{entry.Name}" : entry.ClusterId,
+                [.. entry.Gateways.Select(Client.MeridianClientOptions.ParseEndpoint)],
+                settings.Tls?.OutboundTo(entry.Name), diagnose: null, isPrimary: false),
+            settings.Wan, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<DatacenterLinks>>()));
+        services.AddSingleton<IDatacenterLinks>(sp => sp.GetRequiredService<DatacenterLinks>());
+        services.AddSingleton<IDatacenterDistances>(sp => sp.GetRequiredService<DatacenterLinks>());
+        services.AddHostedService(sp => sp.GetRequiredService<DatacenterLinks>());
+    }
+
+    private static PrimaryLink AddPrimaryLink(IServiceCollection services, SiloConfiguration settings)
+    {
+        var meridian = settings.Meridian;
         var primary = settings.Primary;
         var link = new PrimaryLink(meridian.PrimaryDatacenter, meridian.ServiceId,
             string.IsNullOrEmpty(primary.ClusterId) ? $"meridian-{meridian.PrimaryDatacenter}" : primary.ClusterId, [.. settings.PrimaryGateways],
@@ -146,6 +169,7 @@ public static class MeridianSiloHostingExtensions
                 : settings.PrimaryGateways.Count > 0 ? ct => PlaintextDiagnosisAsync(settings.PrimaryGateways[0], meridian.Datacenter, ct) : null);
         services.AddSingleton<IPrimaryDatacenterLink>(link);
         services.AddHostedService(_ => link);
+        return link;
     }
 
     // A secondary without Meridian:Tls whose primary's gateway speaks only TLS: that gateway closes the plaintext link,

@@ -32,6 +32,8 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
     internal static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly string _primary;
+    // A link to the primary (replication's) or to any other datacenter (DatacenterLinks): only the texts differ.
+    private readonly bool _isPrimary;
     private readonly Func<CancellationToken, Task<string?>>? _diagnose;
     private readonly Func<IClusterConnectionStatusObserver, IHost> _build;
     private readonly CancellationTokenSource _stop = new();
@@ -49,9 +51,10 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
     private volatile CancellationTokenSource _connection = new();
 
     public PrimaryLink(string primaryDatacenter, string serviceId, string clusterId, IPEndPoint[] gateways,
-        Orleans.Connections.Security.TlsOptions? tls = null, Func<CancellationToken, Task<string?>>? diagnose = null)
+        Orleans.Connections.Security.TlsOptions? tls = null, Func<CancellationToken, Task<string?>>? diagnose = null, bool isPrimary = true)
     {
         _primary = primaryDatacenter;
+        _isPrimary = isPrimary;
         _diagnose = diagnose;
         _build = observer =>
         {
@@ -89,7 +92,9 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
         }
         catch (TimeoutException)
         {
-            throw new DatacenterUnreachableException(_primary, $"the primary datacenter {_primary} is unreachable (still connecting){await DiagnoseAsync(cancellationToken)}");
+            throw new DatacenterUnreachableException(_primary, _isPrimary
+                ? $"the primary datacenter {_primary} is unreachable (still connecting){await DiagnoseAsync(cancellationToken)}"
+                : $"Remote DC has no server currently reachable: {_primary} (still connecting){await DiagnoseAsync(cancellationToken)}");
         }
         try
         {
@@ -97,7 +102,9 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
         }
         catch (TimeoutException)
         {
-            throw new DatacenterUnreachableException(_primary, $"the primary datacenter {_primary} is unreachable (connection lost, reconnecting)");
+            throw new DatacenterUnreachableException(_primary, _isPrimary
+                ? $"the primary datacenter {_primary} is unreachable (connection lost, reconnecting)"
+                : $"Remote DC has no server currently reachable: {_primary} (connection lost, reconnecting)");
         }
         return _host.Services.GetRequiredService<IClusterClient>();
     }

@@ -28,6 +28,12 @@ internal sealed record SiloConfiguration(
     bool InsecureAllowed,
     Grains.Acl.AclSettings Acl)
 {
+    /// <summary><c>Meridian:Wan</c>: pings and idle links.</summary>
+    public WanOptions Wan { get; init; } = new();
+
+    /// <summary>What this datacenter registers about itself in the primary (from <c>Meridian:Wan</c>).</summary>
+    public Grains.Hosting.DatacenterAdvertisement Advertisement { get; init; } = Grains.Hosting.DatacenterAdvertisement.None;
+
     /// <summary>Reads the configuration; on problems <paramref name="result"/> is null.</summary>
     public static IReadOnlyList<string> TryRead(IConfiguration config, out SiloConfiguration? result)
     {
@@ -56,11 +62,13 @@ internal sealed record SiloConfiguration(
         problems.AddRange(FederationMembers.Validate(federation.Datacenters, meridian.PrimaryDatacenter).Select(p => p.ToString()));
         var tls = TransportTls.TryRead(tlsOptions, meridian.Datacenter, problems);
         var acl = AclOptions.Read(config, problems);
+        var (wan, advertisement) = WanOptions.Read(config, meridian, endpoints, problems);
         if (SiloHttpHost.InsecureBindProblem(endpoints, tlsOptions) is { } insecure) problems.Add(insecure);
 
         result = problems.Count == 0
             ? new SiloConfiguration(meridian, storage, endpoints, ca!, sealing, replication, reissue, primary, gateways,
                 new FederationMembers(federation.Datacenters), tls, dashboard, tlsOptions.AllowInsecure && tls is null, acl)
+                { Wan = wan, Advertisement = advertisement }
             : null;
         return problems;
     }

@@ -215,6 +215,10 @@ internal sealed class FakeMeridianClient : IMeridianClient
 
     public Task<DatacenterStatusDto> GetStatusAsync(CancellationToken cancellationToken = default) => Answer("status", Status);
 
+    public DatacenterListDto Datacenters { get; set; } = new();
+
+    public Task<DatacenterListDto> GetDatacentersAsync(CancellationToken cancellationToken = default) => Answer("datacenters", Datacenters);
+
     public Task<IReadOnlyList<ReplicationStatusDto>> GetReplicationStatusAsync(CancellationToken cancellationToken = default)
         => Answer<IReadOnlyList<ReplicationStatusDto>>("replication", Replication);
 

@@ -161,6 +161,16 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
             ["ICatalogBucketGrain.List"] = (g => g.GetGrain<ICatalogBucketGrain>($"{Dc}/n/00").ListAsync(), null),
             ["ICatalogBucketGrain.Set"] = (g => g.GetGrain<ICatalogBucketGrain>($"{Dc}/n/00").SetAsync(catalogNode, hostileInstance),
                 () => Read(async () => (await silo.GetGrain<ICatalogBucketGrain>($"{Dc}/n/00").ListAsync()).ContainsKey(catalogNode))),
+            // The datacenter list is what links open from: a forged entry would point a datacenter's links at an attacker.
+            ["IDatacenterRegistryGrain.ApplyReplicated"] = (g => g.GetGrain<IDatacenterRegistryGrain>(Dc).ApplyReplicatedAsync(new DatacenterChangesDto
+                    { Index = 1_000_000, Epoch = "attacker", IsSnapshot = true, Entries = [new DatacenterEntryDto { Name = $"seal-{fresh}", Gateways = ["10.0.0.66:30000"] }] }),
+                () => Read(() => silo.GetGrain<IDatacenterRegistryGrain>(Dc).ListAsync())),
+            ["IDatacenterRegistryGrain.GetReplicationProgress"] = (g => g.GetGrain<IDatacenterRegistryGrain>(Dc).GetReplicationProgressAsync(), null),
+            ["IDatacenterRegistryGrain.List"] = (g => g.GetGrain<IDatacenterRegistryGrain>(Dc).ListAsync(), null),
+            ["IDatacenterReplicatorGrain.EnsureRunning"] = (g => g.GetGrain<IDatacenterReplicatorGrain>(Dc).EnsureRunningAsync(),
+                () => Read(() => silo.GetGrain<IDatacenterReplicatorGrain>(Dc).GetStatusAsync())),
+            ["IDatacenterReplicatorGrain.GetStatus"] = (g => g.GetGrain<IDatacenterReplicatorGrain>(Dc).GetStatusAsync(), null),
+            ["IDatacenterReplicatorGrain.GetState"] = (g => g.GetGrain<IDatacenterReplicatorGrain>(Dc).GetState(), null),
         };
     }
 

@@ -36,6 +36,20 @@ public sealed class CliFederationEndToEndTests(FederatedDevFixture fx) : IClassF
     private readonly string _id = Guid.NewGuid().ToString("N")[..10];
 
     [Fact]
+    public async Task Datacenters_FromASecondary_ListsAllThree_Reachable_Measured_PrimaryMarked()
+    {
+        // dev wires nothing special: each secondary registers its own gateway in dc1 and learns the list back.
+        var list = await Poll.UntilAsync(async () => Cli.Json(await fx.CliAsync("dc3", "datacenters", "--json")),
+            l => l.GetProperty("Datacenters").GetArrayLength() == 3
+                && l.GetProperty("Datacenters").EnumerateArray().All(d => d.GetProperty("Reachable").GetBoolean() && d.TryGetProperty("Rtt", out _)),
+            Converge, "dc3 sees dc1, dc2 and dc3 reachable and measured", () => fx.Dev.Output);
+        var dcs = list.GetProperty("Datacenters").EnumerateArray().ToList();
+        Assert.Equal("dc3", dcs[0].GetProperty("Name").GetString());
+        Assert.Equal(["dc1", "dc2", "dc3"], dcs.Select(d => d.GetProperty("Name").GetString()).Order());
+        Assert.Equal(["dc1"], dcs.Where(d => d.GetProperty("Primary").GetBoolean()).Select(d => d.GetProperty("Name").GetString()));
+    }
+
+    [Fact]
     public async Task UpsertInDc1_VisibleInDc3_AuthorizeInDc2_Dc2CertVerifiesAgainstDc1Root()
     {
         var (web, db) = ($"web-{_id}", $"db-{_id}");

@@ -23,7 +23,7 @@ public sealed class StorageRoundTripTests(PostgresFixture fx)
     {
         // Guards the discovery itself: if it found nothing, the round trips below would prove nothing.
         var names = PersistedStates.All.Select(s => s.StateType.Name).ToHashSet();
-        Assert.Superset(new HashSet<string> { "IntentionGrainState", "IntentionCatalogState", "IntentionRegistryState", "CertificateAuthorityState", "AclStoreState", "CatalogNodeState", "CatalogBucketState", "CatalogDirectoryState", "PreparedQueryState" }, names);
+        Assert.Superset(new HashSet<string> { "IntentionGrainState", "IntentionCatalogState", "IntentionRegistryState", "CertificateAuthorityState", "AclStoreState", "CatalogNodeState", "CatalogBucketState", "CatalogDirectoryState", "PreparedQueryState", "DatacenterRegistryState" }, names);
     }
 
     [Theory]

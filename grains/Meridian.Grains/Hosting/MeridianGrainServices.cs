@@ -46,6 +46,9 @@ public static class MeridianGrainServices
         services.TryAddSingleton<IPrimaryDatacenterLink, NoPrimaryLink>();
         services.TryAddSingleton<IDatacenterLinks>(sp => new PrimaryOnlyLinks(sp.GetRequiredService<DatacenterContext>(),
             sp.GetRequiredService<IPrimaryDatacenterLink>(), sp.GetRequiredService<IGrainFactory>()));
+        services.TryAddSingleton<IDatacenterDistances, LocalOnlyDistances>();
+        services.TryAddSingleton(DatacenterAdvertisement.None);
+        AddLoop<Datacenters.DatacenterRegistrar>(services);
         AddLoop<FederationStarter>(services);
         AddLoop<LocalSignerSync>(services);
         // Keys a caller chose are checked before the grain activates (before its state is read).

@@ -40,6 +40,9 @@ public static class ReplicatedTypes
     /// <summary>The name of replicated ACL policies, roles and non-local tokens.</summary>
     public const string Acl = "acl";
 
+    /// <summary>The name of the replicated datacenter list (gateways and WAN addresses).</summary>
+    public const string Datacenters = "datacenters";
+
     /// <summary>The name of the CA root watch.</summary>
     public const string CaRoots = "ca-roots";
 
@@ -58,6 +61,13 @@ public static class ReplicatedTypes
     public static ReplicatorRef RootWatch { get; } =
         ReplicatorRef.Of<IRootWatcherGrain>(CaRoots, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), adopt: null);
 
-    /// <summary>Every loop a secondary runs: <see cref="Types"/>, then <see cref="RootWatch"/>.</summary>
-    public static ImmutableArray<ReplicatorRef> All { get; } = [.. Types, RootWatch];
+    /// <summary>
+    /// The datacenter list: a replicated store that never holds a round (every datacenter registers itself again, so a
+    /// rebuilt primary's list refills on its own), so it is not in <see cref="Types"/>.
+    /// </summary>
+    public static ReplicatorRef DatacenterList { get; } =
+        ReplicatorRef.Of<IDatacenterReplicatorGrain>(Datacenters, (g, ct) => g.EnsureRunningAsync(ct), (g, ct) => g.GetStatusAsync(ct), adopt: null);
+
+    /// <summary>Every loop a secondary runs: <see cref="Types"/>, then <see cref="DatacenterList"/> and <see cref="RootWatch"/>.</summary>
+    public static ImmutableArray<ReplicatorRef> All { get; } = [.. Types, DatacenterList, RootWatch];
 }

@@ -58,7 +58,7 @@ public sealed class IntentionReplicationTests(TwoDatacenterFixture fx)
     {
         // The one list (ReplicatedTypes) is what start-up, status and adopt enumerate: every loop in it runs in a secondary.
         var names = Replication.ReplicatedTypes.All.Select(r => r.Name).ToList();
-        Assert.Equal(["intentions", "acl", "ca-roots"], names);
+        Assert.Equal(["intentions", "acl", "datacenters", "ca-roots"], names);
         foreach (var dc in fx.Secondaries)
         {
             var status = await dc.Client.GetGrain<IDatacenterGrain>(dc.Name).GetStatusAsync();
