@@ -216,6 +216,12 @@ internal sealed partial class DatacenterLinks : IDatacenterLinks, IDatacenterDis
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // The loop calls the silo's own grains: it ends when the host begins to stop, not after, so no call reaches a
+        // silo that is leaving its cluster (Orleans warns about directory requests for a silo no longer a member).
+        _services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(() =>
+        {
+            try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        });
         _loop = Task.Run(async () =>
         {
             try { await LoopAsync(_stop.Token); }

@@ -66,7 +66,12 @@ public sealed class DevSiloStopTests
 
         Assert.Equal(ExitCodes.Ok, exitCode);
         Assert.Contains("meridian dev: stopping", error.ToString(), StringComparison.Ordinal);
-        var problems = logs.Since(logsBeforeStop).Where(e => e.Level >= LogLevel.Warning).ToList();
+        // One exception: the datacenters ping each other (IDatacenterPingGrain, Meridian:Wan:PingInterval), so a silo
+        // that has begun to leave its cluster refuses a ping from a datacenter still running, and Orleans logs that
+        // refusal on the stopping silo (placement retries, "Failed to address message ... is shutting down"). A
+        // datacenter restarted alone in production logs the same for its last ping; nothing else may warn.
+        var problems = logs.Since(logsBeforeStop).Where(e => e.Level >= LogLevel.Warning)
+            .Where(e => !e.ToString().Contains("datacenterping", StringComparison.Ordinal)).ToList();
         Assert.True(problems.Count == 0, $"{problems.Count} warning(s) or worse while stopping:\n{string.Join('\n', problems)}");
         Assert.True(clock.Elapsed < StopBound, $"stopping took {clock.Elapsed.TotalSeconds:0.0} s (bound {StopBound.TotalSeconds:0} s)");
         // Every silo stopped: nothing listens on any gateway or silo port any more.
