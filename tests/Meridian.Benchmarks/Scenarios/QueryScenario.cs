@@ -55,8 +55,11 @@ internal static class QueryScenario
         AuthorizeScenario.Print("execute, local", local);
         var failover = await Latency.ClosedLoopAsync(Concurrency, warmup, measured, (_, _) => execute.ExecuteAsync("bench-failover"));
         AuthorizeScenario.Print("execute, one failover", failover);
-        var target = rtt.TotalMilliseconds + 5;
-        Console.WriteLine($"  failover p99 {failover.P99Ms:F2} ms vs measured RTT + 5 ms = {target:F2} ms: {(failover.P99Ms <= target ? "within" : "over")}");
+        // The target is the injected round trip (the proxy's delay both ways) + 5 ms; the measured RTT is printed too,
+        // but it is a smoothed median of a few pings and swings with the machine's load.
+        var target = 2 * OneWay.TotalMilliseconds + 5;
+        Console.WriteLine($"  failover p99 {failover.P99Ms:F2} ms vs injected RTT + 5 ms = {target:F2} ms: {(failover.P99Ms <= target ? "within" : "over")}" +
+            $" (p50 {failover.P50Ms:F2} ms; measured RTT {rtt.TotalMilliseconds:F1} ms)");
 
         Console.WriteLine($"  registering {Instances:N0} instances of bulk in dc1 ...");
         await Register(dc1, "dc1", "bulk", Instances);
@@ -67,7 +70,8 @@ internal static class QueryScenario
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             scenario = "query",
-            rtt_ms = Math.Round(rtt.TotalMilliseconds, 2),
+            rtt_measured_ms = Math.Round(rtt.TotalMilliseconds, 2),
+            rtt_injected_ms = 2 * OneWay.TotalMilliseconds,
             execute_local_per_s = Math.Round(local.PerSecond),
             execute_local_p99_ms = Math.Round(local.P99Ms, 3),
             execute_failover_per_s = Math.Round(failover.PerSecond),
