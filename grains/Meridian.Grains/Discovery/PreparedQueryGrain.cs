@@ -164,7 +164,7 @@ public sealed partial class PreparedQueryGrain(
     // The query executing idOrName runs (Consul's resolution order, templates rendered for the name).
     private PreparedQuery Rendered(string idOrName)
     {
-        var found = PreparedQueryRules.Resolve(state.State.Queries.Values.Select(q => q.ToCore()).ToList(), idOrName);
+        var found = PreparedQueryRules.Resolve(Durable.Queries.Values.Select(q => q.ToCore()).ToList(), idOrName);
         if (found.Error is { } error) throw new DomainValidationException("idOrName", ValidationCodes.InvalidValue, error);
         if (found.Query is not { } query) throw new MeridianNotFoundException(PreparedQueryRules.QueryNotFound);
         return PreparedQueryRules.Render(query, idOrName);
@@ -296,9 +296,16 @@ public sealed partial class PreparedQueryGrain(
     private static PreparedQuery Shown(PreparedQuery q) =>
         AclCallContext.Current is { } caller && !caller.Authorizer.AclWrite().Allowed ? PreparedQueryRules.Redacted(q) : q;
 
+    // Executions interleave with writes (ExecuteAsync is AlwaysInterleave): they read the last durable state, never
+    // one a write has set but not yet stored.
+    private PreparedQueryState? _durable;
+
+    private PreparedQueryState Durable => _durable ?? state.State;
+
     private async Task PersistAsync(ulong index, ImmutableDictionary<string, PreparedQueryDto> queries, CancellationToken ct)
     {
         var previous = state.State;
+        _durable = previous;
         state.State = new PreparedQueryState { Index = index, Queries = queries };
         try
         {
@@ -309,6 +316,7 @@ public sealed partial class PreparedQueryGrain(
             state.State = previous; // not durable: readers keep seeing what is
             throw;
         }
+        _durable = state.State;
     }
 
     [LoggerMessage(EventId = MeridianEventIds.PreparedQueryCreated, Level = LogLevel.Information,
