@@ -22,6 +22,7 @@ internal static class MeridianCli
         root.Subcommands.Add(DatacentersCommand.Create(runner));
         root.Subcommands.Add(AclCommands.Create(runner));
         root.Subcommands.Add(QueryCommands.Create(runner));
+        root.Subcommands.Add(UpstreamCommands.Create(runner));
         root.Subcommands.Add(KeygenCommand.Create(runner));
         root.Subcommands.Add(TlsCommands.Create(runner));
         root.Subcommands.Add(CatalogCommands.Create(runner));

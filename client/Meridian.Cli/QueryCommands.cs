@@ -25,6 +25,7 @@ internal static class QueryCommands
         query.Subcommands.Add(Update(runner));
         query.Subcommands.Add(Delete(runner));
         query.Subcommands.Add(Explain(runner));
+        query.Subcommands.Add(Execute(runner));
         return query;
     }
 
@@ -230,6 +231,34 @@ internal static class QueryCommands
             var q = await client.ExplainPreparedQueryAsync(run.Get(idOrName)!, run.CancellationToken);
             if (run.Output.Json) run.Output.WriteJson(new { Query = q });
             else WriteQuery(run.Output, q);
+        });
+        return command;
+    }
+
+    private static Command Execute(CommandRunner runner)
+    {
+        var idOrName = new Argument<string>("ID_OR_NAME") { Description = "A query's ID or a name (templates render for it)" };
+        var limit = CliParsers.IntOption("--limit", "Answer at most this many instances (0: all)");
+        var connect = new Option<bool>("--connect") { Description = "Answer with Connect-capable endpoints (sidecar proxies, native services)" };
+        var near = new Option<string?>("--near") { Description = "Sort by RTT from this node (accepted; Meridian keeps no node coordinates, so the order stays random)", HelpName = "NODE" };
+        var command = new Command("execute", "Run a prepared query: local instances first, its failover datacenters only when there are none") { idOrName, limit, connect, near };
+        runner.OnClient(command, async (run, client) =>
+        {
+            var answer = await client.ExecutePreparedQueryAsync(run.Get(idOrName)!,
+                new QueryExecuteOptionsDto { Limit = run.Get(limit) ?? 0, Connect = run.Get(connect), Near = run.Get(near) ?? "" }, run.CancellationToken);
+            if (run.Output.Json)
+            {
+                // Consul's GET /v1/query/:id/execute answer (DNS, Datacenter and Failovers at the top, not per node).
+                run.Output.WriteJson(new { answer.Service, answer.Nodes, answer.DNS, answer.Datacenter, PeerName = "", answer.Failovers });
+                return;
+            }
+            run.Output.Line($"Datacenter: {answer.Datacenter}  Failovers: {answer.Failovers}" + (answer.AddressesTranslated ? "  (WAN addresses)" : ""));
+            if (answer.Nodes.IsEmpty) run.Output.Line("No healthy instances.");
+            foreach (var n in answer.Nodes)
+            {
+                var address = string.IsNullOrEmpty(n.Service.Address) ? n.Node.Address : n.Service.Address;
+                run.Output.Line($"{Output.Printable(n.Node.Node)}\t{Output.Printable(n.Service.ID)}\t{Output.Printable(address)}:{n.Service.Port}\t{n.Node.Datacenter}");
+            }
         });
         return command;
     }

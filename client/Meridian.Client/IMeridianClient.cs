@@ -182,6 +182,21 @@ public interface IMeridianClient
     Task<PreparedQueryDto> ExplainPreparedQueryAsync(string idOrName, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Executes a prepared query in this client's datacenter (Consul's <c>GET /v1/query/:idOrName/execute</c>): local
+    /// instances first, the query's failover datacenters only when there are none; the answer names the datacenter that
+    /// served it and the number of failovers. Unknown: <see cref="MeridianNotFoundException"/> <c>Query not found</c>.
+    /// </summary>
+    Task<PreparedQueryExecuteResultDto> ExecutePreparedQueryAsync(string idOrName, QueryExecuteOptionsDto? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Resolves a sidecar's upstream to endpoints (see <see cref="UpstreamResolution"/>): <paramref name="upstream"/>'s
+    /// <c>DestinationType</c> (<c>service</c>, the default, or <c>prepared_query</c>), <c>DestinationName</c> and
+    /// <c>Datacenter</c> (empty: this one). With <paramref name="sourceService"/>, an upstream its sidecar
+    /// (<c>&lt;source&gt;-sidecar-proxy</c>) declares under that name supplies the type and datacenter not given.
+    /// </summary>
+    Task<UpstreamResolutionResult> ResolveUpstreamAsync(string? sourceService, UpstreamDto upstream, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Consul's <c>PUT /v1/catalog/register</c>: a node, optionally a service and checks, in the request's
     /// <c>Datacenter</c> (empty: this client's). Returns the write's index.
     /// </summary>

@@ -183,6 +183,50 @@ public sealed class MeridianClient : IMeridianClient
     }
 
     /// <inheritdoc />
+    public Task<PreparedQueryExecuteResultDto> ExecutePreparedQueryAsync(string idOrName, QueryExecuteOptionsDto? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(idOrName);
+        return Call(() => Queries.ExecuteAsync(idOrName, options ?? new QueryExecuteOptionsDto(), cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<UpstreamResolutionResult> ResolveUpstreamAsync(string? sourceService, UpstreamDto upstream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        ArgumentException.ThrowIfNullOrEmpty(upstream.DestinationName);
+        if (!string.IsNullOrEmpty(sourceService) && (upstream.DestinationType.Length == 0 || upstream.Datacenter.Length == 0))
+        {
+            // What the source's sidecar declares for this destination fills what the caller left out.
+            var sidecars = await GetServiceHealthAsync(sourceService + "-sidecar-proxy", false, null, cancellationToken);
+            var declared = sidecars.Instances.SelectMany(i => i.Service.Proxy?.Upstreams is { IsDefault: false } u ? u : [])
+                .FirstOrDefault(u => u.DestinationName == upstream.DestinationName);
+            if (declared is not null)
+                upstream = upstream with
+                {
+                    DestinationType = upstream.DestinationType.Length > 0 ? upstream.DestinationType : declared.DestinationType,
+                    Datacenter = upstream.Datacenter.Length > 0 ? upstream.Datacenter : declared.Datacenter,
+                };
+        }
+        var trustDomain = (await GetCaRootsAsync(cancellationToken)).TrustDomain;
+        var name = upstream.DestinationName;
+        if (upstream.DestinationType == Meridian.Core.Discovery.UpstreamRules.PreparedQuery)
+        {
+            // Consul's proxy executes with connect=true; a destination without sidecars answers its instances instead.
+            var connect = await ExecutePreparedQueryAsync(name, new QueryExecuteOptionsDto { Connect = true }, cancellationToken);
+            var viaSidecar = connect.Nodes.Length > 0;
+            var answer = viaSidecar ? connect : await ExecutePreparedQueryAsync(name, null, cancellationToken);
+            return new(upstream.DestinationType, name, answer.Datacenter, answer.Failovers, viaSidecar,
+                UpstreamResolution.Endpoints(answer.Nodes, Datacenter, trustDomain));
+        }
+        if (upstream.DestinationType.Length > 0 && upstream.DestinationType != Meridian.Core.Discovery.UpstreamRules.Service)
+            throw new ArgumentException($"unknown upstream destination type: \"{upstream.DestinationType}\"", nameof(upstream));
+        var dc = upstream.Datacenter.Length > 0 ? upstream.Datacenter : Datacenter;
+        var proxies = UpstreamResolution.SidecarsOf((await GetServiceHealthAsync(name + "-sidecar-proxy", true, dc, cancellationToken)).Instances, name).ToList();
+        var entries = proxies.Count > 0 ? proxies : [.. (await GetServiceHealthAsync(name, true, dc, cancellationToken)).Instances];
+        return new(Meridian.Core.Discovery.UpstreamRules.Service, name, dc, 0, proxies.Count > 0, UpstreamResolution.Endpoints(entries, Datacenter, trustDomain));
+    }
+
+    /// <inheritdoc />
     public Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, CancellationToken cancellationToken = default)
         => Call(() => Registry.UpsertAsync(intention, cancellationToken));
 

@@ -187,6 +187,9 @@ public sealed record CatalogNodesDto
     [Id(1)] public string Datacenter { get; init; } = "";
     [Id(2)] public ImmutableArray<CatalogNodeDto> Nodes { get; init; } = [];
     [Id(3)] public bool FilteredByAcls { get; init; }
+
+    /// <summary>The addresses are WAN-translated (<c>translate_wan_addrs</c>, an answer about another datacenter).</summary>
+    [Id(4)] public bool AddressesTranslated { get; init; }
 }
 
 /// <summary>
@@ -202,6 +205,9 @@ public sealed record ServiceHealthDto
     [Id(2)] public string Service { get; init; } = "";
     [Id(3)] public ImmutableArray<CheckServiceNodeDto> Instances { get; init; } = [];
     [Id(4)] public bool FilteredByAcls { get; init; }
+
+    /// <summary>The addresses are WAN-translated (<c>translate_wan_addrs</c>, an answer about another datacenter).</summary>
+    [Id(5)] public bool AddressesTranslated { get; init; }
 }
 
 /// <summary>A check as stored: the check (with its last status as given), its TTL and when it was last set.</summary>

@@ -82,6 +82,36 @@ public sealed record PreparedQueryListDto(
     [property: Id(2)] bool FilteredByAcls);
 
 /// <summary>
+/// How one execution runs (Consul's <c>?limit=</c>, <c>?connect=</c>, <c>?near=</c> on <c>/v1/query/:id/execute</c>).
+/// <see cref="Limit"/> 0: every instance; <see cref="Connect"/>: answer with Connect-capable instances (sidecar proxies
+/// of the service, native instances) whatever the definition says; <see cref="Near"/> replaces the definition's.
+/// </summary>
+[GenerateSerializer, Alias("meridian.query.ExecuteOptions"), Immutable]
+public sealed record QueryExecuteOptionsDto
+{
+    [Id(0)] public int Limit { get; init; }
+    [Id(1)] public bool Connect { get; init; }
+    [Id(2)] public string Near { get; init; } = "";
+}
+
+/// <summary>
+/// Consul's execute answer (<c>PreparedQueryExecuteResponse</c>): <c>Service</c>, <c>Nodes</c> (health entries),
+/// <c>DNS</c>, <c>Datacenter</c> (the one that answered), <c>Failovers</c> (datacenters tried after the local one).
+/// <see cref="AddressesTranslated"/>: the nodes' addresses are WAN-translated (<c>translate_wan_addrs</c>, an answer
+/// from another datacenter); the HTTP layer's <c>X-Consul-Translate-Addresses</c> header follows the option.
+/// </summary>
+[GenerateSerializer, Alias("meridian.query.ExecuteResult"), Immutable]
+public sealed record PreparedQueryExecuteResultDto
+{
+    [Id(0)] public string Service { get; init; } = "";
+    [Id(1)] public ImmutableArray<CheckServiceNodeDto> Nodes { get; init; } = [];
+    [Id(2)] public QueryDnsDto DNS { get; init; } = new();
+    [Id(3)] public string Datacenter { get; init; } = "";
+    [Id(4)] public int Failovers { get; init; }
+    [Id(5)] public bool AddressesTranslated { get; init; }
+}
+
+/// <summary>
 /// The prepared queries of one datacenter (key: the datacenter's name), stored where they are created and never
 /// replicated, as Consul. ACLs (docs/acl.md, Consul's rules): writing a named query or a template needs
 /// <c>query:write</c> on its name (an update or delete also on the stored query's name); an unnamed static query needs
@@ -137,4 +167,27 @@ public interface IPreparedQueryGrain : IGrainWithStringKey
     [Acl(AclTarget.Query, AclLevel.Read, Filtered = true)]
     [Alias("Explain")]
     Task<PreparedQueryDto> ExplainAsync(string idOrName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Executes <paramref name="idOrName"/> (found as <see cref="ExplainAsync"/> finds it): this datacenter first; only
+    /// when it has no matching instance, the query's <c>NearestN</c> nearest datacenters by measured RTT, then its
+    /// <c>Datacenters</c> in order (unknown ones skipped, none tried twice, a failing one skipped), each asked once
+    /// without failing over again. Instances with a critical check are left out (with <c>OnlyPassing</c>, any check not
+    /// passing). With ACLs on, the answer keeps what the query's captured token may read (<c>node:read</c> and
+    /// <c>service:read</c>), or the caller's when it has none. Read-only; needs no permission to run.
+    /// </summary>
+    [GrainSurface(Surface.Public)]
+    [Acl(AclTarget.Service, AclLevel.Read, Filtered = true)]
+    [Alias("Execute"), AlwaysInterleave]
+    Task<PreparedQueryExecuteResultDto> ExecuteAsync(string idOrName, QueryExecuteOptionsDto? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs an already rendered <paramref name="query"/> in this datacenter only, for another datacenter's failover
+    /// (Consul's <c>PreparedQuery.ExecuteRemote</c>): no failover from here, no WAN translation (the asking datacenter
+    /// translates). Filtered by the query's token if it has one, else by the token the call carries.
+    /// </summary>
+    [GrainSurface(Surface.Federation)]
+    [Acl(AclTarget.Service, AclLevel.Read, Filtered = true)]
+    [Alias("ExecuteRemote"), AlwaysInterleave]
+    Task<PreparedQueryExecuteResultDto> ExecuteRemoteAsync(PreparedQueryDto query, QueryExecuteOptionsDto? options = null, CancellationToken cancellationToken = default);
 }

@@ -43,6 +43,7 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton(settings.Ca);
         services.AddSingleton(settings.KeySealing.Sealer);
         services.AddSingleton(settings.Acl);
+        services.AddSingleton(settings.Discovery);
         // The replication token follows a reload of the configuration (an edited appsettings file, a rotated secret
         // source): every replication round reads it afresh, so no restart is needed (Consul: set-agent-token replication).
         services.AddSingleton(_ =>

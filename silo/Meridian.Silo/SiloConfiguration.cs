@@ -31,6 +31,9 @@ internal sealed record SiloConfiguration(
     /// <summary><c>Meridian:Wan</c>: pings and idle links.</summary>
     public WanOptions Wan { get; init; } = new();
 
+    /// <summary><c>Meridian:TranslateWanAddrs</c> (default false): see <see cref="Grains.Discovery.DiscoverySettings"/>.</summary>
+    public Grains.Discovery.DiscoverySettings Discovery { get; init; } = Grains.Discovery.DiscoverySettings.Default;
+
     /// <summary>What this datacenter registers about itself in the primary (from <c>Meridian:Wan</c>).</summary>
     public Grains.Hosting.DatacenterAdvertisement Advertisement { get; init; } = Grains.Hosting.DatacenterAdvertisement.None;
 
@@ -63,12 +66,13 @@ internal sealed record SiloConfiguration(
         var tls = TransportTls.TryRead(tlsOptions, meridian.Datacenter, problems);
         var acl = AclOptions.Read(config, problems);
         var (wan, advertisement) = WanOptions.Read(config, meridian, endpoints, problems);
+        var discovery = new Grains.Discovery.DiscoverySettings(ConfigValues.Read(config, "Meridian:TranslateWanAddrs", false, problems));
         if (SiloHttpHost.InsecureBindProblem(endpoints, tlsOptions) is { } insecure) problems.Add(insecure);
 
         result = problems.Count == 0
             ? new SiloConfiguration(meridian, storage, endpoints, ca!, sealing, replication, reissue, primary, gateways,
                 new FederationMembers(federation.Datacenters), tls, dashboard, tlsOptions.AllowInsecure && tls is null, acl)
-                { Wan = wan, Advertisement = advertisement }
+                { Wan = wan, Advertisement = advertisement, Discovery = discovery }
             : null;
         return problems;
     }

@@ -11,6 +11,7 @@ var scenarios = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreC
     ["catch-up"] = CatchUpScenario.RunAsync,
     ["rotation"] = RotationScenario.RunAsync,
     ["acl"] = AclScenario.RunAsync,
+    ["query"] = QueryScenario.RunAsync,
 };
 
 var defaultGc = args.Contains("--default-gc");

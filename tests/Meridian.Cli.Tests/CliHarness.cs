@@ -285,6 +285,16 @@ internal sealed class FakeMeridianClient : IMeridianClient
 
     public Task<PreparedQueryDto> GetPreparedQueryAsync(string id, CancellationToken cancellationToken = default) => Answer(("get", id), Query);
 
+    public PreparedQueryExecuteResultDto Execution { get; set; } = new() { Service = "web", Datacenter = "dc2", Failovers = 1 };
+
+    public Task<PreparedQueryExecuteResultDto> ExecutePreparedQueryAsync(string idOrName, QueryExecuteOptionsDto? options = null, CancellationToken cancellationToken = default)
+        => Answer(("execute", idOrName, options?.Limit ?? 0, options?.Connect ?? false), Execution);
+
+    public Task<UpstreamResolutionResult> ResolveUpstreamAsync(string? sourceService, UpstreamDto upstream, CancellationToken cancellationToken = default)
+        => Answer(("resolve", sourceService, upstream.DestinationType, upstream.DestinationName, upstream.Datacenter),
+            new UpstreamResolutionResult(upstream.DestinationType, upstream.DestinationName, upstream.Datacenter, 0, false,
+                [new UpstreamEndpoint("198.51.100.7", 8443, upstream.Datacenter, $"spiffe://td.consul/ns/default/dc/{upstream.Datacenter}/svc/{upstream.DestinationName}", "n1", "db-1")]));
+
     public Task<PreparedQueryDto> ExplainPreparedQueryAsync(string idOrName, CancellationToken cancellationToken = default)
         => Answer(("explain", idOrName), Query);
 }

@@ -35,6 +35,32 @@ public sealed class QueryCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Execute_Json_ConsulAnswerShape_DatacenterAndFailoversAtTheTop()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("query", "execute", "geo-web", "--limit", "3", "--connect", "--json");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(("execute", "geo-web", 3, true), Assert.Single(cli.Client.Requests));
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(["Service", "Nodes", "DNS", "Datacenter", "PeerName", "Failovers"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(("web", "dc2", 1), (json.RootElement.GetProperty("Service").GetString(), json.RootElement.GetProperty("Datacenter").GetString(),
+            json.RootElement.GetProperty("Failovers").GetInt32()));
+    }
+
+    [Fact]
+    public async Task UpstreamResolve_ServiceWithDatacenter_SendsBoth_PrintsEndpointAndSpiffeId()
+    {
+        var cli = new CliHarness();
+        var result = await cli.RunAsync("upstream", "resolve", "--service", "web", "--upstream", "db:dc2");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(("resolve", "web", "service", "db", "dc2"), Assert.Single(cli.Client.Requests));
+        Assert.Contains("198.51.100.7:8443\tdc2\tspiffe://td.consul/ns/default/dc/dc2/svc/db", result.Stdout);
+
+        var both = await new CliHarness().RunAsync("upstream", "resolve", "--upstream", "db", "--query", "geo-db");
+        Assert.Equal(2, both.ExitCode);
+    }
+
+    [Fact]
     public async Task Create_FromFile_ConsulFieldNames_OptionsOverride()
     {
         var cli = new CliHarness();

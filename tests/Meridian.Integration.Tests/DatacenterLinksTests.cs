@@ -101,14 +101,14 @@ public sealed class DatacenterLinksTests
     // endpoint it dialled when the two differ (measured: "Attempting to send message addressed to <proxy> to connection
     // with <gateway>", and the link never connected). Behind a proxy or NAT the gateway must advertise the endpoint
     // other datacenters dial: here the proxy's port, while it listens on its own.
-    private static Action<IServiceCollection> AdvertiseGatewayPort(int advertised) => services =>
+    internal static Action<IServiceCollection> AdvertiseGatewayPort(int advertised) => services =>
         services.PostConfigure<Orleans.Configuration.EndpointOptions>(o =>
         {
             o.GatewayListeningEndpoint = new IPEndPoint(o.AdvertisedIPAddress, o.GatewayPort);
             o.GatewayPort = advertised;
         });
 
-    private static Dictionary<string, string?> Wan(string name, string? primaryGateway, int? gatewayPort, string? wanGateway)
+    internal static Dictionary<string, string?> Wan(string name, string? primaryGateway, int? gatewayPort, string? wanGateway)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -123,9 +123,9 @@ public sealed class DatacenterLinksTests
         return settings;
     }
 
-    private static string Names(DatacenterListDto list) => string.Join(",", list.Datacenters.Select(d => d.Name));
+    internal static string Names(DatacenterListDto list) => string.Join(",", list.Datacenters.Select(d => d.Name));
 
-    private static async Task<DatacenterListDto> PollAsync(InProcessDatacenter dc, string name, Func<DatacenterListDto, bool> done)
+    internal static async Task<DatacenterListDto> PollAsync(InProcessDatacenter dc, string name, Func<DatacenterListDto, bool> done)
     {
         var until = DateTime.UtcNow + Deadline;
         DatacenterListDto last;

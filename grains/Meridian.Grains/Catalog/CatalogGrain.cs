@@ -17,7 +17,7 @@ namespace Meridian.Grains.Catalog;
 /// <c>service:read</c> (Consul's agent/consul/acl.go <c>filterCheckServiceNodes</c>, <c>filterNodes</c>, <c>filterServices</c>).
 /// </summary>
 [StatelessWorker]
-public sealed partial class CatalogGrain(DatacenterContext local, IDatacenterLinks links, ILogger<CatalogGrain> logger)
+public sealed partial class CatalogGrain(DatacenterContext local, IDatacenterLinks links, Discovery.DiscoverySettings discovery, ILogger<CatalogGrain> logger)
     : Grain, ICatalogGrain
 {
     /// <summary>How long a request waits for a link to another datacenter before answering that it is unreachable.</summary>
@@ -101,7 +101,7 @@ public sealed partial class CatalogGrain(DatacenterContext local, IDatacenterLin
     public async Task<CatalogNodesDto> GetNodesAsync(string datacenter = "", CancellationToken cancellationToken = default)
     {
         if (await RemoteAsync(datacenter, cancellationToken) is { } remote)
-            return await ForwardAsync(datacenter, () => remote.GetNodesAsync(datacenter, cancellationToken));
+            return (await ForwardAsync(datacenter, () => remote.GetNodesAsync(datacenter, cancellationToken))).TranslatedFor(discovery, local.Datacenter);
         var all = await Directory.GetNodesAsync();
         if (AclCallContext.Current is not { } caller) return all;
         var visible = all.Nodes.Where(n => caller.Authorizer.NodeRead(n.Node).Allowed).ToImmutableArray();
@@ -112,7 +112,7 @@ public sealed partial class CatalogGrain(DatacenterContext local, IDatacenterLin
     public async Task<ServiceHealthDto> GetServiceHealthAsync(string service, bool passingOnly = false, string datacenter = "", CancellationToken cancellationToken = default)
     {
         if (await RemoteAsync(datacenter, cancellationToken) is { } remote)
-            return await ForwardAsync(datacenter, () => remote.GetServiceHealthAsync(service, passingOnly, datacenter, cancellationToken));
+            return (await ForwardAsync(datacenter, () => remote.GetServiceHealthAsync(service, passingOnly, datacenter, cancellationToken))).TranslatedFor(discovery, local.Datacenter);
         if (string.IsNullOrEmpty(service))
             throw new DomainValidationException("service", ValidationCodes.Required, "Missing service name");
         if (Meridian.Core.Identity.ServiceName.Check("service", service) is not null)

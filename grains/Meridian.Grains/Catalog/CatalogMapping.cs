@@ -54,6 +54,10 @@ internal static class CatalogMapping
             && Meridian.Core.Identity.ServiceName.Check("Service.Service", s.Service) is { } name)
             problems.Add(name);
         if (ValidationText.Check("Node", request.Node) is { } node) problems.Add(node);
+        // A sidecar's upstreams, with Consul's texts (agent/structs Upstream.Validate and the duplicate checks of
+        // ConnectProxyConfig); nothing is written when one is wrong.
+        if (s is { Kind: ServiceKinds.ConnectProxy, Proxy.Upstreams: { IsDefaultOrEmpty: false } upstreams })
+            problems.AddRange(UpstreamRules.Validate([.. upstreams.Select(u => u.ToCore())], "Service.Proxy.Upstreams"));
         DomainValidationException.ThrowIfAny(problems);
     }
 

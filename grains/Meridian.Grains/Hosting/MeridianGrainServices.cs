@@ -48,6 +48,7 @@ public static class MeridianGrainServices
             sp.GetRequiredService<IPrimaryDatacenterLink>(), sp.GetRequiredService<IGrainFactory>()));
         services.TryAddSingleton<IDatacenterDistances, LocalOnlyDistances>();
         services.TryAddSingleton(DatacenterAdvertisement.None);
+        services.TryAddSingleton(Discovery.DiscoverySettings.Default); // the silo registers Meridian:TranslateWanAddrs first
         AddLoop<Datacenters.DatacenterRegistrar>(services);
         AddLoop<FederationStarter>(services);
         AddLoop<LocalSignerSync>(services);

@@ -41,6 +41,9 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
     /// <summary>A token with <c>node:write</c> on <c>acl-cat-*</c> nodes and <c>service:write</c> on <c>acl-cat-own</c> only.</summary>
     public Credential ServiceOwner { get; } = new(Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
 
+    /// <summary>A token with <c>service:read</c> on services starting <c>acl-q-</c> and <c>node:read</c> everywhere: a query's captured token.</summary>
+    public Credential QueryReader { get; } = new(Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+
     public async Task InitializeAsync()
     {
         List<AclPolicy> policies = [];
@@ -62,6 +65,7 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
         }
         Add("management", Management, "operator = \"write\"\nservice_prefix \"\" { policy = \"write\" intentions = \"write\" }");
         Add("node-writer", NodeWriter, "node_prefix \"acl-cat-\" { policy = \"write\" }");
+        Add("query-reader", QueryReader, "service_prefix \"acl-q-\" { policy = \"read\" }\nnode_prefix \"\" { policy = \"read\" }");
         Add("service-owner", ServiceOwner, "node_prefix \"acl-cat-\" { policy = \"write\" }\nservice \"acl-cat-own\" { policy = \"write\" }");
 
         Acls = new StaticAclSource(policies, [], tokens, anonymous: null, AclDefaultPolicy.Deny, Dc, TimeProvider.System);
@@ -83,6 +87,16 @@ public sealed class AclEnforcementFixture : IAsyncLifetime
         await SeedStoreAsync(client.GetGrain<IAclStoreGrain>(Dc));
         await SeedQueriesAsync(client.GetGrain<IPreparedQueryGrain>(Dc));
         await SeedCatalogAsync(client.GetGrain<ICatalogGrain>(Dc));
+        // What the execute rows and the captured-token test answer with; the queries with and without a captured token.
+        foreach (var service in new[] { "acl-q-exec", "acl-q-exec-remote", "acl-q-captured" })
+            await client.GetGrain<ICatalogGrain>(Dc).RegisterAsync(new CatalogRegisterRequestDto
+            {
+                Node = $"{service}-node", Address = "10.0.0.1", Service = new NodeServiceDto { Service = service, Port = 80 },
+            });
+        var queries = client.GetGrain<IPreparedQueryGrain>(Dc);
+        await queries.CreateAsync(new PreparedQueryDto { Name = "acl-q-exec", Service = new ServiceQueryDto { Service = "acl-q-exec" } });
+        await queries.CreateAsync(new PreparedQueryDto { Name = "acl-q-captured-with", Token = QueryReader.SecretId, Service = new ServiceQueryDto { Service = "acl-q-captured" } });
+        await queries.CreateAsync(new PreparedQueryDto { Name = "acl-q-captured-without", Service = new ServiceQueryDto { Service = "acl-q-captured" } });
     }
 
     /// <summary>The prepared queries the query rows read, update and delete, written from inside the datacenter.</summary>
@@ -394,6 +408,13 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
             Granted: r => Check(r is PreparedQueryListDto { FilteredByAcls: true } l && l.Queries.Select(q => (q.Name, q.Token)).SequenceEqual([("acl-q-list", "<hidden>")]),
                 $"expected acl-q-list alone, token hidden: {JsonSerializer.Serialize(r)}"),
             Lacking: r => Check(r is PreparedQueryListDto { FilteredByAcls: true, Queries.IsEmpty: true }, $"expected nothing, filtered: {JsonSerializer.Serialize(r)}")),
+        ["IPreparedQueryGrain.Execute"] = new(["acl-q-exec"], Call(g => Queries(g).ExecuteAsync("acl-q-exec")),
+            Granted: r => Check(r is PreparedQueryExecuteResultDto { Nodes.Length: 1, Datacenter: Dc }, $"the instance is not answered: {JsonSerializer.Serialize(r)}"),
+            Lacking: r => Check(r is PreparedQueryExecuteResultDto { Nodes.Length: 0 }, $"an unreadable instance is answered: {JsonSerializer.Serialize(r)}")),
+        ["IPreparedQueryGrain.ExecuteRemote"] = new(["acl-q-exec-remote"],
+            Call(g => Queries(g).ExecuteRemoteAsync(QueryNamed("acl-q-exec-remote", "acl-q-exec-remote"))),
+            Granted: r => Check(r is PreparedQueryExecuteResultDto { Nodes.Length: 1, Datacenter: Dc, Failovers: 0 }, $"the instance is not answered: {JsonSerializer.Serialize(r)}"),
+            Lacking: r => Check(r is PreparedQueryExecuteResultDto { Nodes.Length: 0 }, $"an unreadable instance is answered: {JsonSerializer.Serialize(r)}")),
         ["IAclStoreGrain.ListTokens"] = new([], Call(g => Store(g).ListTokensAsync()),
             Granted: r => Check(r is ImmutableArray<AclTokenDto> l && l.Any(t => t.Description == "acl-get-token") && l.All(t => t.SecretID == AclTokenDto.HiddenSecret),
                 "no seeded token, or a secret shown")),
@@ -501,6 +522,23 @@ public sealed class AclEnforcementTests(AclEnforcementFixture fx)
         {
             return [$"{key}, {who}: {e.Message}"];
         }
+    }
+
+    [Fact]
+    public async Task Execute_QueryWithCapturedToken_FiltersByThatToken_ElseByTheCaller()
+    {
+        // Consul's execute: the query's own token decides what the answer shows, whoever calls; without one, the caller's.
+        var (with, e1) = await AsAsync(null, Call(g => Queries(g).ExecuteAsync("acl-q-captured-with")));
+        Assert.Null(e1);
+        Assert.Equal(["acl-q-captured-node"], ((PreparedQueryExecuteResultDto)with!).Nodes.Select(n => n.Node.Node));
+
+        var (without, e2) = await AsAsync(null, Call(g => Queries(g).ExecuteAsync("acl-q-captured-without")));
+        Assert.Null(e2);
+        Assert.Empty(((PreparedQueryExecuteResultDto)without!).Nodes);
+
+        var (asReader, e3) = await AsAsync(fx.QueryReader.SecretId, Call(g => Queries(g).ExecuteAsync("acl-q-captured-without")));
+        Assert.Null(e3);
+        Assert.Equal(["acl-q-captured-node"], ((PreparedQueryExecuteResultDto)asReader!).Nodes.Select(n => n.Node.Node));
     }
 
     [Fact]
