@@ -111,7 +111,7 @@ public sealed class DevAclTests
         var beforeStop = logs.Count;
         await stop.CancelAsync();
         Assert.Equal(ExitCodes.Ok, await run.WaitAsync(TimeSpan.FromSeconds(120)));
-        var problems = logs.Since(beforeStop).Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
+        var problems = logs.WarningsSince(beforeStop);
         Assert.True(problems.Count == 0, $"{problems.Count} warning(s) or worse while stopping:\n{string.Join('\n', problems)}");
 
         // Issue 13: "a log and status capture of a whole run with ACLs on finds no SecretID". Each secret may appear

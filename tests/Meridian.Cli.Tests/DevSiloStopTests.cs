@@ -66,12 +66,7 @@ public sealed class DevSiloStopTests
 
         Assert.Equal(ExitCodes.Ok, exitCode);
         Assert.Contains("meridian dev: stopping", error.ToString(), StringComparison.Ordinal);
-        // One exception: the datacenters ping each other (IDatacenterPingGrain, Meridian:Wan:PingInterval), so a silo
-        // that has begun to leave its cluster refuses a ping from a datacenter still running, and Orleans logs that
-        // refusal on the stopping silo (placement retries, "Failed to address message ... is shutting down"). A
-        // datacenter restarted alone in production logs the same for its last ping; nothing else may warn.
-        var problems = logs.Since(logsBeforeStop).Where(e => e.Level >= LogLevel.Warning)
-            .Where(e => !e.ToString().Contains("datacenterping", StringComparison.Ordinal)).ToList();
+        var problems = logs.WarningsSince(logsBeforeStop);
         Assert.True(problems.Count == 0, $"{problems.Count} warning(s) or worse while stopping:\n{string.Join('\n', problems)}");
         Assert.True(clock.Elapsed < StopBound, $"stopping took {clock.Elapsed.TotalSeconds:0.0} s (bound {StopBound.TotalSeconds:0} s)");
         // Every silo stopped: nothing listens on any gateway or silo port any more.
@@ -108,6 +103,16 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
     {
         lock (_entries) return [.. _entries.Skip(index)];
     }
+
+    /// <summary>
+    /// The warnings and errors logged since <paramref name="index"/>, but one: the datacenters ping each other
+    /// (IDatacenterPingGrain, Meridian:Wan:PingInterval), so a silo that has begun to leave its cluster refuses a ping
+    /// from a datacenter still running, and Orleans logs that refusal on the stopping silo (placement retries, "Failed
+    /// to address message ... is shutting down"). A datacenter restarted alone in production logs the same for its
+    /// last ping; nothing else may warn while dev stops.
+    /// </summary>
+    public IReadOnlyList<CapturedLog> WarningsSince(int index)
+        => [.. Since(index).Where(e => e.Level >= LogLevel.Warning && !e.Message.Contains("datacenterping", StringComparison.Ordinal))];
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
