@@ -59,6 +59,27 @@ public sealed class SiloBindTests
         Assert.Contains($"Meridian:Tls:AllowInsecure is true: dc1 serves its gateway, silo and HTTP ports on {address} without TLS", silo.Output);
     }
 
+    [Fact]
+    public async Task SiloProcess_BindEveryInterface_AdvertisesTheHostsAddress_ClientsReachItThereAndOnLoopback()
+    {
+        var ports = FreePorts.Take(3);
+        // What the container image sets. Before: Orleans refused 0.0.0.0 as the advertised address and the silo crashed.
+        await using var silo = await SiloProcess.StartAsync("unused", ports[0], ports[1], ports[2], "dc1", "dc1", primaryGateway: null,
+            new Dictionary<string, string>
+            {
+                ["Meridian__Storage__Provider"] = "Memory",
+                ["Meridian__Endpoints__Address"] = "0.0.0.0",
+                ["Meridian__Tls__AllowInsecure"] = "true",
+            });
+
+        var address = NetworkAddress();
+        var there = await Cli.RunAsync("--gateway", $"{address}:{ports[1]}", "status", "--json");
+        var loopback = await Cli.RunAsync("--gateway", $"127.0.0.1:{ports[1]}", "status", "--json");
+        Assert.Equal("dc1", Cli.Json(there).GetProperty("Datacenter").GetString());
+        Assert.Equal("dc1", Cli.Json(loopback).GetProperty("Datacenter").GetString());
+        Assert.False(silo.HasExited, silo.Output);
+    }
+
     // An address of this machine other than loopback (a container's eth0): what a production silo binds.
     private static string NetworkAddress()
     {
