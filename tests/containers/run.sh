@@ -40,7 +40,7 @@ trap cleanup EXIT
 
 # Stand-in base images (cached), then the project's Dockerfiles as they are.
 if timeout 1500 "$HERE/base-images.sh"; then pass "stand-in base images"; else fail "stand-in base images"; finish; fi
-build() { timeout 1200 podman build --pull=never -q -f "$ROOT/$1" -t "$2" "$ROOT" >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; return 1; }; }
+build() { timeout 1200 podman build --pull=never --format docker -q -f "$ROOT/$1" -t "$2" "$ROOT" >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; return 1; }; }
 if build silo/Dockerfile "$SILO_IMAGE"; then pass "silo image builds"; else fail "silo image builds"; finish; fi
 if build client/Meridian.Cli/Dockerfile "$CLI_IMAGE"; then pass "CLI image builds"; else fail "CLI image builds"; finish; fi
 if [ "$(podman image inspect -f '{{.Config.User}}' "$SILO_IMAGE")" = 1654 ]; then pass "silo image runs as the non-root user 1654"; else fail "silo image user is $(podman image inspect -f '{{.Config.User}}' "$SILO_IMAGE")"; fi
