@@ -60,7 +60,7 @@ public sealed class SiloBindTests
     }
 
     [Fact]
-    public async Task SiloProcess_BindEveryInterface_AdvertisesTheHostsAddress_ClientsReachItThereAndOnLoopback()
+    public async Task SiloProcess_BindEveryInterface_AdvertisesAnAddressOfThisHost_ClientsReachItThere()
     {
         var ports = FreePorts.Take(3);
         // What the container image sets. Before: Orleans refused 0.0.0.0 as the advertised address and the silo crashed.
@@ -72,11 +72,14 @@ public sealed class SiloBindTests
                 ["Meridian__Tls__AllowInsecure"] = "true",
             });
 
-        var address = NetworkAddress();
-        var there = await Cli.RunAsync("--gateway", $"{address}:{ports[1]}", "status", "--json");
-        var loopback = await Cli.RunAsync("--gateway", $"127.0.0.1:{ports[1]}", "status", "--json");
-        Assert.Equal("dc1", Cli.Json(there).GetProperty("Datacenter").GetString());
-        Assert.Equal("dc1", Cli.Json(loopback).GetProperty("Datacenter").GetString());
+        Assert.Contains("SiloStartupWarnings[5040]", silo.Output);
+        var advertised = System.Text.RegularExpressions.Regex.Match(silo.Output, @"This silo of dc1 listens on 0\.0\.0\.0 and advertises (\S+) to peers").Groups[1].Value;
+        Assert.True(IPAddress.TryParse(advertised, out var address), silo.Output);
+        Assert.False(IPAddress.IsLoopback(address));
+        Assert.Contains(address, NetworkInterface.GetAllNetworkInterfaces().SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address));
+        // Orleans clients must dial the advertised address (a gateway refuses a client that expected another silo address).
+        var status = await Cli.RunAsync("--gateway", $"{advertised}:{ports[1]}", "status", "--json");
+        Assert.Equal("dc1", Cli.Json(status).GetProperty("Datacenter").GetString());
         Assert.False(silo.HasExited, silo.Output);
     }
 
