@@ -6,6 +6,8 @@
 # verifying against dc1's root with openssl, a graceful stop on SIGTERM, compose down. Every wait has a deadline.
 # Prints "containers: N passed, M failed" last; exit 0 only when nothing failed. Runs as root.
 set -uo pipefail
+# All in one function, parsed before it runs: editing this file while it runs cannot derail it.
+main() {
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/tests/containers"
 export CONTAINERS_CONF="$HERE/containers.conf"
@@ -83,8 +85,9 @@ meridian() { timeout 60 podman run --rm --pull=never --network "${PROJECT}_defau
   --ca-file /tls/meridian-agent-ca.pem --client-cert /tls/dc1-client-meridian-0.pem --client-key /tls/dc1-client-meridian-0-key.pem \
   --token-file /tls/management-token "$@"; }
 DC2=(--gateway dc2-a:30000,dc2-b:30000 --datacenter dc2)
+visible_in_dc2() { meridian "${DC2[@]}" intention list 2>/dev/null | grep -q 'web => .*db allow'; }
 if meridian --gateway dc1-a:30000 intention upsert --source web --destination db --action allow >"$work/cli.log" 2>&1; then
-  if poll 60 sh -c "$(declare -f meridian); work=$work PROJECT=$PROJECT CLI_IMAGE=$CLI_IMAGE; meridian ${DC2[*]} intention list | grep -q 'web => .*db.*allow'"; then
+  if poll 60 visible_in_dc2; then
     pass "intention written in dc1 visible in dc2"
   else fail "intention written in dc1 not visible in dc2: $(meridian "${DC2[@]}" intention list 2>&1 | tail -n 3)"; fi
 else fail "intention upsert in dc1: $(tail -n 3 "$work/cli.log")"; fi
@@ -105,3 +108,5 @@ done
 if compose 120 down -v -t 5 >/dev/null 2>&1 && [ -z "$(podman ps -a -q --filter "label=io.podman.compose.project=$PROJECT")" ]; then
   pass "compose down"; else fail "compose down left containers"; fi
 finish
+}
+main "$@"
