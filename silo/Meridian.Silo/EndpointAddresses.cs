@@ -58,6 +58,14 @@ public sealed record EndpointAddresses(IPAddress Bind, IPAddress Advertise)
             problems.Add($"{P}Address is {bind} (every interface) and this host has no non-loopback address to advertise: set {P}AdvertiseAddress to the address peers and clients reach this silo at");
             return null;
         }
+        // As Consul ("Multiple private IPv4 addresses found. Please configure one"): a guess between two networks
+        // (a container on two networks, a host with a container bridge) may advertise the one peers cannot reach.
+        var rivals = candidates.Where(a => IsPrivate(a) && a.AddressFamily == chosen.AddressFamily).Distinct().ToList();
+        if (rivals.Count > 1)
+        {
+            problems.Add($"{P}Address is {bind} (every interface) and this host has several private addresses ({string.Join(", ", rivals)}): set {P}AdvertiseAddress to the one peers and clients reach this silo at");
+            return null;
+        }
         return new EndpointAddresses(bind, chosen);
     }
 

@@ -86,7 +86,7 @@ public sealed class EndpointOptions
 
     /// <summary>
     /// Address peers and clients are told to connect to (Consul's <c>advertise_addr</c>). Default: <see cref="Address"/>,
-    /// or with <c>0.0.0.0</c> the host's first private address (a container's own address).
+    /// or with <c>0.0.0.0</c> the host's private address (a container's own; several are refused as ambiguous).
     /// </summary>
     public string? AdvertiseAddress { get; set; }
 

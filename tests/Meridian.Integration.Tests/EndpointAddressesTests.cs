@@ -17,6 +17,7 @@ public sealed class EndpointAddressesTests
         { "127.0.0.1", null, [], "127.0.0.1", "127.0.0.1" },                                   // as before: one address for both
         { "10.0.0.5", "", [], "10.0.0.5", "10.0.0.5" },
         { "0.0.0.0", null, ["203.0.113.9", "10.89.0.7", "fe80::1"], "0.0.0.0", "10.89.0.7" },   // a container: its private address
+        { "0.0.0.0", null, ["10.89.0.7", "fd00::7"], "0.0.0.0", "10.89.0.7" },                 // one private address per family
         { "0.0.0.0", null, ["203.0.113.9"], "0.0.0.0", "203.0.113.9" },                       // no private one: the first
         { "0.0.0.0", null, ["127.0.0.1", "172.16.4.2"], "0.0.0.0", "172.16.4.2" },            // loopback never
         { "0.0.0.0", "192.0.2.10", ["10.89.0.7"], "0.0.0.0", "192.0.2.10" },                   // told: a NAT or published address
@@ -54,6 +55,18 @@ public sealed class EndpointAddressesTests
 
         Assert.Null(result);
         Assert.Contains(problems, p => p.StartsWith(problem, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Resolve_AnyOnAHostWithTwoPrivateAddresses_AsksForAdvertiseAddress_NeverGuesses()
+    {
+        List<string> problems = [];
+
+        // A container on two networks: either could be the one the peers share.
+        var result = EndpointAddresses.Resolve("0.0.0.0", null, [IPAddress.Parse("10.89.0.7"), IPAddress.Parse("192.168.7.2")], problems);
+
+        Assert.Null(result);
+        Assert.Equal(["Meridian:Endpoints:Address is 0.0.0.0 (every interface) and this host has several private addresses (10.89.0.7, 192.168.7.2): set Meridian:Endpoints:AdvertiseAddress to the one peers and clients reach this silo at"], problems);
     }
 
     [Fact]
