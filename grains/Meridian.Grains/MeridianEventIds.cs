@@ -44,6 +44,7 @@ public static class MeridianEventIds
     public const int TransportTlsReloaded = 5030;
     public const int TransportTlsReloadRefused = 5031;
     public const int TransportCertificateRefused = 5032;
+    public const int EndpointsAdvertised = 5040;
 
     public const int ReplicationRoundFailed = 4001;
     public const int ReplicationIndexBackwards = 4002;

@@ -77,8 +77,18 @@ public sealed class EndpointOptions
 {
     public const string SectionName = "Meridian:Endpoints";
 
-    /// <summary>Address silos bind and advertise. Default: <c>127.0.0.1</c>.</summary>
+    /// <summary>
+    /// Address the silo, gateway and HTTP listeners bind (Consul's <c>bind_addr</c>); <c>0.0.0.0</c> binds every
+    /// interface (in a container). Also the advertised address unless that is set or this is <c>0.0.0.0</c>.
+    /// Default: <c>127.0.0.1</c>.
+    /// </summary>
     public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Address peers and clients are told to connect to (Consul's <c>advertise_addr</c>). Default: <see cref="Address"/>,
+    /// or with <c>0.0.0.0</c> the host's private address (a container's own; several are refused as ambiguous).
+    /// </summary>
+    public string? AdvertiseAddress { get; set; }
 
     /// <summary>Silo-to-silo port. Default: 11111.</summary>
     public int SiloPort { get; set; } = 11111;
@@ -141,6 +151,8 @@ internal sealed class EndpointOptionsValidator : IValidateOptions<EndpointOption
     {
         List<string> errors = [];
         if (!IPAddress.TryParse(o.Address, out _)) errors.Add($"Meridian:Endpoints:Address \"{o.Address}\" is not an IP address");
+        if (!string.IsNullOrWhiteSpace(o.AdvertiseAddress) && !IPAddress.TryParse(o.AdvertiseAddress, out _))
+            errors.Add($"Meridian:Endpoints:AdvertiseAddress \"{o.AdvertiseAddress}\" is not an IP address");
         if (o.SiloPort is < 1 or > 65535) errors.Add("Meridian:Endpoints:SiloPort must be between 1 and 65535");
         if (o.GatewayPort is < 1 or > 65535) errors.Add("Meridian:Endpoints:GatewayPort must be between 1 and 65535");
         if (o.HttpPort is < 0 or > 65535) errors.Add("Meridian:Endpoints:HttpPort must be between 0 (off) and 65535");

@@ -77,8 +77,17 @@ public static class MeridianSiloHostingExtensions
                 o.ServiceId = meridian.ServiceId;
                 o.ClusterId = meridian.EffectiveClusterId;
             });
-            var address = IPAddress.Parse(endpoints.Address);
-            silo.ConfigureEndpoints(address, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: false);
+            // Bind and advertise apart (EndpointAddresses): in a container the listeners bind 0.0.0.0 while the
+            // membership table and clients get the container's own address.
+            var (bind, address) = (settings.Addresses.Bind, settings.Addresses.Advertise);
+            silo.Configure<Orleans.Configuration.EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = address;
+                o.SiloPort = endpoints.SiloPort;
+                o.GatewayPort = endpoints.GatewayPort;
+                o.SiloListeningEndpoint = new IPEndPoint(bind, endpoints.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(bind, endpoints.GatewayPort);
+            });
             // Either provider stores state with the serializer AddMeridianGrainServices sets for StorageName (the
             // Orleans one; see MeridianStorage): never set a provider's own, the memory and the PostgreSQL path must not
             // differ again.
@@ -123,7 +132,7 @@ public static class MeridianSiloHostingExtensions
 
         // HttpPort 0 = off. Kestrel without a URL listens on its default, localhost:5000: a second silo in the same
         // process (`meridian dev --http-port 0` with two datacenters) then failed to start on "address already in use".
-        if (endpoints.HttpPort > 0) SiloHttpHost.Listen(builder, endpoints, settings.Tls);
+        if (endpoints.HttpPort > 0) SiloHttpHost.Listen(builder, settings.Addresses.Bind, endpoints.HttpPort, settings.Tls);
         else services.AddSingleton<IServer, NoHttpServer>();
         return builder;
     }
@@ -191,10 +200,12 @@ public static class MeridianSiloHostingExtensions
     /// </summary>
     public static async Task<int> RunSiloAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == SiloProbe.Command) return await SiloProbe.RunAsync(args);
         try
         {
             var builder = WebApplication.CreateBuilder(args);
             SiloPreflight.AddLogLevelDefaults(builder.Configuration);
+            if (SecretFiles.Apply(builder.Configuration) is { Count: > 0 } unreadable) return await ReportAsync(unreadable);
             var problems = await SiloPreflight.CheckAsync(builder.Configuration);
             if (problems.Count > 0) return await ReportAsync(problems);
             builder.AddMeridianSilo();
@@ -229,6 +240,8 @@ public static class MeridianSiloHostingExtensions
         var settings = app.Services.GetRequiredService<SiloConfiguration>();
         app.GuardHttp(settings.Tls is not null, settings.Dashboard);
         app.MapGet(SiloHttpHost.HealthPath, SiloHealth.ReadAsync);
+        app.MapGet(SiloReadiness.LivePath, SiloReadiness.Live);
+        app.MapGet(SiloReadiness.ReadyPath, SiloReadiness.ReadyAsync);
         if (settings.Dashboard.Enabled)
         {
             app.MapOrleansDashboard(routePrefix: MeridianDashboard.DashboardPrefix);

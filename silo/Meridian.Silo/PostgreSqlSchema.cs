@@ -74,6 +74,9 @@ public static class PostgreSqlSchema
         return reader.ReadToEnd();
     }
 
+    // Any fixed 64-bit number: the advisory lock that serialises schema installs ("meridian" in ASCII, hex).
+    private const long InstallLockKey = 0x6d65726964696e;
+
     /// <summary>
     /// Applies every script in file-name order, each in its own transaction. Re-running is safe: the
     /// scripts only create what is missing and re-publish their query texts.
@@ -91,6 +94,10 @@ public static class PostgreSqlSchema
         foreach (var name in ScriptNames)
         {
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+            // The silos of a datacenter start together on an empty database: two CREATE TABLE IF NOT EXISTS of the same
+            // table in concurrent transactions fail one of them on pg_type's unique index. One script at a time.
+            await using (var serialize = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({InstallLockKey})", connection, tx))
+                await serialize.ExecuteNonQueryAsync(cancellationToken);
             await using (var command = new NpgsqlCommand(ReadScript(name), connection, tx))
             {
                 try

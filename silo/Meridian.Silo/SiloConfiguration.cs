@@ -16,6 +16,7 @@ internal sealed record SiloConfiguration(
     MeridianOptions Meridian,
     StorageOptions Storage,
     EndpointOptions Endpoints,
+    EndpointAddresses Addresses,
     CaConfiguration Ca,
     CaKeySealing KeySealing,
     ReplicationSettings Replication,
@@ -58,7 +59,11 @@ internal sealed record SiloConfiguration(
 
         problems.AddRange(new MeridianOptionsValidator().Validate(null, meridian).Failures ?? []);
         problems.AddRange(new StorageOptionsValidator().Validate(null, storage).Failures ?? []);
-        problems.AddRange(new EndpointOptionsValidator().Validate(null, endpoints).Failures ?? []);
+        var endpointProblems = new EndpointOptionsValidator().Validate(null, endpoints).Failures?.ToList() ?? [];
+        problems.AddRange(endpointProblems);
+        // Addresses that do not parse are already reported above.
+        var addresses = endpointProblems.Any(p => p.Contains("Address", StringComparison.Ordinal)) ? null
+            : EndpointAddresses.Resolve(endpoints.Address, endpoints.AdvertiseAddress, endpoints.Address is "0.0.0.0" or "::" ? EndpointAddresses.HostAddresses() : [], problems);
         problems.AddRange(CaOptions.TryRead(config, out var ca));
         var sealing = CaKeySealing.Read(config, storage, problems);
         var gateways = ReadPrimaryGateways(meridian, primary, problems);
@@ -70,7 +75,7 @@ internal sealed record SiloConfiguration(
         if (SiloHttpHost.InsecureBindProblem(endpoints, tlsOptions) is { } insecure) problems.Add(insecure);
 
         result = problems.Count == 0
-            ? new SiloConfiguration(meridian, storage, endpoints, ca!, sealing, replication, reissue, primary, gateways,
+            ? new SiloConfiguration(meridian, storage, endpoints, addresses!, ca!, sealing, replication, reissue, primary, gateways,
                 new FederationMembers(federation.Datacenters), tls, dashboard, tlsOptions.AllowInsecure && tls is null, acl)
                 { Wan = wan, Advertisement = advertisement, Discovery = discovery }
             : null;

@@ -49,5 +49,5 @@ internal static partial class SiloHealth
 
     [LoggerMessage(EventId = MeridianEventIds.HealthStatusFailed, Level = LogLevel.Warning,
         Message = "/health could not read the status of datacenter {Datacenter}; it answered degraded")]
-    private static partial void LogStatusFailed(ILogger logger, string datacenter, Exception exception);
+    internal static partial void LogStatusFailed(ILogger logger, string datacenter, Exception exception);
 }

@@ -56,10 +56,9 @@ internal static class SiloHttpHost
     }
 
     /// <summary>Binds Kestrel to the configured address and port, HTTPS when <paramref name="tls"/> is set.</summary>
-    public static void Listen(WebApplicationBuilder builder, EndpointOptions endpoints, TransportTls? tls)
+    public static void Listen(WebApplicationBuilder builder, IPAddress address, int port, TransportTls? tls)
     {
-        var address = IPAddress.Parse(endpoints.Address);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, endpoints.HttpPort, listen =>
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, port, listen =>
         {
             if (tls is null) return;
             listen.UseHttps(https =>
@@ -87,10 +86,10 @@ internal static class SiloHttpHost
     {
         app.Use(async (context, next) =>
         {
-            if (tls && context.Connection.ClientCertificate is null && !context.Request.Path.Equals(HealthPath, StringComparison.OrdinalIgnoreCase))
+            if (tls && context.Connection.ClientCertificate is null && !IsProbe(context.Request.Path))
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await context.Response.WriteAsync("This HTTP port (the dashboard) requires a client certificate of Meridian:Tls:CaFile (curl --cert FILE --key FILE); only /health is open without one.\n", context.RequestAborted);
+                await context.Response.WriteAsync("This HTTP port (the dashboard) requires a client certificate of Meridian:Tls:CaFile (curl --cert FILE --key FILE); only /health (and /health/live, /health/ready) is open without one.\n", context.RequestAborted);
                 return;
             }
             if (!options.GrainDetails && IsGrainDetails(context))
@@ -106,6 +105,11 @@ internal static class SiloHttpHost
 
     /// <summary>The path of the health probe, open without a client certificate unless <c>VerifyIncoming</c>.</summary>
     public const string HealthPath = "/health";
+
+    // /health, /health/live and /health/ready: what probes and load balancers read, open without a client certificate.
+    private static bool IsProbe(PathString path)
+        => path.Equals(HealthPath, StringComparison.OrdinalIgnoreCase) || path.Equals(SiloReadiness.LivePath, StringComparison.OrdinalIgnoreCase)
+            || path.Equals(SiloReadiness.ReadyPath, StringComparison.OrdinalIgnoreCase);
 
     private static bool IsGrainDetails(HttpContext context)
     {

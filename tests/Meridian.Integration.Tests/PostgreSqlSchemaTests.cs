@@ -19,6 +19,18 @@ public sealed class PostgreSqlSchemaTests(PostgresFixture fx)
     }
 
     [Fact]
+    public async Task ApplyAsync_SilosOfADatacenterTogetherOnAnEmptyDatabase_EveryInstallSucceeds()
+    {
+        // compose starts a datacenter's silos at once. Before: concurrent CREATE TABLE IF NOT EXISTS failed one of
+        // them on pg_type's unique index (duplicate key), and that silo exited.
+        var db = await fx.CreateEmptyDatabaseAsync();
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => PostgreSqlSchema.ApplyAsync(db))));
+
+        Assert.Empty(await PostgreSqlSchema.GetMissingQueryKeysAsync(db));
+    }
+
+    [Fact]
     public async Task SiloProcess_EmptyDatabaseWithoutCreateSchema_ExitsWith2AndTheCommand_NoCrash()
     {
         var db = await fx.CreateEmptyDatabaseAsync();

@@ -59,6 +59,30 @@ public sealed class SiloBindTests
         Assert.Contains($"Meridian:Tls:AllowInsecure is true: dc1 serves its gateway, silo and HTTP ports on {address} without TLS", silo.Output);
     }
 
+    [Fact]
+    public async Task SiloProcess_BindEveryInterface_AdvertisesAnAddressOfThisHost_ClientsReachItThere()
+    {
+        var ports = FreePorts.Take(3);
+        // What the container image sets. Before: Orleans refused 0.0.0.0 as the advertised address and the silo crashed.
+        await using var silo = await SiloProcess.StartAsync("unused", ports[0], ports[1], ports[2], "dc1", "dc1", primaryGateway: null,
+            new Dictionary<string, string>
+            {
+                ["Meridian__Storage__Provider"] = "Memory",
+                ["Meridian__Endpoints__Address"] = "0.0.0.0",
+                ["Meridian__Tls__AllowInsecure"] = "true",
+            });
+
+        Assert.Contains("SiloStartupWarnings[5040]", silo.Output);
+        var advertised = System.Text.RegularExpressions.Regex.Match(silo.Output, @"This silo of dc1 listens on 0\.0\.0\.0 and advertises (\S+) to peers").Groups[1].Value;
+        Assert.True(IPAddress.TryParse(advertised, out var address), silo.Output);
+        Assert.False(IPAddress.IsLoopback(address));
+        Assert.Contains(address, NetworkInterface.GetAllNetworkInterfaces().SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address));
+        // Orleans clients must dial the advertised address (a gateway refuses a client that expected another silo address).
+        var status = await Cli.RunAsync("--gateway", $"{advertised}:{ports[1]}", "status", "--json");
+        Assert.Equal("dc1", Cli.Json(status).GetProperty("Datacenter").GetString());
+        Assert.False(silo.HasExited, silo.Output);
+    }
+
     // An address of this machine other than loopback (a container's eth0): what a production silo binds.
     private static string NetworkAddress()
     {

@@ -23,7 +23,7 @@ public sealed class SiloProcess : IAsyncDisposable
         HttpBase = $"{(https ? "https" : "http")}://{address}:{httpPort}";
     }
 
-    /// <summary>The address the silo binds (<c>Meridian:Endpoints:Address</c>).</summary>
+    /// <summary>The address the silo binds (<c>Meridian:Endpoints:Address</c>; 127.0.0.1 when that is 0.0.0.0).</summary>
     public string Address { get; }
     public int GatewayPort { get; }
     public int HttpPort { get; }
@@ -69,7 +69,9 @@ public sealed class SiloProcess : IAsyncDisposable
         if (datacenter == primaryDatacenter) (environment["Meridian__Federation__Datacenters__0"], environment["Meridian__Federation__Datacenters__1"]) = ("dc2", "dc3");
         foreach (var (key, value) in extra ?? new Dictionary<string, string>()) environment[key] = value;
         var http = https is null ? PlainHttp : https.CreateClient();
-        var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), environment["Meridian__Endpoints__Address"]!,
+        // A silo bound to every interface (as in a container) is reached on loopback.
+        var address = environment["Meridian__Endpoints__Address"] is "0.0.0.0" ? "127.0.0.1" : environment["Meridian__Endpoints__Address"]!;
+        var silo = new SiloProcess(ChildProcess.StartDotnet(Binaries.Silo, [], environment), address,
             gatewayPort, httpPort, http, https is not null);
         try
         {
