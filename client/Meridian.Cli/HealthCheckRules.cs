@@ -95,7 +95,7 @@ internal static class HealthCheckRules
         var left = active.NotAfter - input.Now;
         return left >= t.MinRootValidity
             ? new(ActiveRoot, CheckOutcome.Ok, $"active root {active.ID} valid for {Days(left)} (until {Output.Time(active.NotAfter)})")
-            : new(ActiveRoot, CheckOutcome.Fail, $"active root {active.ID} expires {Output.Time(active.NotAfter)}, in {Days(left)} (< {Days(t.MinRootValidity)})",
+            : new(ActiveRoot, CheckOutcome.Fail, $"active root {active.ID} {Expires(active.NotAfter, left)} (< {Days(t.MinRootValidity)})",
                 "rotate the root in the primary: `meridian ca rotate` (cross-signed by the current one)");
     }
 
@@ -110,7 +110,7 @@ internal static class HealthCheckRules
         var left = expiry - input.Now;
         return left >= t.MinSigningCaValidity
             ? new(SigningCa, CheckOutcome.Ok, $"signing CA ({kind}) valid for {Days(left)} (until {Output.Time(expiry)})")
-            : new(SigningCa, CheckOutcome.Fail, $"signing CA ({kind}) expires {Output.Time(expiry)}, in {Days(left)} (< {Days(t.MinSigningCaValidity)})",
+            : new(SigningCa, CheckOutcome.Fail, $"signing CA ({kind}) {Expires(expiry, left)} (< {Days(t.MinSigningCaValidity)})",
                 IsPrimary(input.Status) ? "rotate the root in the primary: `meridian ca rotate`"
                     : "the intermediate is renewed from the primary: check the link to the primary, `meridian status` (CA degraded) and the silo log");
     }
@@ -264,8 +264,10 @@ internal static class HealthCheckRules
         }
     }
 
-    private static string Days(TimeSpan span)
-        => span < TimeSpan.Zero ? $"{Days(-span)} ago" : string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(span.TotalDays):0} days");
+    private static string Days(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(span.TotalDays):0} days");
+
+    private static string Expires(DateTimeOffset at, TimeSpan left)
+        => left < TimeSpan.Zero ? $"expired {Output.Time(at)}, {Days(-left)} ago" : $"expires {Output.Time(at)}, in {Days(left)}";
 
     private static string Index(ulong value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -59,6 +59,7 @@ public sealed class HealthCheckRulesTests
     {
         { "root 61 days", new(Primary(TimeSpan.FromDays(61)), Roots(TimeSpan.FromDays(61)), null, Now), HealthCheckRules.ActiveRoot, CheckOutcome.Ok, "valid for 61 days" },
         { "root 59 days", new(Primary(TimeSpan.FromDays(59)), Roots(TimeSpan.FromDays(59)), null, Now), HealthCheckRules.ActiveRoot, CheckOutcome.Fail, "meridian ca rotate" },
+        { "root expired", new(Primary(TimeSpan.FromDays(61)), Roots(TimeSpan.FromDays(-2)), null, Now), HealthCheckRules.ActiveRoot, CheckOutcome.Fail, "2 days ago" },
         { "no active root", new(Primary(TimeSpan.FromDays(61)), new CaRootListDto(), null, Now), HealthCheckRules.ActiveRoot, CheckOutcome.Fail, "no active root" },
         { "signing 31 days", new(Primary(TimeSpan.FromDays(31)), Roots(TimeSpan.FromDays(400)), null, Now), HealthCheckRules.SigningCa, CheckOutcome.Ok, "the primary's root" },
         { "signing 29 days", new(Primary(TimeSpan.FromDays(29)), Roots(TimeSpan.FromDays(400)), null, Now), HealthCheckRules.SigningCa, CheckOutcome.Fail, "< 30 days" },
