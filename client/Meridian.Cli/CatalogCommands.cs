@@ -71,6 +71,7 @@ internal static class CatalogCommands
             }, new ApiFields(("--node", ["Node", "node"]), ("ID", ["CheckID"])));
             check.Subcommands.Add(command);
         }
+        HealthCheckCommand.AddTo(check, runner);
         return check;
     }
 

@@ -67,6 +67,28 @@ public sealed class DevAclReplicationTests
             }
             Assert.Contains("Bootstrap Token (Global Management)", self.Stdout, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, status.Stdout, StringComparison.Ordinal);
+
+            // `meridian check` in the secondary: its intermediate chains to dc1's active root, every replicator (ACLs
+            // included) is healthy, and its clock (from its replication status) agrees with this machine's.
+            var checkDeadline = DateTime.UtcNow + Converge;
+            (int ExitCode, string Stdout, string Stderr) check;
+            while (true)
+            {
+                check = await RunCliAsync(["check", "--json", .. dc2]);
+                if (check.ExitCode == ExitCodes.Ok) break;
+                Assert.True(DateTime.UtcNow < checkDeadline, $"`meridian check` in dc2 did not pass in {Converge}: {check.ExitCode} {check.Stdout}{check.Stderr}");
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+            var lines = JsonDocument.Parse(check.Stdout).RootElement.EnumerateArray()
+                .ToDictionary(l => l.GetProperty("Check").GetString()!, l => (Status: l.GetProperty("Status").GetString(), Detail: l.GetProperty("Detail").GetString()));
+            Assert.Equal("ok", lines[HealthCheckRules.IntermediateChain].Status);
+            Assert.StartsWith("dc2's intermediate", lines[HealthCheckRules.IntermediateChain].Detail, StringComparison.Ordinal);
+            Assert.Equal("ok", lines[HealthCheckRules.AclReplication].Status);
+            Assert.Equal("ok", lines["replication-intentions"].Status);
+            Assert.Equal("ok", lines[HealthCheckRules.ClockSkew].Status);
+            Assert.Equal("ok", lines[HealthCheckRules.Role].Status);
+            var dc1Check = await RunCliAsync(["check", .. dc1]);
+            Assert.True(dc1Check.ExitCode == ExitCodes.Ok, dc1Check.Stdout + dc1Check.Stderr);
         }
         finally
         {
