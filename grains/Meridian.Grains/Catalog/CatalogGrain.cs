@@ -166,7 +166,8 @@ public sealed partial class CatalogGrain(DatacenterContext local, IDatacenterLin
         {
             return await call();
         }
-        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+            or Orleans.Runtime.Messaging.ConnectionFailedException)
         {
             throw new DatacenterUnreachableException(name, $"{UnreachableMessage}: {name} ({e.GetType().Name})");
         }
