@@ -169,6 +169,9 @@ internal static class HealthCheckRules
         if (r.Held is { } held)
             return new(name, CheckOutcome.Fail, $"{r.ReplicationType}: {held.Summary} since {Output.Time(held.Since)}",
                 "review what it would change (`meridian replication status`), then `meridian replication adopt`");
+        // ACL replication runs only where ACLs are enabled: off is not a failure (plain `meridian dev`).
+        if (r.ReplicationType == "acl" && !r.Enabled)
+            return new(name, CheckOutcome.Skip, "ACLs are not enabled in this datacenter");
         if (!r.Enabled || !r.Running)
             return new(name, CheckOutcome.Fail, $"{r.ReplicationType}: {(r.Enabled ? "enabled" : "not enabled")}, {(r.Running ? "running" : "not running")}",
                 r.ReplicationType == "acl" ? "give the secondary a replication token (`meridian acl token create --replication` in the primary, set as Meridian:Acl:Tokens:Replication) and restart it"

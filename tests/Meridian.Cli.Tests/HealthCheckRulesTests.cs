@@ -86,6 +86,8 @@ public sealed class HealthCheckRulesTests
             HealthCheckRules.AclReplication, CheckOutcome.Ok, "lag 0" },
         { "acl replication not running", HealthySecondary with { Status = Secondary("x", Replicating("acl", running: false)) },
             HealthCheckRules.AclReplication, CheckOutcome.Fail, "acl token create --replication" },
+        { "acl replication with ACLs off", HealthySecondary with { Status = Secondary("x", Replicating("acl", running: false) with { Enabled = false }) },
+            HealthCheckRules.AclReplication, CheckOutcome.Skip, "not enabled" },
         { "primary: no acl replication", new(Primary(TimeSpan.FromDays(400)), Roots(TimeSpan.FromDays(400)), null, Now), HealthCheckRules.AclReplication, CheckOutcome.Skip, "primary" },
         { "lag at the bound", HealthySecondary with { Status = Secondary("x", Replicating("intentions", lag: 100)) }, "replication-intentions", CheckOutcome.Ok, "lag 100" },
         { "lag beyond the bound", HealthySecondary with { Status = Secondary("x", Replicating("intentions", lag: 101)) }, "replication-intentions", CheckOutcome.Fail, "101 indexes behind dc1" },
