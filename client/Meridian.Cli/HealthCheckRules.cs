@@ -174,7 +174,7 @@ internal static class HealthCheckRules
             return new(name, CheckOutcome.Skip, "ACLs are not enabled in this datacenter");
         if (!r.Enabled || !r.Running)
             return new(name, CheckOutcome.Fail, $"{r.ReplicationType}: {(r.Enabled ? "enabled" : "not enabled")}, {(r.Running ? "running" : "not running")}",
-                r.ReplicationType == "acl" ? "give the secondary a replication token (`meridian acl token create --replication` in the primary, set as Meridian:Acl:Tokens:Replication) and restart it"
+                r.ReplicationType == "acl" ? "give the secondary a replication token (`meridian acl token create --replication` in the primary, set as Meridian:Acl:Tokens:Replication; the next round reads it, no restart needed)"
                     : "check the secondary's configuration (primary datacenter, link) and the silo log");
         if (r.LastSuccess == DateTimeOffset.MinValue || r.LastError > r.LastSuccess)
             return new(name, CheckOutcome.Fail,
