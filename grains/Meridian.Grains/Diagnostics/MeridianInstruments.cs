@@ -11,7 +11,23 @@ namespace Meridian.Grains.Diagnostics;
 /// <param name="Labels">The tags every measurement carries, in order.</param>
 /// <param name="Meaning">What it counts or shows, and when to worry.</param>
 /// <param name="Consul">The Consul metric with that meaning, or why there is none.</param>
-public sealed record MetricInfo(string Name, string Kind, string Unit, string[] Labels, string Meaning, string Consul);
+public sealed record MetricInfo(string Name, string Kind, string Unit, string[] Labels, string Meaning, string Consul)
+{
+    /// <summary>
+    /// The name Prometheus sees from the OpenTelemetry exporter's default translation: dots to underscores, the unit as
+    /// a suffix (<c>s</c> → <c>_seconds</c>; <c>1</c> and <c>{…}</c> add none), and <c>_total</c> on a counter
+    /// (a histogram's series add <c>_bucket</c>, <c>_sum</c>, <c>_count</c>).
+    /// </summary>
+    public string PrometheusName
+    {
+        get
+        {
+            var name = Name.Replace('.', '_').Replace('-', '_');
+            name += Unit switch { "s" => "_seconds", "ms" => "_milliseconds", "By" => "_bytes", _ => "" };
+            return Kind == "counter" ? name + "_total" : name;
+        }
+    }
+}
 
 /// <summary>
 /// Every Meridian metric, on one <see cref="Meter"/> named <see cref="MeterName"/>: instruments are created once per
@@ -104,7 +120,7 @@ public sealed class MeridianInstruments : IDisposable
 
     /// <summary><c>meridian.replication.last_success.age</c>.</summary>
     public static readonly MetricInfo ReplicationLastSuccessAge = new("meridian.replication.last_success.age", "gauge", "s", [Datacenter, "source_datacenter", "type"],
-        "Seconds since the last successful round (no series before the first); rounds are long-polls of up to `Meridian:Replication:PollWait` (5 min) that answer at once on a change, so more than twice that means replication is stalled",
+        "Seconds since the last successful round (no series before the first); rounds are long-polls of up to `Meridian:Replication:PollWait` (5 min) that answer at once on a change, so more than three times that means replication is stalled",
         "none: `LastSuccess` of Consul's `/v1/acl/replication`");
 
     private readonly Meter _meter;
@@ -201,6 +217,9 @@ public sealed class MeridianInstruments : IDisposable
         if (status is null) _replication.TryRemove((datacenter, type), out _);
         else _replication[(datacenter, type)] = status;
     }
+
+    /// <summary>The meter itself (tests compare its instruments with <see cref="All"/>).</summary>
+    internal Meter Meter => _meter;
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();
