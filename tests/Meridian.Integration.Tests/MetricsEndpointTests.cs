@@ -76,6 +76,11 @@ public sealed partial class MetricsEndpointTests
         // A round ends when its long-poll answers (a change, or PollWait with none): the age of a healthy, idle stream
         // climbs to PollWait (5 min) before it drops.
         Assert.InRange(Value(body, "meridian_replication_last_success_age_seconds", "datacenter=\"mx2\"", "type=\"intentions\""), 0, 300);
+        // Every Meridian series is one docs/metrics.md lists, under the name it gives (MetricInfo.PrometheusName).
+        var documented = Meridian.Grains.Diagnostics.MeridianInstruments.All.ToDictionary(m => m.PrometheusName, m => m.Kind);
+        foreach (Match type in Regex.Matches(body, @"^# TYPE (meridian_\S+) (\S+)$", RegexOptions.Multiline))
+            Assert.True(documented.TryGetValue(type.Groups[1].Value, out var kind) && kind == type.Groups[2].Value,
+                $"/metrics has {type.Groups[1].Value} ({type.Groups[2].Value}), which docs/metrics.md does not list");
         // Orleans' own meter is exported too.
         Assert.Matches(new Regex("^orleans_", RegexOptions.Multiline), body);
 
