@@ -167,7 +167,7 @@ public sealed class MeridianInstruments : IDisposable
     ];
 
     /// <summary>Instruments of a silo nobody exports from (unit tests that build grains by hand).</summary>
-    public static MeridianInstruments CreateUnexported()
+    internal static MeridianInstruments CreateUnexported()
     {
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
         Microsoft.Extensions.DependencyInjection.MetricsServiceExtensions.AddMetrics(services);
