@@ -126,12 +126,17 @@ public sealed partial class MetricsEndpointTests
         {
             var text = await bearer.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
-            Assert.Contains("# TYPE meridian_acl_token_cache_requests_total counter", text, StringComparison.Ordinal);
+            // Resolving the management token: a miss (the store) for the refused scrapes' tokens and this one, then hits.
+            Assert.True(Value(text, "meridian_acl_token_cache_requests_total", "datacenter=\"dc1\"", "result=\"miss\"") >= 1, text);
             Assert.DoesNotContain(management, text, StringComparison.Ordinal);
         }
         using (var request = new HttpRequestMessage(HttpMethod.Get, url) { Headers = { { "X-Consul-Token", management } } })
         using (var consulHeader = await client.SendAsync(request))
+        {
+            var text = await consulHeader.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.OK, consulHeader.StatusCode);
+            Assert.True(Value(text, "meridian_acl_token_cache_requests_total", "datacenter=\"dc1\"", "result=\"hit\"") >= 1, text);
+        }
         // Only /metrics is guarded by a token here: the probe stays open.
         using (var health = await client.GetAsync($"http://127.0.0.1:{http}/health/live"))
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
