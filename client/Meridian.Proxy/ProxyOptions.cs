@@ -26,7 +26,7 @@ public sealed record ProxyUpstream(string DestinationType, string DestinationNam
     public static ProxyUpstream Parse(string value, string field = "--upstream")
     {
         var parts = (value ?? "").Split(':');
-        string Fix() => $"{field}: \"{value}\" must be NAME:PORT[:DC] or query:NAME:PORT (e.g. db:9191, db:9191:dc2, query:db-geo:9192)";
+        string Fix() => $"{field} \"{value}\" must be NAME:PORT[:DC] or query:NAME:PORT (e.g. db:9191, db:9191:dc2, query:db-geo:9192)";
         if (parts.Length >= 1 && parts[0] == "query")
         {
             if (parts.Length != 3 || parts[1].Length == 0 || !TryPort(parts[2], out var qp))
@@ -120,11 +120,11 @@ public sealed class ProxyOptions
     public IReadOnlyList<ValidationProblem> Validate()
     {
         List<ValidationProblem> problems = [];
-        if (string.IsNullOrWhiteSpace(Service)) problems.Add(new("Service", ValidationCodes.Required, "Service: the proxied service's name is required (--service NAME or --sidecar-for NAME)"));
-        if (Listen is not null && LocalApp is null) problems.Add(new("LocalApp", ValidationCodes.Required, "LocalApp: an inbound listener needs the local application's address (--local-app HOST:PORT)"));
-        if (Listen is null && Upstreams.Count == 0) problems.Add(new("Listen", ValidationCodes.Required, "Listen: give an inbound listener (--listen ADDRESS:PORT) or at least one --upstream"));
-        if (ShouldRegister && Listen is null) problems.Add(new("Register", ValidationCodes.InvalidValue, "Register: only a proxy with an inbound listener can be registered (the catalog entry is where others dial it)"));
-        if (ShouldRegister && string.IsNullOrWhiteSpace(Node)) problems.Add(new("Node", ValidationCodes.Required, "Node: the catalog node to register on is required"));
+        if (string.IsNullOrWhiteSpace(Service)) problems.Add(new("Service", ValidationCodes.Required, "Service must be given: the proxied service's name, --service NAME or --sidecar-for NAME"));
+        if (Listen is not null && LocalApp is null) problems.Add(new("LocalApp", ValidationCodes.Required, "LocalApp is required with an inbound listener: the local application's address (--local-app HOST:PORT)"));
+        if (Listen is null && Upstreams.Count == 0) problems.Add(new("Listen", ValidationCodes.Required, "Listen or an upstream is required: give an inbound listener (--listen ADDRESS:PORT) or at least one --upstream"));
+        if (ShouldRegister && Listen is null) problems.Add(new("Register", ValidationCodes.InvalidValue, "Register needs an inbound listener: the catalog entry is where others dial the proxy"));
+        if (ShouldRegister && string.IsNullOrWhiteSpace(Node)) problems.Add(new("Node", ValidationCodes.Required, "Node is required: the catalog node to register on"));
         foreach (var (name, value) in new[] { ("CheckTtl", CheckTtl), ("DrainTimeout", DrainTimeout), ("HandshakeTimeout", HandshakeTimeout), ("ConnectTimeout", ConnectTimeout), ("RootsPollInterval", RootsPollInterval) })
             if (value <= TimeSpan.Zero) problems.Add(new(name, ValidationCodes.OutOfRange, $"{name} must be positive"));
         if (AuthorizeCacheTtl < TimeSpan.Zero) problems.Add(new("AuthorizeCacheTtl", ValidationCodes.OutOfRange, "AuthorizeCacheTtl must not be negative (0: authorize every connection)"));
