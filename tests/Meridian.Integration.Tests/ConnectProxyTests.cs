@@ -262,6 +262,47 @@ public sealed class ConnectProxyTests(FederatedSilosFixture fx) : IClassFixture<
         Assert.True(db2App.Accepted >= 2 && db1App.Accepted >= 2, $"dc1 db {db1App.Accepted}, dc2 db {db2App.Accepted} connections");
     }
 
+    [Fact]
+    public async Task Cli_TwoProxyProcesses_ReadyLines_CarryBytes_SigtermDrainsOpenStream_Deregisters_ExitsZero()
+    {
+        await fx.EnsureUpAsync();
+        var id = NewId();
+        var (web, db) = ($"web-{id}", $"db-{id}");
+        var ports = FreePorts.Take(2);
+        await using var dbApp = new EchoServer();
+        await using var dbProcess = ChildProcess.StartDotnet(Binaries.Cli, ["connect", "proxy", "--gateway", fx.Dc2Gateway, "--datacenter", "dc2",
+            "--service", db, "--listen", $"127.0.0.1:{ports[0]}", "--local-app", $"127.0.0.1:{dbApp.Port}", "--node", $"node-{db}", "--drain-timeout", "20"]);
+        await using var webProcess = ChildProcess.StartDotnet(Binaries.Cli, ["connect", "proxy", "--gateway", fx.Dc1Gateway,
+            "--service", web, "--upstream", $"{db}:{ports[1]}:dc2"]);
+        Assert.Contains($"public listener 127.0.0.1:{ports[0]} -> 127.0.0.1:{dbApp.Port}",
+            await dbProcess.WaitForLineAsync(l => l.StartsWith("==> Meridian connect proxy for", StringComparison.Ordinal), Deadline));
+        Assert.Contains($"upstream {db} (dc2) on 127.0.0.1:{ports[1]}",
+            await webProcess.WaitForLineAsync(l => l.StartsWith("==> Meridian connect proxy for", StringComparison.Ordinal), Deadline));
+        await AllowAsync(web, db);
+        var local = new IPEndPoint(IPAddress.Loopback, ports[1]);
+        Assert.Equal("through two processes", await ProxyClient.ExchangeAsync(local, "through two processes"));
+
+        // A stream open when SIGTERM arrives keeps working while the proxy drains; new connections are no longer accepted.
+        using var stream = new TcpClient { NoDelay = true };
+        await stream.ConnectAsync(local);
+        var net = stream.GetStream();
+        var buffer = new byte[5];
+        await net.WriteAsync("first"u8.ToArray());
+        await net.ReadExactlyAsync(buffer);
+        var term = await Commands.RunAsync("kill", "-TERM", dbProcess.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0, term.ExitCode);
+        await Poll.UntilAsync(() => Task.FromResult(dbProcess.Output), o => o.Contains("draining", StringComparison.Ordinal), Deadline, "the drain log line");
+        await Poll.UntilAsync(async () => (await fx.Dc2Client.GetServiceHealthAsync($"{db}-sidecar-proxy")).Instances.Length, n => n == 0, Deadline, "deregistered at stop");
+        await net.WriteAsync("after"u8.ToArray());
+        await net.ReadExactlyAsync(buffer);
+        Assert.Equal("after", Encoding.ASCII.GetString(buffer));
+        Assert.False(dbProcess.HasExited, "the proxy exited while a connection was still open");
+        stream.Client.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await dbProcess.WaitForExitAsync(Deadline));
+        Assert.Contains("==> stopped: 2 inbound and 0 upstream connections carried, 0 refused, 0 failed", dbProcess.Output, StringComparison.Ordinal);
+        Assert.Equal(2, dbApp.Accepted);
+    }
+
     private Task NodeHealthAsync(string node, string status) => fx.Dc1Client.RegisterCatalogAsync(new CatalogRegisterRequestDto
     {
         Node = node,
