@@ -364,4 +364,27 @@ public sealed class ProxyRulesTests
         var fields = o.Validate().Select(p => p.Field).ToList();
         Assert.Equal(["Service", "LocalApp", "CheckTtl", "Upstreams[1].LocalBindPort", "Upstreams[2].LocalBindAddress"], fields);
     }
+
+    [Fact]
+    public void SidecarFor_RegisteredProxy_GivesListenerLocalAppUpstreams_AndDoesNotRegisterAgain()
+    {
+        var o = SidecarRegistration.FromRegistration(new CheckServiceNodeDto
+        {
+            Node = new CatalogNodeDto { Node = "n1", Address = "10.0.0.1" },
+            Service = new NodeServiceDto
+            {
+                Kind = "connect-proxy", ID = "web-sidecar-proxy", Service = "web-sidecar-proxy", Port = 21000,
+                Proxy = new ProxyDto
+                {
+                    DestinationServiceName = "web", LocalServicePort = 8080,
+                    Upstreams = [new UpstreamDto { DestinationName = "db", Datacenter = "dc2", LocalBindPort = 9191 },
+                        new UpstreamDto { DestinationType = "prepared_query", DestinationName = "geo", LocalBindAddress = "127.0.0.2", LocalBindPort = 9192 }],
+                },
+            },
+        });
+        Assert.Equal(("web", "0.0.0.0:21000", "127.0.0.1", 8080, false, "web-sidecar-proxy", "n1"),
+            (o.Service, o.Listen!.ToString(), o.LocalApp!.Host, o.LocalApp.Port, o.ShouldRegister, o.EffectiveProxyId, o.Node));
+        Assert.Equal([new ProxyUpstream("service", "db", "dc2", "127.0.0.1", 9191), new ProxyUpstream("prepared_query", "geo", "", "127.0.0.2", 9192)], o.Upstreams);
+        Assert.Empty(o.Validate());
+    }
 }
