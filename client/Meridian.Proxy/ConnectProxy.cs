@@ -161,7 +161,10 @@ public sealed partial class ConnectProxy : IAsyncDisposable
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 if (_stopAccepting.IsCancellationRequested) return;
-                continue; // a connection reset before accept: the listener itself is fine
+                // A connection reset before accept, or a transient shortage (file descriptors): the listener itself is
+                // fine. A short pause keeps a persistent error from spinning a core.
+                try { await Task.Delay(50, _stopAccepting.Token); } catch (OperationCanceledException) { return; }
+                continue;
             }
             accepted.NoDelay = true;
             var id = Interlocked.Increment(ref _nextConnection);
