@@ -76,6 +76,34 @@ public sealed class ConnectProxyTests(FederatedSilosFixture fx) : IClassFixture<
     }
 
     [Fact]
+    public async Task DeadInstanceAmongHealthyOnes_EveryConnectionStillArrives_TheDeadOneIsSkipped()
+    {
+        await fx.EnsureUpAsync();
+        var id = NewId();
+        var (web, db) = ($"web-{id}", $"db-{id}");
+        await using var dbApp = new EchoServer();
+        await using var dbProxy = await Proxies.StartAsync(fx.Dc2Client, Proxies.Inbound(db, dbApp, $"node-{db}"));
+        // A second sidecar of db that the catalog calls healthy but nothing listens on (its process died a moment ago).
+        var deadPort = FreePorts.Take(1)[0];
+        await fx.Dc2Client.RegisterCatalogAsync(new CatalogRegisterRequestDto
+        {
+            Node = $"node-{db}-dead", Address = "127.0.0.1",
+            Service = new NodeServiceDto { Kind = "connect-proxy", ID = $"{db}-sidecar-proxy", Service = $"{db}-sidecar-proxy", Port = deadPort,
+                Proxy = new ProxyDto { DestinationServiceName = db, LocalServicePort = 1 } },
+        });
+        await using var webProxy = await Proxies.StartAsync(fx.Dc1Client, Proxies.Upstreams(web, ProxyUpstream.Parse($"{db}:1:dc2") with { LocalBindPort = 0 }));
+        await AllowAsync(web, db);
+        await Poll.UntilAsync(() => fx.Dc1Client.ResolveUpstreamAsync(null, new UpstreamDto { DestinationName = db, Datacenter = "dc2" }),
+            r => r.Endpoints.Count == 2, Deadline, $"{db} resolvable to both sidecars");
+
+        // Random order: about half the connections try the dead one first; every one must still arrive.
+        for (var i = 0; i < 12; i++)
+            Assert.Equal($"try-{i}", await ProxyClient.ExchangeAsync(Proxies.Local(webProxy, db), $"try-{i}"));
+        Assert.Equal(12, dbApp.Accepted);
+        Assert.Equal((12L, 0L, 0L), (webProxy.Counters.AcceptedUpstream, webProxy.Counters.Failed, webProxy.Counters.Refused));
+    }
+
+    [Fact]
     public async Task RootRotationInDc1_UnderContinuousTraffic_NoFailedConnection_NoBrokenStream_NewHandshakesUseNewCertificate()
     {
         await fx.EnsureUpAsync();
