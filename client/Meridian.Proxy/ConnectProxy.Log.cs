@@ -51,4 +51,8 @@ public sealed partial class ConnectProxy
     [LoggerMessage(EventId = ProxyEventIds.ConnectionFailed, Level = LogLevel.Debug,
         Message = "Proxy for {Service}: {Direction} connection from {Remote} ended with an error: {Error}")]
     private static partial void LogConnectionFailed(ILogger logger, string service, string direction, string remote, string error);
+
+    [LoggerMessage(EventId = ProxyEventIds.IntentionsWatchFailed, Level = LogLevel.Information,
+        Message = "Proxy for {Service} cannot watch intentions ({Error}); authorize decisions are reused for {TtlSeconds} s at most until it can")]
+    private static partial void LogIntentionsWatchFailed(ILogger logger, string service, string error, double ttlSeconds);
 }

@@ -31,7 +31,11 @@ public sealed partial class ConnectProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly CancellationTokenSource _abortConnections = new();
     private readonly ConcurrentDictionary<long, Task> _connections = new();
-    private readonly ConcurrentDictionary<string, (AuthorizeResultDto Decision, long Expires)> _decisions = new();
+    // Authorize decisions by caller URI, with the intentions index they were made at (0: made without the watch).
+    private readonly ConcurrentDictionary<string, (AuthorizeResultDto Decision, ulong IntentionsIndex, long Expires)> _decisions = new();
+    private static readonly TimeSpan WatchedDecisionMaxAge = TimeSpan.FromMinutes(1);
+    private ulong _intentionsIndex; // the watch's latest index; 0 while it is not running
+    private Task? _intentionsWatch;
     private readonly List<(Socket Socket, Task Loop)> _listeners = [];
     private readonly List<(ProxyUpstream Upstream, IPEndPoint Endpoint)> _upstreamEndpoints = [];
     private Task? _heartbeat;
@@ -46,7 +50,7 @@ public sealed partial class ConnectProxy : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         DomainValidationException.ThrowIfAny(options.Validate());
         (_client, _options, _logger) = (client, options, logger ?? NullLogger.Instance);
-        _identity = new ProxyIdentity(client, options.Service, options.RootsPollInterval, _logger);
+        _identity = new ProxyIdentity(client, options.Service, _logger);
         Counters = new ProxyCounters(options.Service);
     }
 
@@ -71,6 +75,7 @@ public sealed partial class ConnectProxy : IAsyncDisposable
         await _identity.StartAsync(cancellationToken);
         if (_options.Listen is { } listen)
         {
+            if (_options.AuthorizeCacheTtl > TimeSpan.Zero) _intentionsWatch = Task.Run(() => WatchIntentionsAsync(_stopAccepting.Token));
             var socket = Bind(listen);
             InboundEndpoint = (IPEndPoint)socket.LocalEndPoint!;
             _listeners.Add((socket, Task.Run(() => AcceptLoopAsync(socket, s => HandleInboundAsync(s)))));
@@ -104,6 +109,7 @@ public sealed partial class ConnectProxy : IAsyncDisposable
         foreach (var (socket, _) in _listeners) socket.Dispose();
         foreach (var (_, loop) in _listeners) await loop;
         if (_heartbeat is not null) await _heartbeat;
+        if (_intentionsWatch is not null) await _intentionsWatch;
         if (_registered) await DeregisterAsync();
 
         var pending = Task.WhenAll(_connections.Values);
@@ -256,11 +262,52 @@ public sealed partial class ConnectProxy : IAsyncDisposable
     {
         var ttl = _options.AuthorizeCacheTtl;
         var now = Environment.TickCount64;
-        if (ttl > TimeSpan.Zero && _decisions.TryGetValue(uri, out var cached) && cached.Expires > now) return cached.Decision;
+        // Read before asking: a change during the call leaves the decision stamped with the older index, so it is not reused.
+        var watched = Volatile.Read(ref _intentionsIndex);
+        if (ttl > TimeSpan.Zero && _decisions.TryGetValue(uri, out var cached) && cached.IntentionsIndex == watched && cached.Expires > now)
+            return cached.Decision;
         var decision = await _client.AuthorizeAsync(new AuthorizeRequestDto { Target = _options.Service, ClientCertURI = uri, ClientCertSerial = serial },
             _abortConnections.Token);
-        if (ttl > TimeSpan.Zero) _decisions[uri] = (decision, now + (long)ttl.TotalMilliseconds);
+        if (ttl > TimeSpan.Zero)
+            _decisions[uri] = (decision, watched, now + (long)(watched == 0 ? ttl : WatchedDecisionMaxAge).TotalMilliseconds);
         return decision;
+    }
+
+    // Follows the datacenter's intentions with blocking reads and drops every cached decision when they change (as
+    // Consul's agent invalidates its authorize cache on an intentions watch). When the watch fails, decisions fall back
+    // to the short TTL until it runs again.
+    private async Task WatchIntentionsAsync(CancellationToken ct)
+    {
+        var retry = TimeSpan.FromMilliseconds(500);
+        ulong index = 0;
+        var reported = false; // one line per outage, not one per retry
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var answer = await _client.WatchIntentionsAsync(index, TimeSpan.FromMinutes(5), ct);
+                if (answer.Index != index)
+                {
+                    index = answer.Index;
+                    Volatile.Write(ref _intentionsIndex, index);
+                    _decisions.Clear();
+                }
+                (retry, reported) = (TimeSpan.FromMilliseconds(500), false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                if (!reported) LogIntentionsWatchFailed(_logger, _options.Service, ex.Message, _options.AuthorizeCacheTtl.TotalSeconds);
+                reported = true;
+                (index, _intentionsIndex) = (0, 0);
+                _decisions.Clear();
+                try { await Task.Delay(retry, ct); } catch (OperationCanceledException) { return; }
+                retry = retry * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : retry * 2;
+            }
+        }
     }
 
     private async Task HandleUpstreamAsync(ProxyUpstream upstream, Socket local)

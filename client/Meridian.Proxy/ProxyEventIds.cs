@@ -20,5 +20,6 @@ public static class ProxyEventIds
     public const int Draining = 8011;
     public const int DrainTimedOut = 8012;
     public const int LocalAppUnreachable = 8013;
+    public const int IntentionsWatchFailed = 8014;
     public const int ConnectionFailed = 8015;
 }

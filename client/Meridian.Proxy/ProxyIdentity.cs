@@ -44,18 +44,20 @@ public sealed partial class ProxyIdentity : IAsyncDisposable
 
     private readonly IMeridianClient _client;
     private readonly string _service;
-    private readonly TimeSpan _rootsPoll;
+    // The longest blocking roots read: a renewal due earlier shortens it.
+    private static readonly TimeSpan RootsWatchMax = TimeSpan.FromMinutes(5);
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private volatile ProxyIdentitySnapshot? _current;
     private CaRootListDto? _roots;
+    private ulong _rootsWatchIndex;
     private long _generation;
 
     /// <summary>Creates the identity of <paramref name="service"/>; <see cref="StartAsync"/> gets the first certificate.</summary>
-    public ProxyIdentity(IMeridianClient client, string service, TimeSpan rootsPollInterval, ILogger logger, TimeProvider? clock = null)
-        => (_client, _service, _rootsPoll, _logger, _clock) = (client, service, rootsPollInterval, logger, clock ?? TimeProvider.System);
+    public ProxyIdentity(IMeridianClient client, string service, ILogger logger, TimeProvider? clock = null)
+        => (_client, _service, _logger, _clock) = (client, service, logger, clock ?? TimeProvider.System);
 
     /// <summary>The latest certificate and bundle. Throws before <see cref="StartAsync"/> completed.</summary>
     public ProxyIdentitySnapshot Current => _current ?? throw new InvalidOperationException("The proxy identity has no certificate yet: call StartAsync first.");
@@ -69,7 +71,8 @@ public sealed partial class ProxyIdentity : IAsyncDisposable
     /// <summary>Reads the roots, gets the first certificate signed, then follows roots and renewal in the background.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        _roots = await _client.GetCaRootsAsync(cancellationToken);
+        var first = await _client.WatchCaRootsAsync(0, TimeSpan.Zero, cancellationToken);
+        (_roots, _rootsWatchIndex) = (first.Value, first.Index);
         await IssueAsync(cancellationToken);
         _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
     }
@@ -83,8 +86,12 @@ public sealed partial class ProxyIdentity : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(_rootsPoll, _clock, ct);
-                var roots = await _client.GetCaRootsAsync(ct);
+                // A blocking read (Consul's roots watch): answers when the roots change, else when the renewal is due.
+                var untilRenewal = renewAt - _clock.GetUtcNow();
+                var wait = untilRenewal < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : untilRenewal > RootsWatchMax ? RootsWatchMax : untilRenewal;
+                var answer = await _client.WatchCaRootsAsync(_rootsWatchIndex, wait, ct);
+                _rootsWatchIndex = answer.Index;
+                var roots = answer.Value;
                 var rootsChanged = roots.Index != _roots!.Index;
                 if (rootsChanged)
                 {

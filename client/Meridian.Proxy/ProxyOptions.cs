@@ -95,17 +95,12 @@ public sealed class ProxyOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long an authorize decision is reused for the same caller identity. Default: 1 second. The SDK offers no
-    /// intentions watch yet, so a changed intention takes effect for new connections within this time (Consul calls
-    /// authorize once per connection; this bounds the calls under a burst of connections).
+    /// Whether and how long authorize decisions are reused for the same caller identity. Default: 1 second; 0 asks the
+    /// datacenter on every connection (as Consul's proxy does). While the proxy's intentions watch runs, a decision
+    /// lives until the datacenter's intentions change (the watch drops the cache at once) or for a minute at most; this
+    /// TTL applies only while the watch cannot run (e.g. a token without <c>intentions:read</c>).
     /// </summary>
     public TimeSpan AuthorizeCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// How often the CA roots are read to notice a rotation (the SDK has no roots watch yet). Default: 1 second; one
-    /// small call, answered from the CA grain's memory.
-    /// </summary>
-    public TimeSpan RootsPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Called after every completed TLS handshake (inbound and upstream), e.g. to count which certificate each used.</summary>
     public Action<ProxyHandshake>? OnHandshake { get; set; }
@@ -125,7 +120,7 @@ public sealed class ProxyOptions
         if (Listen is null && Upstreams.Count == 0) problems.Add(new("Listen", ValidationCodes.Required, "Listen or an upstream is required: give an inbound listener (--listen ADDRESS:PORT) or at least one --upstream"));
         if (ShouldRegister && Listen is null) problems.Add(new("Register", ValidationCodes.InvalidValue, "Register needs an inbound listener: the catalog entry is where others dial the proxy"));
         if (ShouldRegister && string.IsNullOrWhiteSpace(Node)) problems.Add(new("Node", ValidationCodes.Required, "Node is required: the catalog node to register on"));
-        foreach (var (name, value) in new[] { ("CheckTtl", CheckTtl), ("DrainTimeout", DrainTimeout), ("HandshakeTimeout", HandshakeTimeout), ("ConnectTimeout", ConnectTimeout), ("RootsPollInterval", RootsPollInterval) })
+        foreach (var (name, value) in new[] { ("CheckTtl", CheckTtl), ("DrainTimeout", DrainTimeout), ("HandshakeTimeout", HandshakeTimeout), ("ConnectTimeout", ConnectTimeout) })
             if (value <= TimeSpan.Zero) problems.Add(new(name, ValidationCodes.OutOfRange, $"{name} must be positive"));
         if (AuthorizeCacheTtl < TimeSpan.Zero) problems.Add(new("AuthorizeCacheTtl", ValidationCodes.OutOfRange, "AuthorizeCacheTtl must not be negative (0: authorize every connection)"));
         var seen = new HashSet<(string, int)>();

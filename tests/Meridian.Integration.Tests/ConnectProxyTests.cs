@@ -76,6 +76,29 @@ public sealed class ConnectProxyTests(FederatedSilosFixture fx) : IClassFixture<
     }
 
     [Fact]
+    public async Task AllowTurnedDeny_NextConnectionIsRefused_TheIntentionsWatchDropsCachedDecisions()
+    {
+        await fx.EnsureUpAsync();
+        var id = NewId();
+        var (web, db) = ($"web-{id}", $"db-{id}");
+        await using var dbApp = new EchoServer();
+        // A cached decision would live an hour by TTL: only the intentions watch can make db's proxy ask again.
+        var inbound = Proxies.Inbound(db, dbApp, $"node-{db}");
+        inbound.AuthorizeCacheTtl = TimeSpan.FromHours(1);
+        await using var dbProxy = await Proxies.StartAsync(fx.Dc2Client, inbound);
+        await using var webProxy = await Proxies.StartAsync(fx.Dc1Client, Proxies.Upstreams(web, ProxyUpstream.Parse($"{db}:1:dc2") with { LocalBindPort = 0 }));
+        await AllowAsync(web, db);
+        await WaitResolvableAsync(db, "dc2");
+        Assert.Equal("ping", await ProxyClient.ExchangeAsync(Proxies.Local(webProxy, db), "ping"));
+        Assert.Equal("ping", await ProxyClient.ExchangeAsync(Proxies.Local(webProxy, db), "ping"));
+
+        await AllowAsync(web, db, "deny");
+        await Poll.UntilAsync(() => ProxyClient.ExchangeAsync(Proxies.Local(webProxy, db), "ping"), a => a == "", Deadline, "a refused connection after the deny");
+        Assert.True(dbProxy.Counters.Refused >= 1);
+        Assert.True(dbApp.Accepted >= 2, $"db accepted {dbApp.Accepted}");
+    }
+
+    [Fact]
     public async Task DeadInstanceAmongHealthyOnes_EveryConnectionStillArrives_TheDeadOneIsSkipped()
     {
         await fx.EnsureUpAsync();
