@@ -34,11 +34,27 @@ internal static class IntentionEndpoints
         await r.JsonAsync(list.Intentions.Select(Shape), list.Index, list.FilteredByAcls);
     }
 
-    /// <summary>Consul's intention JSON: empty ID, Description, Action, Permissions and Meta left out.</summary>
+    /// <summary>
+    /// The ID of an intention for the by-ID calls: a UUID derived from its source and destination. Meridian stores
+    /// intentions as config entries (one per destination, as Consul since 1.9) and keeps no separate legacy ID, so every
+    /// intention has one, stable while its names are; renaming one through <c>PUT /v1/connect/intentions/:id</c> gives
+    /// it a new ID (answered by that call).
+    /// </summary>
+    internal static string LegacyId(IntentionDto i)
+    {
+        static string Part(string value, string fallback) => value.Length > 0 ? value : fallback;
+        var key = $"meridian.intention\n{Part(i.SourcePartition, "default")}/{Part(i.SourceNS, "default")}/{i.SourceName}\n" +
+            $"{Part(i.DestinationPartition, "default")}/{Part(i.DestinationNS, "default")}/{i.DestinationName}\n{i.SourceDatacenter}\n{i.DestinationDatacenter}";
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x50); // RFC 4122 name-based layout (version 5, variant 1)
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString();
+    }
+
+    /// <summary>Consul's intention JSON: empty Description, Action, Permissions and Meta left out.</summary>
     internal static Dictionary<string, object?> Shape(IntentionDto i)
     {
-        var d = new Dictionary<string, object?>();
-        if (!string.IsNullOrEmpty(i.ID)) d["ID"] = i.ID;
+        var d = new Dictionary<string, object?> { ["ID"] = LegacyId(i) };
         if (i.Description.Length > 0) d["Description"] = i.Description;
         d["SourceNS"] = i.SourceNS.Length > 0 ? i.SourceNS : "default";
         d["SourceName"] = i.SourceName;
@@ -79,9 +95,8 @@ internal static class IntentionEndpoints
         RefusePartitions(body);
         var intention = Read(body);
         if (!string.IsNullOrEmpty(intention.ID)) throw new ConsulHttpException(500, "ID must be empty when creating a new intention");
-        var id = Guid.NewGuid().ToString();
-        await r.Client.UpsertIntentionAsync(intention with { ID = id }, r.Aborted);
-        await r.JsonAsync(new { ID = id });
+        await r.Client.UpsertIntentionAsync(intention, r.Aborted);
+        await r.JsonAsync(new { ID = LegacyId(intention) });
     }
 
     private static string Id(ConsulRequest r)
@@ -94,7 +109,7 @@ internal static class IntentionEndpoints
     private static async Task<IntentionDto?> FindAsync(ConsulRequest r, string id)
     {
         var list = await r.Client.ListIntentionsAsync(r.Aborted);
-        return list.Intentions.FirstOrDefault(i => string.Equals(i.ID, id, StringComparison.OrdinalIgnoreCase));
+        return list.Intentions.FirstOrDefault(i => string.Equals(LegacyId(i), id, StringComparison.OrdinalIgnoreCase));
     }
 
     private static async Task GetByIdAsync(ConsulRequest r)
@@ -110,12 +125,13 @@ internal static class IntentionEndpoints
         var id = Id(r);
         var body = await r.BodyAsync() ?? throw new ConsulHttpException(400, "Request decode failed: EOF");
         RefusePartitions(body);
-        var intention = Read(body) with { ID = id };
+        var intention = Read(body) with { ID = null };
         var existing = await FindAsync(r, id) ?? throw new ConsulHttpException(500, $"Cannot modify non-existent intention: '{id}'");
         await r.Client.UpsertIntentionAsync(intention, r.Aborted);
-        if (existing.SourceName != intention.SourceName || existing.DestinationName != intention.DestinationName || existing.SourceNS != intention.SourceNS || existing.DestinationNS != intention.DestinationNS)
-            await r.Client.DeleteIntentionAsync(RefOf(existing), r.Aborted);
-        await r.JsonAsync(new { ID = id });
+        var renamed = LegacyId(intention with { SourceNS = Ns(intention.SourceNS), DestinationNS = Ns(intention.DestinationNS) })
+            != LegacyId(existing with { SourceNS = Ns(existing.SourceNS), DestinationNS = Ns(existing.DestinationNS) });
+        if (renamed) await r.Client.DeleteIntentionAsync(RefOf(existing), r.Aborted);
+        await r.JsonAsync(new { ID = renamed ? LegacyId(intention) : id });
     }
 
     private static async Task DeleteByIdAsync(ConsulRequest r)
@@ -125,6 +141,8 @@ internal static class IntentionEndpoints
         await r.Client.DeleteIntentionAsync(RefOf(existing), r.Aborted);
         await r.JsonAsync(true);
     }
+
+    private static string Ns(string ns) => ns.Length == 0 ? "default" : ns;
 
     private static IntentionRefDto RefOf(IntentionDto i) => new()
     {

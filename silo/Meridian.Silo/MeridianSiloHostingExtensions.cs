@@ -242,6 +242,7 @@ public static class MeridianSiloHostingExtensions
         app.MapGet(SiloHttpHost.HealthPath, SiloHealth.ReadAsync);
         app.MapGet(SiloReadiness.LivePath, SiloReadiness.Live);
         app.MapGet(SiloReadiness.ReadyPath, SiloReadiness.ReadyAsync);
+        app.MapSiloConsulApi(settings);
         if (settings.Dashboard.Enabled)
         {
             app.MapOrleansDashboard(routePrefix: MeridianDashboard.DashboardPrefix);
