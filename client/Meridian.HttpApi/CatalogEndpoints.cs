@@ -12,9 +12,6 @@ namespace Meridian.HttpApi;
 /// </summary>
 internal static class CatalogEndpoints
 {
-    /// <summary>How one service's health is watched (blocking <c>?index=</c>); set where the SDK offers a watch.</summary>
-    internal static Func<ConsulRequest, string, bool, string?, ulong, TimeSpan, CancellationToken, Task<ServiceHealthDto>>? WatchService;
-
     public static void Map(IEndpointRouteBuilder routes, ConsulApi api)
     {
         api.Route(routes, "/v1/catalog/register", ("PUT", RegisterAsync));
@@ -72,9 +69,8 @@ internal static class CatalogEndpoints
     {
         var client = r.Client;
         var dc = r.Datacenter;
-        var watch = WatchService;
         return r.BlockAsync(ct => client.GetServiceHealthAsync(service, passing, dc, ct), h => h.Index,
-            watch is null ? null : (index, wait, ct) => watch(r, service, passing, dc, index, wait, ct));
+            (index, wait, ct) => client.WatchServiceHealthAsync(service, index, wait, passing, dc, ct));
     }
 
     // ?tag= is repeatable: an instance must carry every one.

@@ -141,12 +141,13 @@ internal static class ConnectEndpoints
         var client = r.Client;
         var (minIndex, wait) = r.Blocking();
         var cert = await client.GetCertificateAsync(service, null, null, r.Aborted);
-        if (minIndex > 0 && cert.ModifyIndex <= minIndex)
+        if (minIndex > 0 && LeafIndex(cert) <= minIndex)
         {
             // Answers the current certificate when the wait ends without a new one, as Consul answers a timeout.
             cert = await client.GetCertificateAsync(service, cert.SerialNumber, wait, r.Aborted);
         }
-        r.Http.Response.Headers["X-Consul-Index"] = Math.Max(cert.ModifyIndex, 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var index = LeafIndex(cert);
+        r.Http.Response.Headers["X-Consul-Index"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await r.JsonAsync(new
         {
             cert.SerialNumber,
@@ -156,8 +157,22 @@ internal static class ConnectEndpoints
             cert.ServiceURI,
             cert.ValidAfter,
             cert.ValidBefore,
-            cert.CreateIndex,
-            cert.ModifyIndex,
+            CreateIndex = cert.CreateIndex > 0 ? cert.CreateIndex : index,
+            ModifyIndex = index,
         });
+    }
+
+    /// <summary>
+    /// The leaf's blocking index: its ModifyIndex, or else its serial number (serials only grow within a CA), so a
+    /// renewed or re-issued certificate always answers another index than the one a client waits on.
+    /// </summary>
+    internal static ulong LeafIndex(IssuedCertificateDto cert)
+    {
+        if (cert.ModifyIndex > 0) return cert.ModifyIndex;
+        var hex = cert.SerialNumber.Replace(":", "", StringComparison.Ordinal);
+        if (hex.Length > 0 && hex.Length <= 16 && ulong.TryParse(hex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var serial) && serial > 0)
+            return serial;
+        // A serial wider than 64 bits: its low 63 bits, still different for another certificate.
+        return hex.Length > 16 && ulong.TryParse(hex[^16..], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var low) ? Math.Max(low >> 1, 1) : 1;
     }
 }
