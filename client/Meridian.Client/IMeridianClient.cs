@@ -20,6 +20,18 @@ public interface IMeridianClient
     /// <summary>Deletes an intention; idempotent.</summary>
     Task<IntentionWriteResultDto> DeleteIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="UpsertIntentionAsync(IntentionDto, CancellationToken)"/>, answering as <paramref name="options"/> ask
+    /// (<see cref="WriteOptions.ReadYourWrites"/>: once this datacenter has the write, else
+    /// <see cref="ReplicationWaitTimeoutException"/>).
+    /// </summary>
+    async Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, WriteOptions options, CancellationToken cancellationToken = default)
+        => await WriteOptions.AfterAsync(this, await UpsertIntentionAsync(intention, cancellationToken), options, cancellationToken);
+
+    /// <summary><see cref="DeleteIntentionAsync(IntentionRefDto, CancellationToken)"/>, answering as <paramref name="options"/> ask.</summary>
+    async Task<IntentionWriteResultDto> DeleteIntentionAsync(IntentionRefDto intention, WriteOptions options, CancellationToken cancellationToken = default)
+        => await WriteOptions.AfterAsync(this, await DeleteIntentionAsync(intention, cancellationToken), options, cancellationToken);
+
     /// <summary>One intention by exact source and destination.</summary>
     Task<IntentionDto> GetIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
 

@@ -58,10 +58,10 @@ internal sealed class SignalingWriter : StringWriter
 
 internal sealed class FakeClientFactory(FakeMeridianClient client) : IMeridianClientFactory
 {
-    public List<ConnectionSettings> Connections { get; } = [];
+    public List<MeridianClientOptions> Connections { get; } = [];
     public Exception? ConnectFailure { get; set; }
 
-    public Task<MeridianConnection> ConnectAsync(ConnectionSettings settings, CancellationToken cancellationToken)
+    public Task<MeridianConnection> ConnectAsync(MeridianClientOptions settings, CancellationToken cancellationToken)
     {
         lock (Connections) Connections.Add(settings);
         return ConnectFailure is { } failure ? Task.FromException<MeridianConnection>(failure) : Task.FromResult(new MeridianConnection(client));
