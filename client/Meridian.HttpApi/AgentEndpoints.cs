@@ -50,6 +50,25 @@ internal static class AgentEndpoints
         }));
         api.Route(routes, "/v1/meridian/status", ("GET", async r => await r.JsonAsync(await r.Client.GetStatusAsync(r.Aborted))));
 
+        api.Route(routes, "/v1/agent/services", ("GET", async r =>
+        {
+            var services = await NodeServicesAsync(r);
+            await r.JsonAsync(services.ToDictionary(i => i.Service.ID, i => AgentService(i.Service, r.Api.Client.Datacenter)));
+        }));
+        api.Route(routes, "/v1/agent/service/{id}", ("GET", async r =>
+        {
+            var id = Route(r, "id");
+            var found = (await NodeServicesAsync(r)).FirstOrDefault(i => i.Service.ID == id)
+                ?? throw new ConsulHttpException(404, $"unknown service ID: {id}");
+            await r.JsonAsync(AgentService(found.Service, r.Api.Client.Datacenter));
+        }));
+        api.Route(routes, "/v1/agent/checks", ("GET", async r =>
+        {
+            var checks = (await NodeServicesAsync(r)).SelectMany(i => i.Checks.IsDefault ? [] : i.Checks).Where(c => c.Node == r.Api.Options.NodeName);
+            var map = new Dictionary<string, HealthCheckDto>();
+            foreach (var c in checks) map[c.CheckID] = c with { ServiceTags = c.ServiceTags.IsDefault ? [] : c.ServiceTags };
+            await r.JsonAsync(map);
+        }));
         api.Route(routes, "/v1/agent/service/register", ("PUT", RegisterServiceAsync));
         api.Route(routes, "/v1/agent/service/deregister/{id}", ("PUT", DeregisterServiceAsync));
         api.Route(routes, "/v1/agent/check/register", ("PUT", RegisterCheckAsync));
@@ -163,6 +182,36 @@ internal static class AgentEndpoints
         }, r.Aborted);
         await r.EmptyAsync();
     }
+
+    // The services of this agent's node: read through the catalog (one health read per service name).
+    private static async Task<List<CheckServiceNodeDto>> NodeServicesAsync(ConsulRequest r)
+    {
+        var client = r.Client;
+        var node = r.Api.Options.NodeName;
+        var names = await client.GetCatalogServicesAsync(null, r.Aborted);
+        var found = new List<CheckServiceNodeDto>();
+        foreach (var name in names.Services.Keys)
+            found.AddRange((await client.GetServiceHealthAsync(name, false, null, r.Aborted)).Instances.Where(i => i.Node.Node == node));
+        return found;
+    }
+
+    private static object AgentService(NodeServiceDto s, string datacenter) => new
+    {
+        s.Kind,
+        s.ID,
+        s.Service,
+        Tags = s.Tags.IsDefault ? [] : s.Tags,
+        s.Meta,
+        s.Port,
+        s.Address,
+        s.TaggedAddresses,
+        Weights = new { Passing = 1, Warning = 1 },
+        EnableTagOverride = false,
+        Datacenter = datacenter,
+        s.Proxy,
+        s.Connect,
+        ContentHash = "",
+    };
 
     private static async Task DeregisterServiceAsync(ConsulRequest r)
     {

@@ -18,21 +18,28 @@ internal sealed class ConsulHttpException(int status, string message) : Exceptio
 /// </summary>
 internal static class ConsulErrors
 {
-    public static (int Status, string Text) Map(Exception error) => error switch
+    public static (int Status, string Text) Map(Exception error)
     {
-        ConsulHttpException http => (http.Status, http.Message),
-        JsonException json => (400, "Request decode failed: " + Clean(json.Message)),
-        BadHttpRequestException bad => (bad.StatusCode, bad.Message),
-        RateLimitedException => (429, "Rate limit reached, try again later"),
-        UnknownDatacenterException => (500, "No path to datacenter"),
-        MeridianValidationException invalid => (500, string.Join("; ", invalid.Problems.Select(p => p.Message))),
-        MeridianUnreachableException unreachable => (500, "No known Consul servers: " + unreachable.Message),
-        _ when error.Message.Contains("Permission denied", StringComparison.Ordinal)
-            || error.Message.Contains("ACL not found", StringComparison.Ordinal) => (403, error.Message),
-        MeridianException meridian => (500, meridian.Message),
-        ArgumentException argument => (400, argument.Message),
-        _ => (500, error.Message),
-    };
+        switch (error)
+        {
+            case ConsulHttpException http: return (http.Status, http.Message);
+            case JsonException json: return (400, "Request decode failed: " + Clean(json.Message));
+            case BadHttpRequestException bad: return (bad.StatusCode, bad.Message);
+            case UnknownDatacenterException: return (500, "No path to datacenter");
+            case ArgumentException argument: return (400, argument.Message);
+        }
+        // The SDK's one classification (Orleans transport failures included), then Consul's status for the kind.
+        var failure = MeridianFailure.Classify(error);
+        var text = failure.Problems.IsDefaultOrEmpty ? failure.Message : string.Join("; ", failure.Problems.Select(p => p.Message));
+        if (text.Contains("Permission denied", StringComparison.Ordinal) || text.Contains("ACL not found", StringComparison.Ordinal)) return (403, text);
+        return failure.Kind switch
+        {
+            MeridianErrorKind.PermissionDenied => (403, text),
+            MeridianErrorKind.RateLimited => (429, "Rate limit reached, try again later"),
+            // Consul answers validation by the servers, not-found in a write and everything else with 500.
+            _ => (500, text),
+        };
+    }
 
     // System.Text.Json's messages end with a path and positions; Consul's name the field. Keep the first sentence.
     private static string Clean(string message)

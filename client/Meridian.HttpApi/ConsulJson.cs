@@ -29,7 +29,7 @@ internal static class ConsulJson
             IndentSize = 4,
             NumberHandling = JsonNumberHandling.AllowReadingFromString,
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-            Converters = { new DurationConverter(), new NullableDurationConverter(), new TimeConverter() },
+            Converters = { new DurationConverter(), new NullableDurationConverter(), new Client.Rfc3339JsonConverter() },
         };
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
@@ -91,10 +91,6 @@ internal static class ConsulJson
         return null;
     }
 
-    /// <summary>Consul's time format (Go's RFC 3339 with nanoseconds, UTC).</summary>
-    public static string Time(DateTimeOffset value)
-        => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture);
-
     private sealed class DurationConverter : JsonConverter<TimeSpan>
     {
         public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
@@ -123,14 +119,5 @@ internal static class ConsulJson
             if (value is { } v) Inner.Write(writer, v, options);
             else writer.WriteNullValue();
         }
-    }
-
-    private sealed class TimeConverter : JsonConverter<DateTimeOffset>
-    {
-        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-            => reader.GetDateTimeOffset();
-
-        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
-            => writer.WriteStringValue(Time(value));
     }
 }
