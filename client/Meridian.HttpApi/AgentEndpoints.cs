@@ -70,16 +70,17 @@ internal static class AgentEndpoints
             await r.JsonAsync(map);
         }));
         api.Route(routes, "/v1/agent/service/register", ("PUT", RegisterServiceAsync));
-        api.Route(routes, "/v1/agent/service/deregister/{id}", ("PUT", DeregisterServiceAsync));
+        // GET as well (see check pass below): python-consul 0.7.1 deregisters with GET.
+        api.Route(routes, "/v1/agent/service/deregister/{id}", ("PUT", DeregisterServiceAsync), ("GET", DeregisterServiceAsync));
         api.Route(routes, "/v1/agent/check/register", ("PUT", RegisterCheckAsync));
-        api.Route(routes, "/v1/agent/check/deregister/{id}", ("PUT", async r =>
-        {
-            var id = Route(r, "id");
-            await r.Client.DeregisterCatalogAsync(new CatalogDeregisterRequestDto { Node = r.Api.Options.NodeName, CheckID = id }, r.Aborted);
-            await r.EmptyAsync();
-        }));
+        api.Route(routes, "/v1/agent/check/deregister/{id}", ("PUT", DeregisterCheckAsync), ("GET", DeregisterCheckAsync));
+        // GET as well as PUT: Consul before 1.0 took GET here, and python-consul 0.7.1 (Debian's python3-consul) still
+        // sends it; current Consul answers it 405, which that client reads as a failed update.
         foreach (var (verb, status) in new[] { ("pass", "passing"), ("warn", "warning"), ("fail", "critical") })
-            api.Route(routes, $"/v1/agent/check/{verb}/{{id}}", ("PUT", r => UpdateCheckAsync(r, Route(r, "id"), status, r.Query("note"))));
+        {
+            Task Update(ConsulRequest r) => UpdateCheckAsync(r, Route(r, "id"), status, r.Query("note"));
+            api.Route(routes, $"/v1/agent/check/{verb}/{{id}}", ("PUT", Update), ("GET", Update));
+        }
         api.Route(routes, "/v1/agent/check/update/{id}", ("PUT", async r =>
         {
             var body = await r.BodyAsync() ?? [];
@@ -224,6 +225,13 @@ internal static class AgentEndpoints
         {
             throw new ConsulHttpException(404, $"Unknown service ID \"{id}\". Ensure that the service ID is passed, not the service name.");
         }
+        await r.EmptyAsync();
+    }
+
+    private static async Task DeregisterCheckAsync(ConsulRequest r)
+    {
+        var id = Route(r, "id");
+        await r.Client.DeregisterCatalogAsync(new CatalogDeregisterRequestDto { Node = r.Api.Options.NodeName, CheckID = id }, r.Aborted);
         await r.EmptyAsync();
     }
 
