@@ -71,8 +71,6 @@ public static class HttpApiEventIds
 {
     /// <summary>A request failed with an error that is not the datacenter's answer (a bug): logged with the exception.</summary>
     public const int UnexpectedError = 9000;
-    /// <summary><c>meridian agent</c> serves the API.</summary>
-    public const int AgentListening = 9001;
 }
 
 /// <summary>Maps Consul's HTTP API (<c>/v1/...</c>) onto <see cref="IMeridianClient"/>.</summary>

@@ -77,6 +77,18 @@ public sealed class ConsulClientTests(ConsulApiFederationFixture fx) : IClassFix
         => AssertAllOk(await ConsulClients.NodeConsulAsync("node_consul_test.js", Environment()));
 
     [Fact]
+    public async Task MeridianAgent_ServesTheApiThroughItsConnection_ToPythonConsulAndNodeConsul()
+    {
+        var port = FreePorts.Take(1)[0];
+        await using var agent = ChildProcess.StartDotnet(Binaries.Cli, ["--gateway", fx.Dev.Gateway, "agent", "--http", $"127.0.0.1:{port}"]);
+        var ready = await agent.WaitForLineAsync(l => l.StartsWith("meridian agent: ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        Assert.Contains($"http://127.0.0.1:{port} for dc1", ready);
+        var environment = new Dictionary<string, string>(Environment()) { ["MERIDIAN_HTTP"] = $"127.0.0.1:{port}" };
+        AssertAllOk(await ConsulClients.PythonConsulAsync("python_consul_test.py", environment));
+        AssertAllOk(await ConsulClients.NodeConsulAsync("node_consul_test.js", new Dictionary<string, string>(environment) { ["RUN_ID"] = _id + "n" }));
+    }
+
+    [Fact]
     public async Task WrongMethod_Answers405WithConsulsTextAndAllow()
     {
         using var response = await Http.PutAsync(Url("/v1/agent/connect/authorize"), new StringContent("{}"));
