@@ -228,6 +228,18 @@ internal sealed class FakeMeridianClient : IMeridianClient
     public Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default)
         => Answer("adopt", Adoption);
 
+    public async Task<MeridianIndexed<IntentionListDto>> WatchIntentionsAsync(ulong minIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        var list = await ListIntentionsAsync(cancellationToken);
+        return new(list.Index + 1, list);
+    }
+
+    public async Task<MeridianIndexed<CaRootListDto>> WatchCaRootsAsync(ulong minIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        var roots = await GetCaRootsAsync(cancellationToken);
+        return new(roots.Index + 1, roots);
+    }
+
     public Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
         => Answer(("wait-replicated", primaryIndex), Replicated);
 
