@@ -11,9 +11,6 @@ namespace Meridian.HttpApi;
 /// </summary>
 internal static class ConnectEndpoints
 {
-    /// <summary>How the roots are watched; replaced by the SDK's watch where it has one.</summary>
-    internal static Func<ConsulRequest, ulong, TimeSpan, CancellationToken, Task<CaRootListDto>>? WatchRoots;
-
     public static void Map(IEndpointRouteBuilder routes, ConsulApi api)
     {
         api.Route(routes, "/v1/connect/ca/roots", ("GET", RootsAsync));
@@ -29,16 +26,16 @@ internal static class ConnectEndpoints
         var pem = r.Query("pem") is { } p && (ConsulRequest.ParseBool(p) ?? throw new ConsulHttpException(400, "The 'pem' query parameter must be a boolean value"));
         await r.RequireLocalDatacenterAsync();
         var client = r.Client;
-        var watch = WatchRoots;
-        var roots = await r.BlockAsync(ct => client.GetCaRootsAsync(ct), x => x.Index,
-            watch is null ? null : (index, wait, ct) => watch(r, index, wait, ct));
+        var indexed = await r.BlockAsync(ct => client.WatchCaRootsAsync(0, TimeSpan.Zero, ct), x => x.Index,
+            (index, wait, ct) => client.WatchCaRootsAsync(index, wait, ct));
+        var roots = indexed.Value;
         if (roots.Roots.IsDefaultOrEmpty || roots.ActiveRootID.Length == 0) throw new ConsulHttpException(500, "CA has not finished initializing");
         if (!pem)
         {
-            await r.JsonAsync(roots, roots.Index);
+            await r.JsonAsync(roots, indexed.Index);
             return;
         }
-        r.QueryHeaders(roots.Index);
+        r.QueryHeaders(indexed.Index);
         var text = new StringBuilder();
         foreach (var root in roots.Roots)
         {

@@ -12,9 +12,6 @@ namespace Meridian.HttpApi;
 /// </summary>
 internal static class IntentionEndpoints
 {
-    /// <summary>How the intention list is watched; set where the SDK offers a watch.</summary>
-    internal static Func<ConsulRequest, ulong, TimeSpan, CancellationToken, Task<IntentionListDto>>? WatchList;
-
     public static void Map(IEndpointRouteBuilder routes, ConsulApi api)
     {
         api.Route(routes, "/v1/connect/intentions", ("GET", ListAsync), ("POST", CreateLegacyAsync));
@@ -28,10 +25,10 @@ internal static class IntentionEndpoints
     {
         await r.RequireLocalDatacenterAsync();
         var client = r.Client;
-        var watch = WatchList;
-        var list = await r.BlockAsync(ct => client.ListIntentionsAsync(ct), l => l.Index,
-            watch is null ? null : (index, wait, ct) => watch(r, index, wait, ct));
-        await r.JsonAsync(list.Intentions.Select(Shape), list.Index, list.FilteredByAcls);
+        // The SDK's watch answers at once for index 0, and its index (never 0) is what the blocking calls compare.
+        var list = await r.BlockAsync(ct => client.WatchIntentionsAsync(0, TimeSpan.Zero, ct), l => l.Index,
+            (index, wait, ct) => client.WatchIntentionsAsync(index, wait, ct));
+        await r.JsonAsync(list.Value.Intentions.Select(Shape), list.Index, list.Value.FilteredByAcls);
     }
 
     /// <summary>

@@ -175,6 +175,18 @@ public sealed class ConsulClientTests(ConsulApiFederationFixture fx) : IClassFix
     }
 
     [Fact]
+    public async Task BlockingIntentionList_ReturnsWhenAnIntentionIsWritten()
+    {
+        using var first = await Http.GetAsync(Url("/v1/connect/intentions"));
+        var index = ulong.Parse(first.Headers.GetValues("X-Consul-Index").Single());
+        var blocked = Http.GetAsync(Url($"/v1/connect/intentions?index={index}&wait=50s"));
+        await PutAsync($"/v1/connect/intentions/exact?source=web-{_id}&destination=db-{_id}", new { Action = "allow" });
+        using var changed = await blocked;
+        Assert.True(ulong.Parse(changed.Headers.GetValues("X-Consul-Index").Single()) > index);
+        Assert.Contains($"\"db-{_id}\"", await changed.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task CaRootsPem_IsTheChainAsPem_AndPrettyIsIndented()
     {
         using var pem = await Http.GetAsync(Url("/v1/connect/ca/roots?pem=true"));
