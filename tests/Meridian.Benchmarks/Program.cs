@@ -12,6 +12,7 @@ var scenarios = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreC
     ["rotation"] = RotationScenario.RunAsync,
     ["acl"] = AclScenario.RunAsync,
     ["query"] = QueryScenario.RunAsync,
+    ["http-authorize"] = HttpAuthorizeScenario.RunAsync,
 };
 
 var defaultGc = args.Contains("--default-gc");

@@ -128,7 +128,7 @@ internal static class SiloHarness
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var external = new ExternalSilo(process, gateway, dll);
+        var external = new ExternalSilo(process, gateway, dll) { HttpPort = http };
         // With TLS the HTTP port is HTTPS and wants a client certificate: present the silo's own (a server certificate
         // of the benchmark's throwaway CA, also good for client auth); the server is on loopback and was just started.
         var tls = environment?.GetValueOrDefault("Meridian__Tls__CertFile") is { } certFile && environment.GetValueOrDefault("Meridian__Tls__KeyFile") is { } keyFile;
@@ -201,6 +201,7 @@ internal sealed class InProcessSilo(WebApplication app, IGrainFactory grains) : 
 internal sealed class ExternalSilo(Process process, int gatewayPort, string dll) : IAsyncDisposable
 {
     public int GatewayPort { get; } = gatewayPort;
+    public int HttpPort { get; init; }
     public string Dll { get; } = dll;
     public int ProcessId => process.Id;
 
