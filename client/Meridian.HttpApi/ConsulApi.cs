@@ -90,6 +90,7 @@ public static class ConsulHttpApiExtensions
         AgentEndpoints.Map(routes, api);
         ConnectEndpoints.Map(routes, api);
         IntentionEndpoints.Map(routes, api);
+        ConfigEntryEndpoints.Map(routes, api);
         CatalogEndpoints.Map(routes, api);
         AclEndpoints.Map(routes, api);
         QueryEndpoints.Map(routes, api);

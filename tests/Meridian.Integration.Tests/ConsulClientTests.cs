@@ -187,6 +187,27 @@ public sealed class ConsulClientTests(ConsulApiFederationFixture fx) : IClassFix
     }
 
     [Fact]
+    public async Task ServiceIntentionsConfigEntry_PutGetListDelete_OverTheDestinationsIntentions()
+    {
+        var db = $"db-{_id}";
+        await PutAsync("/v1/config", new { Kind = "service-intentions", Name = db, Sources = new object[] { new { Name = "web", Action = "allow" }, new { Name = "*", Action = "deny" } } });
+        var entry = JsonDocument.Parse(await Http.GetStringAsync(Url($"/v1/config/service-intentions/{db}"))).RootElement;
+        Assert.Equal(["web:allow", "*:deny"], entry.GetProperty("Sources").EnumerateArray().Select(x => $"{x.GetProperty("Name").GetString()}:{x.GetProperty("Action").GetString()}"));
+        // A source the entry no longer lists is deleted; snake/lower-case keys bind.
+        using (var put = await Http.PutAsync(Url("/v1/config"), new StringContent($"{{\"kind\": \"service-intentions\", \"name\": \"{db}\", \"sources\": [{{\"name\": \"web\", \"action\": \"deny\"}}]}}")))
+            Assert.Equal("true", await put.Content.ReadAsStringAsync());
+        Assert.Contains($"\"Name\":\"{db}\"", await Http.GetStringAsync(Url("/v1/config/service-intentions")));
+        var check = JsonDocument.Parse(await Http.GetStringAsync(Url($"/v1/connect/intentions/check?source=api&destination={db}"))).RootElement;
+        Assert.True(check.GetProperty("Allowed").GetBoolean()); // the wildcard deny is gone
+        using var delete = await Http.DeleteAsync(Url($"/v1/config/service-intentions/{db}"));
+        Assert.Equal("{}", await delete.Content.ReadAsStringAsync());
+        using var gone = await Http.GetAsync(Url($"/v1/config/service-intentions/{db}"));
+        Assert.Equal((HttpStatusCode.NotFound, $"Config entry not found for \"service-intentions\" / \"{db}\""), (gone.StatusCode, await gone.Content.ReadAsStringAsync()));
+        using var noKind = await Http.PutAsync(Url("/v1/config"), new StringContent("{\"Name\": \"x\"}"));
+        Assert.Equal((HttpStatusCode.BadRequest, "Request decoding failed: Payload does not contain a kind/Kind key at the top level"), (noKind.StatusCode, await noKind.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
     public async Task CaRootsPem_IsTheChainAsPem_AndPrettyIsIndented()
     {
         using var pem = await Http.GetAsync(Url("/v1/connect/ca/roots?pem=true"));
