@@ -29,6 +29,7 @@ internal static class MeridianCli
         root.Subcommands.Add(CatalogCommands.CreateHealth(runner));
         root.Subcommands.Add(CatalogCommands.CreateCheck(runner));
         root.Subcommands.Add(ConnectCommands.Create(runner));
+        root.Subcommands.Add(AgentCommand.Create(runner));
         return root;
     }
 

@@ -249,6 +249,13 @@ public interface IMeridianClient
     /// </summary>
     Task<ServiceHealthDto> GetServiceHealthAsync(string service, bool passingOnly = false, string? datacenter = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A blocking <see cref="GetServiceHealthAsync"/> (Consul's <c>?index=</c>): answers once the service's index is
+    /// greater than <paramref name="afterIndex"/>, or after <paramref name="maxWait"/> (at most 10 minutes) with the
+    /// data as it is; the caller compares <see cref="ServiceHealthDto.Index"/> to tell which.
+    /// </summary>
+    Task<ServiceHealthDto> WatchServiceHealthAsync(string service, ulong afterIndex, TimeSpan maxWait, bool passingOnly = false, string? datacenter = null, CancellationToken cancellationToken = default);
+
     /// <summary>Consul's <c>/v1/catalog/service/:name</c>: the same instances flattened into <see cref="ServiceNode"/>s.</summary>
     Task<IReadOnlyList<ServiceNode>> GetCatalogServiceAsync(string service, string? datacenter = null, CancellationToken cancellationToken = default);
 

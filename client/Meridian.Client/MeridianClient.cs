@@ -349,6 +349,10 @@ public sealed class MeridianClient : IMeridianClient
         => Call(() => Catalog.GetServiceHealthAsync(service, passingOnly, datacenter ?? "", cancellationToken));
 
     /// <inheritdoc />
+    public Task<ServiceHealthDto> WatchServiceHealthAsync(string service, ulong afterIndex, TimeSpan maxWait, bool passingOnly = false, string? datacenter = null, CancellationToken cancellationToken = default)
+        => Call(() => Catalog.WaitForServiceHealthAsync(service, passingOnly, afterIndex, maxWait, datacenter ?? "", cancellationToken));
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<ServiceNode>> GetCatalogServiceAsync(string service, string? datacenter = null, CancellationToken cancellationToken = default)
         => [.. (await GetServiceHealthAsync(service, false, datacenter, cancellationToken)).Instances.Select(ServiceNode.From)];
 

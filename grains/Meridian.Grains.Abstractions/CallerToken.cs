@@ -10,6 +10,25 @@ public static class CallerToken
     /// <summary>The RequestContext key.</summary>
     public const string RequestContextKey = "meridian.token";
 
+    /// <summary>
+    /// The RequestContext key marking calls that enter the datacenter through a silo's own HTTP API (Consul's
+    /// <c>/v1/...</c>): they come from the silo's hosted client, which is otherwise trusted, so the mark asks the ACL
+    /// filter to check them like a gateway client's (docs/acl.md). The filter removes it from the call it checks, so
+    /// the mark never rides along with that grain's own calls.
+    /// </summary>
+    public const string ExternalKey = "meridian.external";
+
+    /// <summary>Marks the calls made from the current async flow as entering from outside (see <see cref="ExternalKey"/>).</summary>
+    public static void MarkExternal() => Orleans.Runtime.RequestContext.Set(ExternalKey, true);
+
+    /// <summary>Whether the current call carries the mark of <see cref="MarkExternal"/>; removes it (so onward calls do not).</summary>
+    public static bool TakeExternal()
+    {
+        if (Orleans.Runtime.RequestContext.Get(ExternalKey) is null) return false;
+        Orleans.Runtime.RequestContext.Remove(ExternalKey);
+        return true;
+    }
+
     /// <summary>The token of the current call, or null when none was sent.</summary>
     public static string? Current => Orleans.Runtime.RequestContext.Get(RequestContextKey) as string;
 

@@ -288,6 +288,16 @@ public interface ICatalogGrain : IGrainWithStringKey
     [Acl(AclTarget.Service, AclLevel.Read, Filtered = true)]
     [Alias("GetServiceHealth")]
     Task<ServiceHealthDto> GetServiceHealthAsync(string service, bool passingOnly = false, string datacenter = "", CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Consul's blocking <c>/v1/health/service/:name?index=</c>: as <see cref="GetServiceHealthAsync"/>, answered once
+    /// the service's index is greater than <paramref name="afterIndex"/> or after <paramref name="maxWait"/> (at most
+    /// 10 minutes) with the data as it is. A TTL check that expires changes the status without a write, so it does not
+    /// end a wait (the next read shows it).
+    /// </summary>
+    [Acl(AclTarget.Service, AclLevel.Read, Filtered = true)]
+    [Alias("WaitForServiceHealth"), AlwaysInterleave, ResponseTimeout("00:10:30")]
+    Task<ServiceHealthDto> WaitForServiceHealthAsync(string service, bool passingOnly, ulong afterIndex, TimeSpan maxWait, string datacenter = "", CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -335,6 +345,10 @@ public interface ICatalogServiceGrain : IGrainWithStringKey
     /// <summary>The instances with their checks' statuses as of now (TTL applied); see <see cref="ICatalogGrain.GetServiceHealthAsync"/>.</summary>
     [Alias("GetHealth"), AlwaysInterleave]
     Task<ServiceHealthDto> GetHealthAsync(bool passingOnly);
+
+    /// <summary>As <see cref="GetHealthAsync"/>, once the index is greater than <paramref name="afterIndex"/> or after <paramref name="maxWait"/> (at most 10 minutes).</summary>
+    [Alias("WaitForChange"), AlwaysInterleave, ResponseTimeout("00:10:30")]
+    Task<ServiceHealthDto> WaitForChangeAsync(ulong afterIndex, bool passingOnly, TimeSpan maxWait);
 }
 
 /// <summary>

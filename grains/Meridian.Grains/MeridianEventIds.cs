@@ -94,6 +94,9 @@ public static class MeridianEventIds
     public const int PreparedQueryUnknownDatacenterSkipped = 7044;
     /// <summary>For the execute wiring: a failover candidate failed (Consul's <c>Failed querying for service in datacenter</c>).</summary>
     public const int PreparedQueryFailoverFailed = 7045;
+    // 9000-9029: the Consul-compatible HTTP API, client/Meridian.HttpApi (Meridian.HttpApi.HttpApiEventIds; that project
+    // maps onto the SDK only, so its ids live there).
+
     // Catalog and health (7020-7039).
     public const int CatalogNodeRegistered = 7020;
     public const int CatalogDeregistered = 7021;

@@ -244,6 +244,7 @@ public static class MeridianSiloHostingExtensions
         app.MapGet(SiloReadiness.LivePath, SiloReadiness.Live);
         app.MapGet(SiloReadiness.ReadyPath, SiloReadiness.ReadyAsync);
         SiloMetrics.MapMetrics(app, settings.Metrics, settings.Acl.Enabled);
+        app.MapSiloConsulApi(settings);
         if (settings.Dashboard.Enabled)
         {
             app.MapOrleansDashboard(routePrefix: MeridianDashboard.DashboardPrefix);

@@ -13,6 +13,7 @@ var scenarios = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreC
     ["acl"] = AclScenario.RunAsync,
     ["query"] = QueryScenario.RunAsync,
     ["proxy"] = ProxyScenario.RunAsync,
+    ["http-authorize"] = HttpAuthorizeScenario.RunAsync,
 };
 
 var defaultGc = args.Contains("--default-gc");

@@ -251,6 +251,7 @@ internal sealed class FakeMeridianClient : IMeridianClient
     public Task<CatalogServicesDto> GetCatalogServicesAsync(string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<CatalogServicesDto>();
     public Task<CatalogNodesDto> GetCatalogNodesAsync(string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<CatalogNodesDto>();
     public Task<ServiceHealthDto> GetServiceHealthAsync(string service, bool passingOnly = false, string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<ServiceHealthDto>();
+    public Task<ServiceHealthDto> WatchServiceHealthAsync(string service, ulong afterIndex, TimeSpan maxWait, bool passingOnly = false, string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<ServiceHealthDto>();
     public Task<IReadOnlyList<ServiceNode>> GetCatalogServiceAsync(string service, string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<IReadOnlyList<ServiceNode>>();
     public Task<HealthCheckDto> UpdateCheckAsync(string checkId, string status, string? node = null, string? output = null, string? datacenter = null, CancellationToken cancellationToken = default) => NotFaked<HealthCheckDto>();
 

@@ -46,6 +46,30 @@ public sealed class CatalogGrainTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task WaitForServiceHealth_AWriteAfterTheIndex_EndsTheWaitWithTheNewInstance()
+    {
+        var (node, web) = (Fresh("n"), Fresh("web"));
+        await Catalog.RegisterAsync(Instance(node, web, id: web + "-1"));
+        var before = (await Catalog.GetServiceHealthAsync(web)).Index;
+
+        var waiting = Catalog.WaitForServiceHealthAsync(web, false, before, TimeSpan.FromMinutes(5));
+        await Catalog.RegisterAsync(Instance(node, web, id: web + "-2"));
+        var changed = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(changed.Index > before, $"index {changed.Index} did not move past {before}");
+        Assert.Equal([web + "-1", web + "-2"], changed.Instances.Select(i => i.Service.ID));
+    }
+
+    [Fact]
+    public async Task WaitForServiceHealth_NothingChangedWhenTheWaitEnds_AnswersTheSameIndexAndData()
+    {
+        var (node, web) = (Fresh("n"), Fresh("web"));
+        await Catalog.RegisterAsync(Instance(node, web));
+        var now = await Catalog.GetServiceHealthAsync(web);
+        var same = await Catalog.WaitForServiceHealthAsync(web, false, now.Index, TimeSpan.Zero);
+        Assert.Equal((now.Index, 1), (same.Index, same.Instances.Length));
+    }
+
+    [Fact]
     public async Task UpdateCheck_PassThenWarn_PassingKeepsOnlyPassing_AndIndexMoves()
     {
         var (node, web) = (Fresh("n"), Fresh("web"));

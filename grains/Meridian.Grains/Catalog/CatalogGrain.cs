@@ -122,6 +122,20 @@ public sealed partial class CatalogGrain(DatacenterContext local, IDatacenterLin
         return AclCallContext.Current is { } caller ? CatalogViews.Filter(all, caller) : all;
     }
 
+    /// <inheritdoc />
+    public async Task<ServiceHealthDto> WaitForServiceHealthAsync(string service, bool passingOnly, ulong afterIndex, TimeSpan maxWait, string datacenter = "", CancellationToken cancellationToken = default)
+    {
+        if (await RemoteAsync(datacenter, cancellationToken) is { } remote)
+            return (await ForwardAsync(datacenter, () => remote.WaitForServiceHealthAsync(service, passingOnly, afterIndex, maxWait, datacenter, cancellationToken))).TranslatedFor(discovery, local.Datacenter);
+        if (string.IsNullOrEmpty(service))
+            throw new DomainValidationException("service", ValidationCodes.Required, "Missing service name");
+        if (Meridian.Core.Identity.ServiceName.Check("service", service) is not null)
+            return new ServiceHealthDto { Datacenter = local.Datacenter, Service = service };
+        var all = await GrainFactory.GetGrain<ICatalogServiceGrain>(CatalogKeys.Service(local.Datacenter, service))
+            .WaitForChangeAsync(afterIndex, passingOnly, maxWait);
+        return AclCallContext.Current is { } caller ? CatalogViews.Filter(all, caller) : all;
+    }
+
     // Consul's X-Consul-Results-Filtered-By-ACLs: never for the anonymous token.
     private static bool Filtered(AclCaller caller, int kept, int total) =>
         kept < total && caller.AccessorId != AclBuiltins.AnonymousTokenAccessorId;

@@ -14,8 +14,9 @@ namespace Meridian.Grains.Catalog;
 /// (and every TTL refresh); one grain per instance would make a health read 10,000 calls. A bucket write is about
 /// 1/32 of the service, a read none. The answers are cached and rebuilt after a change or when a TTL deadline passes.
 /// </remarks>
-public sealed class CatalogServiceGrain(DatacenterContext datacenter, TimeProvider clock) : Grain, ICatalogServiceGrain
+public sealed class CatalogServiceGrain(DatacenterContext datacenter, TimeProvider clock, Hosting.SiloStopping stopping) : Grain, ICatalogServiceGrain
 {
+    private readonly ChangeSignal _changed = new(stopping);
     private readonly Dictionary<string, CatalogInstanceDto> _instances = [];
     private ulong _index;
     private ImmutableArray<string> _tags = [];
@@ -68,6 +69,16 @@ public sealed class CatalogServiceGrain(DatacenterContext datacenter, TimeProvid
         });
     }
 
+    /// <inheritdoc />
+    public async Task<ServiceHealthDto> WaitForChangeAsync(ulong afterIndex, bool passingOnly, TimeSpan maxWait)
+    {
+        var deadline = clock.GetUtcNow() + ChangeSignal.Clamp(maxWait);
+        // Re-read after every wake-up: the index is the truth, a missed signal only costs one more round.
+        while (_index <= afterIndex && !_changed.Stopping && deadline - clock.GetUtcNow() is var left && left > TimeSpan.Zero)
+            await _changed.WaitAsync(left, clock, CancellationToken.None);
+        return await GetHealthAsync(passingOnly);
+    }
+
     private (ImmutableArray<CheckServiceNodeDto>, ImmutableArray<CheckServiceNodeDto>, DateTimeOffset?) Build(DateTimeOffset now)
     {
         var all = _instances.Values
@@ -86,6 +97,7 @@ public sealed class CatalogServiceGrain(DatacenterContext datacenter, TimeProvid
     {
         _answers = null;
         _index = CatalogIndex.Next(_index, clock.GetUtcNow());
+        _changed.Notify();
         var tags = TagsNow();
         var present = _instances.Count > 0;
         if (!tags.SequenceEqual(_tags) || present != _wasPresent)

@@ -14,7 +14,8 @@ namespace Meridian.Grains.Hosting;
 /// filtered per entry get the caller through <see cref="AclCallContext"/>.
 /// </summary>
 /// <remarks>
-/// Not checked: calls from inside the datacenter (grains, the silo's hosted client), which already passed this filter
+/// Checked like a gateway client's: calls a silo's HTTP API makes for its callers through the hosted client
+/// (<see cref="CallerToken.MarkExternal"/>). Not checked: calls from inside the datacenter (grains, the silo's hosted client), which already passed this filter
 /// where they entered, or were started by the silo itself; methods declaring <see cref="AclNoneAttribute"/>; every call
 /// while <see cref="IAclAuthorizerSource.Enabled"/> is false. Cost per checked call on the authorize path: one frozen
 /// dictionary lookup, one RequestContext read, the source's (cached) resolution, one compiled property read, one
@@ -25,11 +26,13 @@ internal sealed partial class AclFilter(IAclAuthorizerSource source, ILogger<Acl
 {
     public Task Invoke(IIncomingGrainCallContext context)
     {
+        // First, whatever follows: the HTTP API's mark is for the call that entered, never for its onward calls.
+        var external = CallerToken.TakeExternal();
         if (!source.Enabled
             || context.InterfaceMethod is not { } method
             || !AclMethodTable.Methods.TryGetValue(method, out var requirement)
             || requirement.None
-            || !ClusterSealFilter.IsGatewayClient(context.SourceId))
+            || (!external && !ClusterSealFilter.IsGatewayClient(context.SourceId)))
             return context.Invoke();
         return InvokeCheckedAsync(context, requirement);
     }

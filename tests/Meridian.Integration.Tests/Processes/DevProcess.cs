@@ -35,11 +35,15 @@ public sealed class DevProcess : IAsyncDisposable
     /// <summary>With <c>--tls</c>: the <c>--ca-file … --client-cert … --client-key …</c> the banner told clients to pass.</summary>
     public IReadOnlyList<string> TlsArguments { get; private set; } = [];
 
+    /// <summary>With <c>--acl</c>: the management token the banner printed.</summary>
+    public string ManagementToken { get; private set; } = "";
+
     /// <summary>
     /// <c>meridian dev</c> (dc1) on free ports; with <paramref name="tls"/>, <c>--tls</c>, and
-    /// <see cref="TlsArguments"/> read from the banner.
+    /// <see cref="TlsArguments"/> read from the banner; with <paramref name="acl"/>, <c>--acl</c> and
+    /// <see cref="ManagementToken"/>.
     /// </summary>
-    public static async Task<DevProcess> StartAsync(string? postgres = null, bool tls = false)
+    public static async Task<DevProcess> StartAsync(string? postgres = null, bool tls = false, bool acl = false)
     {
         var ports = FreePorts.Take(3);
         List<string> args =
@@ -51,6 +55,7 @@ public sealed class DevProcess : IAsyncDisposable
         ];
         if (postgres is not null) args.AddRange(["--postgres", postgres]);
         if (tls) args.Add("--tls");
+        if (acl) args.Add("--acl");
         var dev = new DevProcess(ChildProcess.StartDotnet(Binaries.Cli, args), ports[0], ports[2]) { HttpPort = ports[1] };
         try
         {
@@ -61,6 +66,13 @@ public sealed class DevProcess : IAsyncDisposable
                 var line = dev.Output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("--ca-file ", StringComparison.Ordinal));
                 Assert.True(line is not null, $"meridian dev --tls printed no --ca-file line:\n{dev.Output}");
                 dev.TlsArguments = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            }
+            if (acl)
+            {
+                const string Prefix = "management token: ";
+                var line = dev.Output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(Prefix, StringComparison.Ordinal));
+                Assert.True(line is not null, $"meridian dev --acl printed no management token:\n{dev.Output}");
+                dev.ManagementToken = line[Prefix.Length..].Trim();
             }
             return dev;
         }
