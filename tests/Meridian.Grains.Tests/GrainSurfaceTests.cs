@@ -151,6 +151,7 @@ public sealed class GrainSurfaceTests(ClusterFixture fx)
             ["ICatalogServiceGrain.Remove"] = (g => g.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").RemoveAsync(catalogNode, catalogService),
                 () => Read(async () => (await silo.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").GetHealthAsync(false)).Instances.Length)),
             ["ICatalogServiceGrain.GetHealth"] = (g => g.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").GetHealthAsync(false), null),
+            ["ICatalogServiceGrain.WaitForChange"] = (g => g.GetGrain<ICatalogServiceGrain>($"{Dc}/{catalogService}").WaitForChangeAsync(0, false, TimeSpan.Zero), null),
             ["ICatalogDirectoryGrain.SetService"] = (g => g.GetGrain<ICatalogDirectoryGrain>(Dc).SetServiceAsync(catalogService, ["attacker"], true),
                 () => Read(async () => (await silo.GetGrain<ICatalogDirectoryGrain>(Dc).GetServicesAsync()).Services.ContainsKey(catalogService))),
             ["ICatalogDirectoryGrain.SetNode"] = (g => g.GetGrain<ICatalogDirectoryGrain>(Dc).SetNodeAsync(catalogNode, hostileInstance),
