@@ -402,10 +402,10 @@ public sealed class MeridianClient : IMeridianClient
     }
 
     // A silo or gateway that could not be reached, directly or by the grain that served the call (the silo's filter
-    // turns that into kind Unavailable). Not another datacenter that is down (DatacenterUnreachableException): the
-    // silo's link already waited for it, and the caller wants to know now.
-    private static bool IsRetryable(Exception e) =>
-        MeridianErrors.IsTransport(e) || e is MeridianException { Kind: MeridianErrorKind.Unavailable } and not DatacenterUnreachableException;
+    // turns that into kind Unavailable, MeridianErrors.IsTranslatedTransport). Not another datacenter that is down
+    // (DatacenterUnreachableException: the silo's link already waited for it, and the caller wants to know now), nor a
+    // CA key that cannot be opened (retrying cannot fix the configuration).
+    private static bool IsRetryable(Exception e) => MeridianErrors.IsTransport(e) || MeridianErrors.IsTranslatedTransport(e);
 
     // Calls that are safe to repeat when their reply was lost (MeridianClientOptions.RetryTimeout): reads, decisions,
     // certificate fetches (a grain answers its current certificate or issues one) and CSR signing (nothing is stored),

@@ -127,30 +127,11 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
         }
     }
 
-    private void OnGatewayCount(int generation, int count, int previous)
+    private void OnGatewayCount(int generation, int count)
     {
         if (generation != Volatile.Read(ref _generation)) return; // a retired client
-        if (count <= 0)
-        {
-            OnLost(generation);
-            return;
-        }
-        _gatewayUp.TrySetResult();
-        // One gateway of a primary of several silos was lost (killed, restarted): a long-poll sent through it never
-        // gets its reply, and would wait for its own timeout (PollWait, 5 minutes by default) while the other gateways
-        // serve. End the calls in flight at once; their rounds retry through the gateways left.
-        if (count < previous) EndCallsInFlight(generation);
-    }
-
-    private void EndCallsInFlight(int generation)
-    {
-        lock (_lock)
-        {
-            if (generation != _generation) return;
-            var lost = Interlocked.Exchange(ref _connection, new CancellationTokenSource());
-            lost.Cancel();
-            lost.Dispose();
-        }
+        if (count > 0) _gatewayUp.TrySetResult();
+        else OnLost(generation);
     }
 
     private void OnLost(int generation)
@@ -246,7 +227,7 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
     private sealed class Observer(PrimaryLink link, int generation) : IClusterConnectionStatusObserver
     {
         public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
-            => link.OnGatewayCount(generation, currentNumberOfGateways, previousNumberOfGateways);
+            => link.OnGatewayCount(generation, currentNumberOfGateways);
 
         public void NotifyClusterConnectionLost() => link.OnLost(generation);
     }

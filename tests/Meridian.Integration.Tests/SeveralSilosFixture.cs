@@ -33,6 +33,7 @@ public sealed class SeveralSilosFixture : IAsyncLifetime
     private SiloProcess? _dc2;
     private SdkClient? _dc1Client;
     private SdkClient? _dc2Client;
+    private bool _killed;
 
     public string Dc1Database { get; private set; } = "";
     public string Dc2Database { get; private set; } = "";
@@ -52,7 +53,30 @@ public sealed class SeveralSilosFixture : IAsyncLifetime
     public IMeridianClient Dc2Client => _dc2Client?.Client ?? throw new InvalidOperationException("dc2 is not running");
 
     /// <summary>Every silo's output, for failure messages.</summary>
-    public string Output() => string.Join("\n", _dc1.Select((s, i) => $"--- dc1 silo {i}:\n{Tail(s?.Output)}").Append($"--- dc2:\n{Tail(_dc2?.Output)}"));
+    public string Output()
+    {
+        return string.Join("\n", _dc1.Select((s, i) => $"--- dc1 silo {i}:\n{Tail(s?.Output)}").Append($"--- dc2:\n{Tail(_dc2?.Output)}")) + "\n" + Membership();
+    }
+
+    /// <summary>dc1's membership table, one line per silo (port, generation, status, suspicions), for failure messages.</summary>
+    public string Membership()
+    {
+        try
+        {
+            using var connection = new Npgsql.NpgsqlConnection(Dc1Database);
+            connection.Open();
+            using var command = new Npgsql.NpgsqlCommand("SELECT Port, Generation, Status, SuspectTimes, IAmAliveTime FROM OrleansMembershipTable ORDER BY Port, Generation", connection);
+            using var reader = command.ExecuteReader();
+            var lines = new List<string> { $"dc1 membership at {DateTime.UtcNow:HH:mm:ss.fff} (status 3 = active, 6 = dead; silo ports {string.Join(", ", _dc1Ports.Select(p => p[0]))}):" };
+            while (reader.Read())
+                lines.Add($"  port {reader.GetInt32(0)} generation {reader.GetInt32(1)} status {reader.GetInt32(2)} suspects [{(reader.IsDBNull(3) ? "" : reader.GetString(3))}] alive {reader.GetDateTime(4):HH:mm:ss}");
+            return string.Join("\n", lines);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
+        {
+            return $"dc1 membership unreadable: {e.Message}";
+        }
+    }
 
     public async Task InitializeAsync()
     {
@@ -67,6 +91,19 @@ public sealed class SeveralSilosFixture : IAsyncLifetime
         await _gate.WaitAsync();
         try
         {
+            // After a test killed a silo, every silo starts afresh (the survivors stop gracefully first), and the
+            // secondary too, so no test inherits the recovery of another: each asserts the recovery it causes.
+            var restartAll = _killed;
+            _killed = false;
+            if (restartAll)
+            {
+                await DisposeClientAsync(_dc1Client);
+                _dc1Client = null;
+                foreach (var i in Enumerable.Range(0, SiloCount).Where(i => _dc1[i] is { HasExited: false }))
+                {
+                    await _dc1[i]!.StopAsync(TimeSpan.FromSeconds(60));
+                }
+            }
             var down = Enumerable.Range(0, SiloCount).Where(i => _dc1[i] is null || _dc1[i]!.HasExited).ToList();
             foreach (var i in down)
             {
@@ -75,7 +112,7 @@ public sealed class SeveralSilosFixture : IAsyncLifetime
             }
             await Task.WhenAll(down.Select(StartDc1CoreAsync));
             _dc1Client ??= await SdkClient.ConnectAsync(Dc1Gateways, "dc1");
-            if (_dc2 is null || _dc2.HasExited) await StartDc2CoreAsync();
+            if (restartAll || _dc2 is null || _dc2.HasExited) await StartDc2CoreAsync();
         }
         finally
         {
@@ -84,7 +121,11 @@ public sealed class SeveralSilosFixture : IAsyncLifetime
     }
 
     /// <summary>SIGKILL for one primary silo.</summary>
-    public Task KillDc1Async(int silo) => Dc1Silo(silo).KillAsync();
+    public Task KillDc1Async(int silo)
+    {
+        _killed = true;
+        return Dc1Silo(silo).KillAsync();
+    }
 
     /// <summary>SIGTERM for one primary silo; waits for it to exit 0 (it leaves the cluster gracefully).</summary>
     public async Task StopDc1Async(int silo)
@@ -145,20 +186,23 @@ public sealed class SeveralSilosFixture : IAsyncLifetime
         _dc1[silo] = await SiloProcess.StartAsync(Dc1Database, p[0], p[1], p[2], "dc1", "dc1", null, Dc1Settings);
     }
 
+    private static async Task DisposeClientAsync(SdkClient? client)
+    {
+        if (client is null) return;
+        try
+        {
+            await client.DisposeAsync();
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // A client of a killed silo may not stop cleanly; it is gone either way.
+        }
+    }
+
     private async Task StartDc2CoreAsync()
     {
-        if (_dc2Client is not null)
-        {
-            try
-            {
-                await _dc2Client.DisposeAsync();
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                // Its silo is gone.
-            }
-            _dc2Client = null;
-        }
+        await DisposeClientAsync(_dc2Client);
+        _dc2Client = null;
         if (_dc2 is not null) await _dc2.DisposeAsync();
         // The secondary lists every gateway of the primary; Meridian:Replication:PollWait keeps its default (5 minutes),
         // so a long-poll stuck behind a dead gateway would show as a stall.
@@ -176,7 +220,7 @@ public sealed class SeveralSilosFixture : IAsyncLifetime
             TimeSpan.FromSeconds(90), "dc2's CA initialised with an intermediate signed by dc1", () => _dc2.Output);
     }
 
-    private static string Tail(string? output) => output is null ? "(not running)" : output.Length <= 15000 ? output : output[^15000..];
+    private static string Tail(string? output) => output is null ? "(not running)" : output.Length <= 6000 ? output : output[^6000..];
 }
 
 /// <summary>The established TCP connections of a process, read from <c>/proc</c> (Linux).</summary>
