@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Meridian.Client;
 using Meridian.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;

@@ -1,12 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Net.Sockets;
 using Meridian.Client;
 using Meridian.Grains;
 using Microsoft.Extensions.Options;
-using Orleans.Networking.Shared;
-using Orleans.Runtime;
-using Orleans.Runtime.Messaging;
 
 namespace Meridian.Cli;
 
@@ -45,7 +41,7 @@ internal static class ExitCodes
 
     internal static (int Code, IEnumerable<string> Lines) Classify(Exception exception, ConnectionSettings? settings)
     {
-        // The first exception in the chain we know wins: host start-up and Orleans wrap the interesting one.
+        // The first exception in the chain we know wins; the CLI's own cases come before the SDK's at each step.
         foreach (var ex in Chain(exception))
         {
             switch (ex)
@@ -56,30 +52,23 @@ internal static class ExitCodes
                 // Bad configuration inside it is still bad input (the loop goes on to it).
                 case DevSiloStartException start when !Chain(start.InnerException!).Any(i => i is OptionsValidationException):
                     return (Failed, [Prefixed(start.Message)]);
-                case MeridianValidationException invalid:
-                    return (BadInput, invalid.Problems.Select(ProblemLine));
                 case MeridianTlsConfigurationException tls:
                     return (BadInput, tls.Problems);
                 case OptionsValidationException options:
                     return (BadInput, options.Failures);
-                case NotPrimaryDatacenterException notPrimary:
-                    return (PermissionDenied, [Prefixed($"{ex.Message} (writes go to the primary datacenter {notPrimary.PrimaryDatacenter})")]);
                 case MeridianWrongDatacenterException wrong:
                     return (Unreachable, [Prefixed($"{wrong.Message}; use --gateway with a gateway of {wrong.Datacenter}, or --datacenter {wrong.ServedDatacenter}")]);
-                // Every other Meridian error by its kind: the silo and the SDK turn whatever else failed into one.
-                case MeridianException meridian:
-                    return (CodeOf(meridian.Kind), [Prefixed(ex.Message)]);
-                case MeridianUnreachableException:
-                    return (Unreachable, [Prefixed(ex.Message)]);
-                case ConnectionFailedException or SocketConnectionException or SiloUnavailableException
-                    or GatewayTooBusyException or SocketException or TimeoutException:
-                    return (Unreachable, [Prefixed(settings is null
-                        ? ex.Message
-                        : $"cannot reach datacenter {settings.Datacenter} at gateway {settings.GatewayText}: {ex.Message}")]);
             }
+            if (MeridianFailure.TryClassify(ex, settings?.Datacenter, settings?.GatewayText, out var failure))
+                return Lines(failure);
         }
-        return (Failed, [Prefixed(exception.Message)]);
+        return Lines(MeridianFailure.Classify(exception));
     }
+
+    private static (int Code, IEnumerable<string> Lines) Lines(MeridianFailure failure)
+        => failure.Exception is MeridianValidationException
+            ? (BadInput, failure.Problems.Select(MeridianFailure.ProblemLine))
+            : (CodeOf(failure.Kind), [Prefixed(failure.Message)]);
 
     private static string Prefixed(string message) => "meridian: " + message;
 
@@ -93,24 +82,8 @@ internal static class ExitCodes
         _ => Failed,
     };
 
-    // Core keeps Consul's message texts, many of which already start with the field ("SourceName: wildcard …"):
-    // print the field once.
-    private static string ProblemLine(ValidationProblemDto p) =>
-        p.Message.StartsWith(p.Field + ": ", StringComparison.Ordinal) ? p.Message : $"{p.Field}: {p.Message}";
-
     /// <summary>The exception, its inner exceptions, and every branch of a multi-exception AggregateException.</summary>
-    internal static IEnumerable<Exception> Chain(Exception exception)
-    {
-        for (Exception? ex = exception; ex is not null; ex = ex.InnerException)
-        {
-            yield return ex;
-            if (ex is AggregateException { InnerExceptions.Count: > 1 } aggregate)
-            {
-                foreach (var inner in aggregate.InnerExceptions.SelectMany(Chain)) yield return inner;
-                yield break;
-            }
-        }
-    }
+    internal static IEnumerable<Exception> Chain(Exception exception) => MeridianFailure.Chain(exception);
 
     // The option an error belongs to ("--gateway"), else the argument ("<names>") or the command path.
     private static string FieldOf(SymbolResult? symbol)

@@ -10,6 +10,26 @@ internal sealed record ConnectionSettings(IReadOnlyList<string> Gateways, string
 {
     /// <summary>The gateways as the user wrote them, for messages.</summary>
     public string GatewayText => string.Join(",", Gateways);
+
+    /// <summary>The SDK's options for these settings.</summary>
+    public MeridianClientOptions ToClientOptions() => new()
+    {
+        Gateways = [.. Gateways],
+        Datacenter = Datacenter,
+        Token = Token,
+        CaFile = Tls?.CaFile,
+        ClientCertFile = Tls?.ClientCert,
+        ClientKeyFile = Tls?.ClientKey,
+        ConnectTimeout = ConnectTimeout,
+    };
+}
+
+/// <summary>Connecting with the CLI's resolved settings.</summary>
+internal static class ClientFactoryExtensions
+{
+    /// <summary>Connects to the datacenter of <paramref name="settings"/>.</summary>
+    public static Task<MeridianConnection> ConnectAsync(this IMeridianClientFactory factory, ConnectionSettings settings, CancellationToken cancellationToken)
+        => factory.ConnectAsync(settings.ToClientOptions(), cancellationToken);
 }
 
 /// <summary>The transport TLS files of a connection: the CA always, the client certificate and key when given.</summary>

@@ -62,8 +62,7 @@ internal static class IntentionCommands
                 Description = run.Get(description) ?? "",
                 Meta = run.Get(meta) ?? ImmutableDictionary<string, string>.Empty,
             };
-            var result = await client.UpsertIntentionAsync(intention, run.CancellationToken);
-            await WaitReplicatedAsync(run, client, result, wait);
+            var result = await client.UpsertIntentionAsync(intention, Writes(run, wait), run.CancellationToken);
             run.Output.Write(result, (o, r) => o.Line($"{source} => {destination} {intention.Action}: written at index {r.Index} in {r.CommittedIn}"));
         }, UpsertFields);
         return command;
@@ -97,12 +96,8 @@ internal static class IntentionCommands
         Description = "After a write through a secondary, wait (up to 1 minute) until this datacenter has replicated it",
     };
 
-    private static async Task WaitReplicatedAsync(CommandRun run, IMeridianClient client, IntentionWriteResultDto result, Option<bool> wait)
-    {
-        if (!run.Get(wait) || result.CommittedIn == client.Datacenter) return;
-        if (!await client.WaitForReplicatedAsync(result.Index, TimeSpan.FromMinutes(1), run.CancellationToken))
-            throw new TimeoutException($"written in {result.CommittedIn} at index {result.Index}, but not replicated into {client.Datacenter} within 1 minute");
-    }
+    private static WriteOptions Writes(CommandRun run, Option<bool> wait)
+        => new() { ReadYourWrites = run.Get(wait), MaxWait = TimeSpan.FromMinutes(1) };
 
     private static Command Get(CommandRunner runner)
     {
@@ -120,8 +115,7 @@ internal static class IntentionCommands
         var command = pair.AddTo(new Command("delete", "Delete the intention for a source and destination (no error when absent)") { wait });
         runner.OnClient(command, async (run, client) =>
         {
-            var result = await client.DeleteIntentionAsync(pair.Ref(run), run.CancellationToken);
-            await WaitReplicatedAsync(run, client, result, wait);
+            var result = await client.DeleteIntentionAsync(pair.Ref(run), Writes(run, wait), run.CancellationToken);
             run.Output.Write(result, (o, r) => o.Line($"deleted at index {r.Index} in {r.CommittedIn}"));
         }, PairFields);
         return command;

@@ -28,6 +28,7 @@ internal static class MeridianCli
         root.Subcommands.Add(CatalogCommands.Create(runner));
         root.Subcommands.Add(CatalogCommands.CreateHealth(runner));
         root.Subcommands.Add(CatalogCommands.CreateCheck(runner));
+        root.Subcommands.Add(ConnectCommands.Create(runner));
         return root;
     }
 

@@ -1,7 +1,5 @@
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Meridian.Client;
 using Meridian.Core.Certificates;
 using Meridian.Core.Validation;
 
@@ -13,15 +11,8 @@ namespace Meridian.Cli;
 /// </summary>
 internal sealed class Output(TextWriter writer, bool json)
 {
-    /// <summary>The serializer settings for every JSON result.</summary>
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        // PEM text is full of '+' and '/'; the default encoder would escape them and make the JSON hard to use by hand.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new GoDurationJsonConverter(), new Rfc3339JsonConverter() },
-    };
+    /// <summary>The serializer settings for every JSON result: the SDK's (<see cref="MeridianJson.Options"/>).</summary>
+    public static JsonSerializerOptions JsonOptions => MeridianJson.Options;
 
     public bool Json => json;
 
@@ -49,7 +40,7 @@ internal sealed class Output(TextWriter writer, bool json)
 
     /// <summary>RFC 3339 in UTC with Go's trimmed fraction (<c>2025-01-02T03:04:05Z</c>); <c>-</c> when unknown.</summary>
     public static string Time(DateTimeOffset? value)
-        => value is { } v ? v.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture) : "-";
+        => value is { } v ? MeridianJson.FormatTime(v) : "-";
 
     /// <summary>Go's <c>Duration.String()</c>.</summary>
     public static string Duration(TimeSpan value) => GoDuration.Format(value);
@@ -67,23 +58,5 @@ internal sealed class Output(TextWriter writer, bool json)
         if (!text.Any(ValidationText.IsForbidden)) return text;
         var quoted = ValidationText.Quote(text);
         return quoted[1..^1];
-    }
-
-    private sealed class GoDurationJsonConverter : JsonConverter<TimeSpan>
-    {
-        public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-            => GoDuration.TryParse(reader.GetString(), out var value, out var error) ? value : throw new JsonException(error);
-
-        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options)
-            => writer.WriteStringValue(GoDuration.Format(value));
-    }
-
-    private sealed class Rfc3339JsonConverter : JsonConverter<DateTimeOffset>
-    {
-        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-            => reader.GetDateTimeOffset();
-
-        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
-            => writer.WriteStringValue(Time(value));
     }
 }

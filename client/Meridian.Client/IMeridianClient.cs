@@ -20,11 +20,31 @@ public interface IMeridianClient
     /// <summary>Deletes an intention; idempotent.</summary>
     Task<IntentionWriteResultDto> DeleteIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="UpsertIntentionAsync(IntentionDto, CancellationToken)"/>, answering as <paramref name="options"/> ask
+    /// (<see cref="WriteOptions.ReadYourWrites"/>: once this datacenter has the write, else
+    /// <see cref="ReplicationWaitTimeoutException"/>).
+    /// </summary>
+    async Task<IntentionWriteResultDto> UpsertIntentionAsync(IntentionDto intention, WriteOptions options, CancellationToken cancellationToken = default)
+        => await WriteOptions.AfterAsync(this, await UpsertIntentionAsync(intention, cancellationToken), options, cancellationToken);
+
+    /// <summary><see cref="DeleteIntentionAsync(IntentionRefDto, CancellationToken)"/>, answering as <paramref name="options"/> ask.</summary>
+    async Task<IntentionWriteResultDto> DeleteIntentionAsync(IntentionRefDto intention, WriteOptions options, CancellationToken cancellationToken = default)
+        => await WriteOptions.AfterAsync(this, await DeleteIntentionAsync(intention, cancellationToken), options, cancellationToken);
+
     /// <summary>One intention by exact source and destination.</summary>
     Task<IntentionDto> GetIntentionAsync(IntentionRefDto intention, CancellationToken cancellationToken = default);
 
     /// <summary>All intentions, highest precedence first.</summary>
     Task<IntentionListDto> ListIntentionsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Blocking list (Consul's blocking query on <c>/v1/connect/intentions</c>): every intention with the index, answered
+    /// when the datacenter's intention index passes <paramref name="minIndex"/> (0: at once) or after
+    /// <paramref name="maxWait"/> (at most 10 minutes) with the current list. The index is never 0: it is the
+    /// intention index plus one (see <see cref="MeridianIndexed{T}.Index"/>).
+    /// </summary>
+    Task<MeridianIndexed<IntentionListDto>> WatchIntentionsAsync(ulong minIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
     /// <summary>Consul's match by <c>source</c> or <c>destination</c>.</summary>
     Task<IntentionMatchDto> MatchIntentionsAsync(string by, IReadOnlyList<string> names, CancellationToken cancellationToken = default);
@@ -37,6 +57,14 @@ public interface IMeridianClient
 
     /// <summary>The CA roots (public material).</summary>
     Task<CaRootListDto> GetCaRootsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Blocking roots (Consul's blocking query on <c>/v1/connect/ca/roots</c>, what <c>/v1/agent/connect/ca/roots</c>
+    /// serves): answered when the roots index passes <paramref name="minIndex"/> (0: at once) or after
+    /// <paramref name="maxWait"/> (at most 10 minutes) with the current roots. The index is never 0: it is the
+    /// roots' <see cref="CaRootListDto.Index"/> plus one.
+    /// </summary>
+    Task<MeridianIndexed<CaRootListDto>> WatchCaRootsAsync(ulong minIndex, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
     /// <summary>The CA configuration.</summary>
     Task<CaConfigurationDto> GetCaConfigurationAsync(CancellationToken cancellationToken = default);
@@ -56,8 +84,11 @@ public interface IMeridianClient
     Task<CaStatusDto> AdoptPrimaryAsync(string trustDomain, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The service's certificate and private key. With <paramref name="waitNewerThanSerial"/>, waits (up to
-    /// <paramref name="maxWait"/>) until a certificate with another serial exists.
+    /// The service's certificate and private key. With <paramref name="waitNewerThanSerial"/> it is a blocking call
+    /// keyed by serial (what Consul's blocking <c>/v1/agent/connect/ca/leaf/:service</c> serves): waits (up to
+    /// <paramref name="maxWait"/>, default 5 minutes, at most 10) until a certificate with another serial exists, and
+    /// answers the current one when the wait ends. Leaf certificates carry no store index
+    /// (<see cref="IssuedCertificateDto.ModifyIndex"/> is 0): the serial is their version.
     /// </summary>
     Task<IssuedCertificateDto> GetCertificateAsync(string service, string? waitNewerThanSerial = null, TimeSpan? maxWait = null, CancellationToken cancellationToken = default);
 

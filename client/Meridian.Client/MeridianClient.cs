@@ -244,6 +244,17 @@ public sealed class MeridianClient : IMeridianClient
         => Call(() => Registry.ListAsync(cancellationToken));
 
     /// <inheritdoc />
+    public async Task<MeridianIndexed<IntentionListDto>> WatchIntentionsAsync(ulong minIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        // The changes feed is only the wake-up: the answer is the whole list, read after it (ACL-filtered as a list).
+        await Blocking.WaitAsync(minIndex, maxWait,
+            async (held, remaining) => (await Call(() => Registry.WaitForChangesAsync(held, remaining, cancellationToken), nameof(IIntentionRegistryGrain.WaitForChangesAsync))).Index,
+            cancellationToken);
+        var list = await ListIntentionsAsync(cancellationToken);
+        return new(Blocking.Index(list.Index), list);
+    }
+
+    /// <inheritdoc />
     public Task<IntentionMatchDto> MatchIntentionsAsync(string by, IReadOnlyList<string> names, CancellationToken cancellationToken = default)
         => Call(() => Registry.MatchAsync(by, [.. names], cancellationToken));
 
@@ -258,6 +269,17 @@ public sealed class MeridianClient : IMeridianClient
     /// <inheritdoc />
     public Task<CaRootListDto> GetCaRootsAsync(CancellationToken cancellationToken = default)
         => Call(() => Ca.GetRootsAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<MeridianIndexed<CaRootListDto>> WatchCaRootsAsync(ulong minIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        CaRootListDto? roots = null;
+        await Blocking.WaitAsync(minIndex, maxWait,
+            async (held, remaining) => (roots = await Call(() => Ca.WaitForRootsChangeAsync(held, remaining, cancellationToken), nameof(ICertificateAuthorityGrain.WaitForRootsChangeAsync))).Index,
+            cancellationToken);
+        roots ??= await GetCaRootsAsync(cancellationToken);
+        return new(Blocking.Index(roots.Index), roots);
+    }
 
     /// <inheritdoc />
     public Task<CaConfigurationDto> GetCaConfigurationAsync(CancellationToken cancellationToken = default)

@@ -56,6 +56,13 @@ public sealed record DatacenterInfoDto
     [Id(4)] public TimeSpan? Rtt { get; init; }
     /// <summary>Its WAN address, "" when it registered none.</summary>
     [Id(5)] public string WanAddress { get; init; } = "";
+    /// <summary>
+    /// Its gateway endpoints as it registered them for other datacenters, <c>HOST:PORT</c> (<c>Meridian:Wan:Gateways</c>);
+    /// empty when not registered yet. What the SDK's <c>MeridianClientPool</c> connects to for that datacenter.
+    /// </summary>
+    [Id(6)] public ImmutableArray<string> Gateways { get; init; } = [];
+    /// <summary>Its Orleans ClusterId, "" when not registered yet (a client of it must use this one).</summary>
+    [Id(7)] public string ClusterId { get; init; } = "";
 }
 
 /// <summary>Every known datacenter ranked by distance from <see cref="AnsweredBy"/> (Consul's rule: nearest first, unmeasured last).</summary>

@@ -99,4 +99,6 @@ public static class MeridianEventIds
     public const int CatalogDeregistered = 7021;
     public const int CatalogTtlExpired = 7022;
     public const int CatalogForwarded = 7023;
+
+    // Connect proxy (8000-8019): client/Meridian.Proxy/ProxyEventIds.cs (the proxy uses only the SDK, so its ids live there).
 }

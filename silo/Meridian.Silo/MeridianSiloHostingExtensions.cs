@@ -58,6 +58,7 @@ public static class MeridianSiloHostingExtensions
         services.AddSingleton(new DatacenterContext(meridian.Datacenter, meridian.PrimaryDatacenter,
             meridian.DefaultIntentionPolicy, storage.IsPostgreSql ? "PostgreSql" : "Memory"));
 
+        SiloMetrics.AddMetrics(services, settings.Metrics);
         AddFederation(services, settings);
         if (settings.Tls is { } transport)
         {
@@ -243,6 +244,7 @@ public static class MeridianSiloHostingExtensions
         app.MapGet(SiloHttpHost.HealthPath, SiloHealth.ReadAsync);
         app.MapGet(SiloReadiness.LivePath, SiloReadiness.Live);
         app.MapGet(SiloReadiness.ReadyPath, SiloReadiness.ReadyAsync);
+        SiloMetrics.MapMetrics(app, settings.Metrics, settings.Acl.Enabled);
         if (settings.Dashboard.Enabled)
         {
             app.MapOrleansDashboard(routePrefix: MeridianDashboard.DashboardPrefix);

@@ -29,6 +29,9 @@ internal sealed record SiloConfiguration(
     bool InsecureAllowed,
     Grains.Acl.AclSettings Acl)
 {
+    /// <summary><c>Meridian:Metrics</c>: <c>/metrics</c> (docs/metrics.md).</summary>
+    public MetricsOptions Metrics { get; init; } = new();
+
     /// <summary><c>Meridian:Wan</c>: pings and idle links.</summary>
     public WanOptions Wan { get; init; } = new();
 
@@ -52,6 +55,7 @@ internal sealed record SiloConfiguration(
         var federation = ConfigValues.Bind<FederationOptions>(config, FederationOptions.SectionName, problems);
         var tlsOptions = ConfigValues.Bind<TransportTlsOptions>(config, TransportTlsOptions.SectionName, problems);
         var dashboard = ConfigValues.Bind<MeridianDashboardOptions>(config, MeridianDashboardOptions.SectionName, problems);
+        var metrics = ConfigValues.Bind<MetricsOptions>(config, MetricsOptions.SectionName, problems);
         var replication = new ReplicationSettings(
             ConfigValues.Read(config, $"{ReplicationOptions.SectionName}:PollWait", TimeSpan.FromMinutes(5), problems),
             ConfigValues.Read(config, $"{ReplicationOptions.SectionName}:AdoptPrimaryState", false, problems),
@@ -81,7 +85,7 @@ internal sealed record SiloConfiguration(
         result = problems.Count == 0
             ? new SiloConfiguration(meridian, storage, endpoints, addresses!, ca!, sealing, replication, reissue, primary, gateways,
                 new FederationMembers(federation.Datacenters), tls, dashboard, tlsOptions.AllowInsecure && tls is null, acl)
-                { Wan = wan, Advertisement = advertisement, Discovery = discovery, Membership = membership }
+                { Wan = wan, Advertisement = advertisement, Discovery = discovery, Membership = membership, Metrics = metrics }
             : null;
         return problems;
     }

@@ -12,6 +12,7 @@ var scenarios = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreC
     ["rotation"] = RotationScenario.RunAsync,
     ["acl"] = AclScenario.RunAsync,
     ["query"] = QueryScenario.RunAsync,
+    ["proxy"] = ProxyScenario.RunAsync,
 };
 
 var defaultGc = args.Contains("--default-gc");

@@ -58,10 +58,10 @@ internal sealed class SignalingWriter : StringWriter
 
 internal sealed class FakeClientFactory(FakeMeridianClient client) : IMeridianClientFactory
 {
-    public List<ConnectionSettings> Connections { get; } = [];
+    public List<MeridianClientOptions> Connections { get; } = [];
     public Exception? ConnectFailure { get; set; }
 
-    public Task<MeridianConnection> ConnectAsync(ConnectionSettings settings, CancellationToken cancellationToken)
+    public Task<MeridianConnection> ConnectAsync(MeridianClientOptions settings, CancellationToken cancellationToken)
     {
         lock (Connections) Connections.Add(settings);
         return ConnectFailure is { } failure ? Task.FromException<MeridianConnection>(failure) : Task.FromResult(new MeridianConnection(client));
@@ -227,6 +227,18 @@ internal sealed class FakeMeridianClient : IMeridianClient
 
     public Task<ReplicationAdoptResultDto> AdoptPrimaryStateAsync(CancellationToken cancellationToken = default)
         => Answer("adopt", Adoption);
+
+    public async Task<MeridianIndexed<IntentionListDto>> WatchIntentionsAsync(ulong minIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        var list = await ListIntentionsAsync(cancellationToken);
+        return new(list.Index + 1, list);
+    }
+
+    public async Task<MeridianIndexed<CaRootListDto>> WatchCaRootsAsync(ulong minIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        var roots = await GetCaRootsAsync(cancellationToken);
+        return new(roots.Index + 1, roots);
+    }
 
     public Task<bool> WaitForReplicatedAsync(ulong primaryIndex, TimeSpan maxWait, CancellationToken cancellationToken = default)
         => Answer(("wait-replicated", primaryIndex), Replicated);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Meridian.Client;
 
 namespace Meridian.Cli.Tests;
 

@@ -176,11 +176,11 @@ public sealed class DevCommandTests
                 if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(config["Meridian:Tls:KeyFile"]!));
             }
             // The ready check connected with the same client files the banner prints.
-            var tls = cli.Clients.Connections.Select(c => c.Tls).Distinct().Single()!;
+            var tls = cli.Clients.Connections.Select(c => (c.CaFile, c.ClientCertFile, c.ClientKeyFile)).Distinct().Single();
             Assert.Equal(ca, tls.CaFile);
             var output = cli.Out.ToString();
-            Assert.Contains($"  --ca-file {ca} --client-cert {tls.ClientCert} --client-key {tls.ClientKey}\n", output);
-            Assert.Contains($"  export MERIDIAN_CACERT={ca} MERIDIAN_CLIENT_CERT={tls.ClientCert} MERIDIAN_CLIENT_KEY={tls.ClientKey}\n", output);
+            Assert.Contains($"  --ca-file {ca} --client-cert {tls.ClientCertFile} --client-key {tls.ClientKeyFile}\n", output);
+            Assert.Contains($"  export MERIDIAN_CACERT={ca} MERIDIAN_CLIENT_CERT={tls.ClientCertFile} MERIDIAN_CLIENT_KEY={tls.ClientKeyFile}\n", output);
             Assert.Contains("dashboard https://127.0.0.1:8500/dashboard", output);
             Assert.DoesNotContain("plaintext", output);
             Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(ca)!, "meridian-agent-ca-key.pem")), "the throwaway CA's key is never written");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Meridian.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Cli.Tests;

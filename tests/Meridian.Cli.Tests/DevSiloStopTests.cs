@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Meridian.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Meridian.Cli.Tests;

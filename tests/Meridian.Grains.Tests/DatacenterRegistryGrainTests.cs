@@ -23,6 +23,16 @@ public sealed class DatacenterRegistryGrainTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task GetDatacenters_CarriesTheRegisteredGatewaysAndClusterId_ForTheSdksClientPool()
+    {
+        var name = $"dcg{Guid.NewGuid():N}"[..12];
+        await Registry.RegisterAsync(new DatacenterEntryDto { Name = name, Gateways = ["10.0.0.9:30000", "10.0.0.10:30000"], ClusterId = $"meridian-{name}" });
+        var listed = Assert.Single((await Registry.GetDatacentersAsync()).Datacenters, d => d.Name == name);
+        Assert.Equal(new[] { "10.0.0.9:30000", "10.0.0.10:30000" }, listed.Gateways.ToArray());
+        Assert.Equal($"meridian-{name}", listed.ClusterId);
+    }
+
+    [Fact]
     public async Task Register_BadNameAndGateway_RefusedNamingEachField_NothingWritten()
     {
         var error = await Assert.ThrowsAsync<MeridianValidationException>(() =>

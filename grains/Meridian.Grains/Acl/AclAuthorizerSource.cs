@@ -33,16 +33,20 @@ public sealed partial class AclAuthorizerSource : IAclAuthorizerSource
     private long _lastWarningTicks = long.MinValue;
 
     /// <summary>The resolver of this silo, asking the datacenter's ACL store grain.</summary>
-    public AclAuthorizerSource(AclSettings settings, DatacenterContext datacenter, IGrainFactory grains, TimeProvider clock, ILogger<AclAuthorizerSource> logger)
-        : this(settings, datacenter.Datacenter, (hash, ct) => grains.GetGrain<IAclStoreGrain>(datacenter.Datacenter).LookupAsync(hash, ct), clock, logger)
+    public AclAuthorizerSource(AclSettings settings, DatacenterContext datacenter, IGrainFactory grains, TimeProvider clock, ILogger<AclAuthorizerSource> logger,
+        Diagnostics.MeridianInstruments instruments)
+        : this(settings, datacenter.Datacenter, (hash, ct) => grains.GetGrain<IAclStoreGrain>(datacenter.Datacenter).LookupAsync(hash, ct), clock, logger, instruments)
     {
     }
 
     /// <summary>A resolver over any lookup (tests make the store slow, absent or failing).</summary>
-    internal AclAuthorizerSource(AclSettings settings, string datacenter, Func<string?, CancellationToken, Task<AclLookupDto>> lookup, TimeProvider clock, ILogger logger)
+    internal AclAuthorizerSource(AclSettings settings, string datacenter, Func<string?, CancellationToken, Task<AclLookupDto>> lookup, TimeProvider clock, ILogger logger,
+        Diagnostics.MeridianInstruments? instruments = null)
     {
-        (_settings, _datacenter, _lookup, _clock, _logger) = (settings, datacenter, lookup, clock, logger);
+        (_settings, _datacenter, _lookup, _clock, _logger, _instruments) = (settings, datacenter, lookup, clock, logger, instruments);
     }
+
+    private readonly Diagnostics.MeridianInstruments? _instruments;
 
     /// <inheritdoc />
     public bool Enabled => _settings.Enabled;
@@ -70,14 +74,20 @@ public sealed partial class AclAuthorizerSource : IAclAuthorizerSource
         string? Hash() => key.Length == 0 ? null : hasher.Hash(key);
         var now = _clock.GetUtcNow();
         _tokens.TryGetValue(key, out var cached);
-        if (cached is not null && now < cached.FetchedAt + _settings.TokenTtl) return Answer(key, cached, now);
+        if (cached is not null && now < cached.FetchedAt + _settings.TokenTtl)
+        {
+            _instruments?.OnAclTokenResolved(_datacenter, hit: true);
+            return Answer(key, cached, now);
+        }
         if (cached is not null && _settings.DownPolicy == AclDownPolicy.AsyncCache)
         {
+            _instruments?.OnAclTokenResolved(_datacenter, hit: true);
             // Consul's async-cache: answer from the expired entry now, refresh in the background.
             if (_refreshing.TryAdd(key, 0)) _ = RefreshInBackgroundAsync(Hash(), key);
             return Answer(key, cached, now);
         }
 
+        _instruments?.OnAclTokenResolved(_datacenter, hit: false);
         AclLookupDto found;
         try
         {

@@ -488,6 +488,10 @@ public sealed partial class AclStoreGrain(
         settings.RequireEnabled();
         if (datacenter.IsPrimary) throw new InvalidOperationException("the primary datacenter does not replicate ACLs from anyone");
         var current = _current;
+        // As for intentions (ReplicatedRegistry): a delta raced past an apply from another epoch is refused, not merged.
+        if (new Core.Federation.ReplicationPosition(current.ReplicatedIndex, current.ReplicatedEpoch)
+                .CrossEpochDeltaProblem(new(changes.Index, changes.Epoch ?? ""), changes.IsSnapshot, datacenter.PrimaryDatacenter) is { } crossing)
+            throw new InvalidOperationException(crossing);
         var next = current.With(current.Index + 1);
         var keys = new List<string>();
         if (changes.IsSnapshot)

@@ -8,15 +8,30 @@ namespace Meridian.Grains.Certificates;
 /// Which root each service certificate of the datacenter chains to (key: datacenter), for rotation progress. Kept in
 /// memory: certificates are re-issued after a restart anyway, and report again when they are.
 /// </summary>
-public sealed class CertificateInventoryGrain : Grain, ICertificateInventoryGrain
+public sealed class CertificateInventoryGrain(Diagnostics.MeridianInstruments instruments) : Grain, ICertificateInventoryGrain
 {
     private readonly Dictionary<string, string> _rootByService = [];
+    // Certificates per root, kept with _rootByService, for the rotation metrics (a handful of roots: copied per batch).
+    private readonly Dictionary<string, int> _countByRoot = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public Task RecordAsync(IReadOnlyDictionary<string, string> rootByService)
     {
         ArgumentNullException.ThrowIfNull(rootByService);
-        foreach (var (service, root) in rootByService) _rootByService[service] = root;
+        foreach (var (service, root) in rootByService)
+        {
+            if (_rootByService.TryGetValue(service, out var old) && --_countByRoot[old] == 0) _countByRoot.Remove(old);
+            _rootByService[service] = root;
+            _countByRoot[root] = _countByRoot.GetValueOrDefault(root) + 1;
+        }
+        instruments.SetInventory(this.GetPrimaryKeyString(), new Dictionary<string, int>(_countByRoot, StringComparer.Ordinal));
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        instruments.SetInventory(this.GetPrimaryKeyString(), null); // the next activation, maybe in another silo, reports it
         return Task.CompletedTask;
     }
 

@@ -17,7 +17,8 @@ public sealed class LocalSigner(
     SerialAllocator serials,
     DatacenterContext datacenter,
     IKeySealer sealer,
-    TimeProvider clock)
+    TimeProvider clock,
+    Diagnostics.MeridianInstruments instruments)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly SemaphoreSlim _leasing = new(1, 1);
@@ -88,26 +89,50 @@ public sealed class LocalSigner(
         {
             if (_current is { } cur && cur.RootsIndex > next.RootsIndex) return; // never go back to older material
             _current = next;
+            instruments.SetSigner(datacenter.Datacenter, next.ActiveRootId, NotAfter(material.RootCertPem), NotAfter(material.SigningCertPem));
         }
         Interlocked.Exchange(ref _replaced, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>Issues a leaf for a key generated in this silo (a service certificate), within the datacenter's CSR limits.</summary>
-    public async Task<(SignedLeaf Leaf, Signer Signer)> SignAsync(SpiffeId id, byte[] publicKeyDer, CancellationToken cancellationToken = default)
-    {
-        var signer = await GetAsync(cancellationToken);
-        using var admitted = await AdmitAsync(signer, cancellationToken);
-        await serials.ReserveAsync(cancellationToken);
-        return (signer.Leaves.Sign(new LeafRequest(id, publicKeyDer), clock.GetUtcNow()), signer);
-    }
+    public Task<(SignedLeaf Leaf, Signer Signer)> SignAsync(SpiffeId id, byte[] publicKeyDer, CancellationToken cancellationToken = default)
+        => CountedAsync(async () =>
+        {
+            var signer = await GetAsync(cancellationToken);
+            using var admitted = await AdmitAsync(signer, cancellationToken);
+            await serials.ReserveAsync(cancellationToken);
+            return (signer.Leaves.Sign(new LeafRequest(id, publicKeyDer), clock.GetUtcNow()), signer);
+        });
 
     /// <summary>Signs a workload's CSR within the datacenter's CSR limits, after Consul's checks.</summary>
-    public async Task<(SignedLeaf Leaf, Signer Signer)> SignCsrAsync(string csrPem, CancellationToken cancellationToken = default)
+    public Task<(SignedLeaf Leaf, Signer Signer)> SignCsrAsync(string csrPem, CancellationToken cancellationToken = default)
+        => CountedAsync(async () =>
+        {
+            var signer = await GetAsync(cancellationToken);
+            using var admitted = await AdmitAsync(signer, cancellationToken);
+            await serials.ReserveAsync(cancellationToken);
+            return (signer.Leaves.SignCsr(csrPem, clock.GetUtcNow()), signer);
+        });
+
+    // Every signing of this silo goes through here: issued, rate-limited or failed (a cancelled caller is none of them).
+    private async Task<(SignedLeaf Leaf, Signer Signer)> CountedAsync(Func<Task<(SignedLeaf Leaf, Signer Signer)>> sign)
     {
-        var signer = await GetAsync(cancellationToken);
-        using var admitted = await AdmitAsync(signer, cancellationToken);
-        await serials.ReserveAsync(cancellationToken);
-        return (signer.Leaves.SignCsr(csrPem, clock.GetUtcNow()), signer);
+        try
+        {
+            var signed = await sign();
+            instruments.OnLeafIssued(datacenter.Datacenter);
+            return signed;
+        }
+        catch (RateLimitedException)
+        {
+            instruments.OnLeafRateLimited(datacenter.Datacenter);
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            instruments.OnLeafFailed(datacenter.Datacenter, invalid: e is Core.Validation.DomainValidationException or MeridianValidationException);
+            throw;
+        }
     }
 
     // Consul's CA limits, for the whole datacenter (issue 12 §5): CSRMaxPerSecond through tokens leased in batches
@@ -160,6 +185,12 @@ public sealed class LocalSigner(
     private readonly struct Admission(ICsrLimiterGrain? limiter, Guid permit) : IDisposable
     {
         public void Dispose() => limiter?.ReleaseAsync(permit).Ignore();
+    }
+
+    private static DateTimeOffset NotAfter(string certificatePem)
+    {
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(certificatePem);
+        return new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
     }
 
     private Signer Build(SigningMaterial m)

@@ -104,14 +104,16 @@ public sealed partial class DatacenterRegistryGrain(
         return Task.FromResult(new DatacenterListDto
         {
             AnsweredBy = datacenter.Datacenter,
-            Datacenters = [.. all.Select(d => new DatacenterInfoDto
+            Datacenters = [.. all.Select(d => (Distance: d, Entry: _entries.GetValueOrDefault(d.Datacenter))).Select(d => new DatacenterInfoDto
             {
-                Name = d.Datacenter,
-                Primary = d.Datacenter == datacenter.PrimaryDatacenter,
-                Local = d.Datacenter == datacenter.Datacenter,
-                Reachable = distances.IsReachable(d.Datacenter),
-                Rtt = d.Rtt,
-                WanAddress = _entries.TryGetValue(d.Datacenter, out var e) ? e.WanAddress : "",
+                Name = d.Distance.Datacenter,
+                Primary = d.Distance.Datacenter == datacenter.PrimaryDatacenter,
+                Local = d.Distance.Datacenter == datacenter.Datacenter,
+                Reachable = distances.IsReachable(d.Distance.Datacenter),
+                Rtt = d.Distance.Rtt,
+                WanAddress = d.Entry?.WanAddress ?? "",
+                Gateways = d.Entry?.Gateways ?? [],
+                ClusterId = d.Entry?.ClusterId ?? "",
             })],
         });
     }

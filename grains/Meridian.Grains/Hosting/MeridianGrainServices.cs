@@ -19,6 +19,9 @@ public static class MeridianGrainServices
         var services = silo.Services;
         services.AddMeridianStorageSerializer();
         services.TryAddSingleton(TimeProvider.System);
+        // The one Meter("Meridian"): instruments created once per silo, reported to by grains and services.
+        services.AddMetrics();
+        services.TryAddSingleton<Diagnostics.MeridianInstruments>();
         services.TryAddSingleton<SiloStopping>();
         services.AddSingleton<IntentionCache>();
         services.TryAddSingleton<RegistryScans>();

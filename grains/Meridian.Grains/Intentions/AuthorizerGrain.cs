@@ -2,6 +2,7 @@ using Meridian.Core.Acl;
 using Meridian.Core.Intentions;
 using Meridian.Grains.Acl;
 using Orleans.Concurrency;
+using Meridian.Grains.Diagnostics;
 using Orleans.Dashboard;
 
 namespace Meridian.Grains.Intentions;
@@ -14,7 +15,8 @@ namespace Meridian.Grains.Intentions;
 /// </summary>
 [StatelessWorker]
 [NoProfiling]
-public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext datacenter, IAclAuthorizerSource acls) : Grain, IAuthorizerGrain
+public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext datacenter, IAclAuthorizerSource acls, MeridianInstruments instruments)
+    : Grain, IAuthorizerGrain
 {
     // The three defaults a call can need, computed once: ACLs off (or a caller inside the datacenter), and a checked
     // caller whose authorizer's default policy is allow or deny (IntentionDefault.Resolve has the rule).
@@ -42,12 +44,14 @@ public sealed class AuthorizerGrain(IntentionCache cache, DatacenterContext data
     public Task<AuthorizeResultDto> AuthorizeAsync(AuthorizeRequestDto request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var matches = string.IsNullOrEmpty(request.Target)
             ? default
             : cache.Current.ForDestination(request.Namespace, request.Target, request.Partition);
         var decision = IntentionEvaluator.Authorize(
             new AuthorizeRequest(request.Target ?? "", request.ClientCertURI ?? "", request.Namespace, request.Partition),
             matches.IsDefault ? [] : matches.AsSpan(), datacenter.Datacenter, Defaults());
+        instruments.OnAuthorized(datacenter.Datacenter, decision.Allowed, System.Diagnostics.Stopwatch.GetTimestamp() - started);
         return Task.FromResult(new AuthorizeResultDto(decision.Allowed, decision.Reason));
     }
 

@@ -26,7 +26,19 @@ public abstract partial class PrimaryFollowerGrain(
 {
     private IGrainTimer? _timer;
     private int _failures;
-    private ReplicationStatusDto _status = new();
+    private ReplicationStatusDto _statusValue = new();
+    private Diagnostics.MeridianInstruments? _instruments;
+
+    // Every change of the status is published to the replication gauges (read at a scrape, never by calling this grain).
+    private ReplicationStatusDto _status
+    {
+        get => _statusValue;
+        set
+        {
+            _statusValue = value;
+            _instruments?.SetReplication(datacenter.Datacenter, ReplicationType, value);
+        }
+    }
     // The link connection on which the remote last confirmed it is our primary; null: check before the next round.
     private CancellationToken? _roleConfirmedOn;
     private Acl.AclReplicationToken? _replicationToken;
@@ -74,6 +86,7 @@ public abstract partial class PrimaryFollowerGrain(
     {
         _replicationToken = ServiceProvider.GetService(typeof(Acl.AclReplicationToken)) as Acl.AclReplicationToken;
         _aclEnabled = ServiceProvider.GetService(typeof(Acl.AclSettings)) is Acl.AclSettings { Enabled: true };
+        _instruments = ServiceProvider.GetService(typeof(Diagnostics.MeridianInstruments)) as Diagnostics.MeridianInstruments;
         _status = new ReplicationStatusDto
         {
             Enabled = !datacenter.IsPrimary && Follows, SourceDatacenter = datacenter.PrimaryDatacenter, ReplicationType = ReplicationType,
@@ -81,6 +94,13 @@ public abstract partial class PrimaryFollowerGrain(
         };
         if (!datacenter.IsPrimary && Follows) StartTimer();
         return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _instruments?.SetReplication(datacenter.Datacenter, ReplicationType, null); // its next activation reports it
+        return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     /// <summary>Starts the loop if it is not running (idempotent); a primary has nothing to follow.</summary>

@@ -229,13 +229,10 @@ public sealed class ReplicatedRegistry<TEntry, TKey> where TEntry : class
             throw new InvalidOperationException($"the primary datacenter does not replicate {_type.Name} from anyone");
         var primary = answer.Primary;
 
-        // A delta lists what changed since an index of one epoch; on top of another epoch's data it would leave
-        // entries of the old store behind. The replicator passes the applied epoch, so the primary answers a snapshot
-        // instead; this guards against a poll that raced with another apply.
-        var applied = _applied.Epoch;
-        if (!answer.IsSnapshot && !string.IsNullOrEmpty(applied) && !string.IsNullOrEmpty(primary.Epoch) && primary.Epoch != applied)
-            throw new InvalidOperationException(
-                $"a delta from epoch {primary.Epoch} of {_datacenter.PrimaryDatacenter} cannot apply on top of epoch {applied}: only a snapshot crosses epochs");
+        // The replicator passes the applied epoch, so the primary answers a snapshot across epochs; this guards
+        // against a poll that raced with another apply.
+        if (new ReplicationPosition(_applied.Index, _applied.Epoch).CrossEpochDeltaProblem(primary, answer.IsSnapshot, _datacenter.PrimaryDatacenter) is { } crossing)
+            throw new InvalidOperationException(crossing);
 
         IReadOnlyList<TEntry> upserts, deleted;
         if (answer.IsSnapshot)

@@ -23,6 +23,16 @@ public readonly record struct ReplicationPosition(ulong Index, string Epoch)
 {
     /// <summary>The epoch shortened for messages (8 characters, like a short commit id); "none" when unknown.</summary>
     public string ShortEpoch => string.IsNullOrEmpty(Epoch) ? "none" : Epoch.Length <= 8 ? Epoch : Epoch[..8];
+
+    /// <summary>
+    /// Why an answer at <paramref name="incoming"/> cannot apply on top of this applied position, or null when it can.
+    /// A delta lists what changed since an index of one epoch; on top of another epoch's data it would leave entries of
+    /// the old store behind, so only a snapshot crosses epochs (an unknown epoch on either side is no evidence of one).
+    /// </summary>
+    public string? CrossEpochDeltaProblem(ReplicationPosition incoming, bool isSnapshot, string primaryDatacenter)
+        => isSnapshot || string.IsNullOrEmpty(Epoch) || string.IsNullOrEmpty(incoming.Epoch) || incoming.Epoch == Epoch
+            ? null
+            : $"a delta from epoch {incoming.Epoch} of {primaryDatacenter} cannot apply on top of epoch {Epoch}: only a snapshot crosses epochs";
 }
 
 /// <summary>

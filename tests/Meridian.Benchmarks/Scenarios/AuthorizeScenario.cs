@@ -15,6 +15,8 @@ namespace Meridian.Benchmarks.Scenarios;
 /// the same 1,000 intentions over 100 destinations. Target: &gt;= 50,000/s external, p99 &lt;= 5 ms at half that load;
 /// the open loop runs twice, at half the measured maximum and at the target's half load (25,000/s). The external closed
 /// loop runs again over mutual TLS (every check on) and prints its rate as a ratio to the plaintext one (target &gt;= 0.8).
+/// Last, the external closed loop with metrics off and on (<see cref="MetricsSwitch"/>; on, /metrics is scraped every
+/// 5 s meanwhile), printed as a ratio (target &gt;= 0.95).
 /// </summary>
 internal static class AuthorizeScenario
 {
@@ -30,6 +32,16 @@ internal static class AuthorizeScenario
         var requests = IntentionLoad.Requests(4096, Intentions, Destinations);
         Console.WriteLine($"authorize: {Intentions:N0} intentions over {Destinations} destinations, {Concurrency} outstanding calls, " +
             $"warm-up {Warmup.TotalSeconds} s, measured {Measured.TotalSeconds} s; {Environment.ProcessorCount} cores, load {Latency.Load()}; client GC: {ClientGc.Describe()}");
+        if (MetricsSwitch.Only)
+        {
+            var only = await MetricsSwitch.CompareAsync("authorize", on => ExternalWithMetricsAsync(requests, on));
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                scenario = "authorize", metrics_off_per_s = Math.Round(only.Off), metrics_on_per_s = Math.Round(only.On),
+                metrics_on_to_off = Math.Round(only.Ratio, 3),
+            }));
+            return;
+        }
 
         var (max, half, targetHalf, clientGcs, clientPauseMs) = await ExternalAsync(requests, tls: null, full: true);
         // The same external closed loop over mutual TLS (issue 12: the rate with TLS must be >= 0.8 of the rate without).
@@ -53,6 +65,7 @@ internal static class AuthorizeScenario
         }
 
         Console.WriteLine($"  external / in-silo:  {max.PerSecond / inSilo.PerSecond:F3}   (load now {Latency.Load()})");
+        var metrics = await MetricsSwitch.CompareAsync("authorize", on => ExternalWithMetricsAsync(requests, on));
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             scenario = "authorize",
@@ -72,7 +85,50 @@ internal static class AuthorizeScenario
             tls_external_per_s = Math.Round(tlsMax.PerSecond),
             tls_external_p99_ms = Math.Round(tlsMax.P99Ms, 3),
             tls_to_plaintext_external = Math.Round(tlsRatio, 3),
+            metrics_off_per_s = Math.Round(metrics.Off),
+            metrics_on_per_s = Math.Round(metrics.On),
+            metrics_on_to_off = Math.Round(metrics.Ratio, 3),
         }));
+    }
+
+    // The external closed loop on a silo with Meridian:Metrics:Enabled = on; with metrics on, a scraper reads /metrics
+    // every 5 s during the run (Prometheus' default is 15 s or 1 min) and must find the authorize counter.
+    private static async Task<double> ExternalWithMetricsAsync(AuthorizeRequestDto[] requests, bool on)
+    {
+        await using var silo = await SiloHarness.StartExternalAsync(new Dictionary<string, string?> { ["Meridian__Metrics__Enabled"] = on ? "true" : "false" });
+        using var host = await SiloHarness.StartClientAsync(silo.GatewayPort);
+        var client = host.Services.GetRequiredService<IClusterClient>();
+        await IntentionLoad.UpsertAsync(client.GetGrain<IIntentionRegistryGrain>("dc1"), Intentions, Destinations, 16);
+        var authorizer = client.GetGrain<IAuthorizerGrain>("dc1");
+        Check(await authorizer.AuthorizeAsync(requests[0]));
+        using var scraping = new CancellationTokenSource();
+        var scraper = on ? ScrapeAsync(silo.HttpPort, scraping.Token) : Task.FromResult(0);
+        var result = await Latency.ClosedLoopAsync(Concurrency, Warmup, MetricsSwitch.Measured(Measured),
+            (w, n) => authorizer.AuthorizeAsync(requests[(int)((w * 7919 + n) & 4095)]));
+        await scraping.CancelAsync();
+        var scrapes = await scraper;
+        if (on && scrapes == 0) throw new InvalidOperationException("metrics on, but /metrics never showed meridian_authorize_decisions_total");
+        await host.StopAsync();
+        return result.PerSecond;
+    }
+
+    private static async Task<int> ScrapeAsync(int httpPort, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var scrapes = 0;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var text = await http.GetStringAsync($"http://127.0.0.1:{httpPort}/metrics", ct);
+                if (text.Contains("meridian_authorize_decisions_total", StringComparison.Ordinal)) scrapes++;
+                await Task.Delay(TimeSpan.FromSeconds(5), ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        return scrapes;
     }
 
     // The external silo (a separate process) and an SDK client; with tls, mutual TLS with every check on. full adds the

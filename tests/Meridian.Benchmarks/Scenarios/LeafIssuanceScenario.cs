@@ -12,7 +12,8 @@ namespace Meridian.Benchmarks.Scenarios;
 /// SignData (CA key, TBS-sized buffer) per operation on all cores. Rounds alternate, best of each kept. Target ratio &gt;= 0.5.
 /// A second baseline generates the key the way the grain does (<see cref="LeafKey.CreateP256"/>: OpenSSL directly on
 /// Linux, without .NET's re-check of every new key) + the same signature: the ratio against it is what the grain and
-/// Orleans cost on top of the cryptography itself.
+/// Orleans cost on top of the cryptography itself. Last, the certificate rate with metrics off and on
+/// (<see cref="MetricsSwitch"/>), each mode on a silo of its own, printed as a ratio (target &gt;= 0.95).
 /// </summary>
 internal static class LeafIssuanceScenario
 {
@@ -26,6 +27,16 @@ internal static class LeafIssuanceScenario
 
     public static async Task RunAsync()
     {
+        if (MetricsSwitch.Only)
+        {
+            var only = await MetricsSwitch.CompareAsync("leaf-issuance", CertificatesWithMetricsAsync);
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                scenario = "leaf-issuance", metrics_off_per_s = Math.Round(only.Off), metrics_on_per_s = Math.Round(only.On),
+                metrics_on_to_off = Math.Round(only.Ratio, 3),
+            }));
+            return;
+        }
         var threads = Environment.ProcessorCount;
         Console.WriteLine($"leaf-issuance: in-process silo, {Concurrency} concurrent GetAsync on distinct services; raw baseline on " +
             $"{threads} threads; {Rounds} alternating rounds (warm-up {Warmup.TotalSeconds} s, measured {Measured.TotalSeconds} s), " +
@@ -88,6 +99,8 @@ internal static class LeafIssuanceScenario
         Console.WriteLine($"  ratio:                     {ratio,10:F3}   ({serviceCounter:N0} services issued; load {Latency.Load()})");
         Console.WriteLine($"  median of the rounds' own ratios: {median:F3} (a noisy machine moves single rounds)");
         Console.WriteLine($"  raw grain-keygen + sign:   {rawLeafKey,10:N0} /s   ratio {certs / rawLeafKey:F3} (the grain's and Orleans' share)");
+        await silo.DisposeAsync(); // one silo (one exporter) in the process at a time for the comparison
+        var metrics = await MetricsSwitch.CompareAsync("leaf-issuance", CertificatesWithMetricsAsync);
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             scenario = "leaf-issuance",
@@ -98,6 +111,27 @@ internal static class LeafIssuanceScenario
             raw_grain_keygen_sign_per_s = Math.Round(rawLeafKey),
             ratio_vs_grain_keygen = Math.Round(certs / rawLeafKey, 3),
             leaf_key_generator = LeafKey.Generator,
+            metrics_off_per_s = Math.Round(metrics.Off),
+            metrics_on_per_s = Math.Round(metrics.On),
+            metrics_on_to_off = Math.Round(metrics.Ratio, 3),
         }));
+    }
+
+    // Certificates per second on a new silo with Meridian:Metrics:Enabled = on (in this process, no HTTP port: the
+    // exporter aggregates every measurement as it would between scrapes).
+    private static async Task<double> CertificatesWithMetricsAsync(bool on)
+    {
+        await using var silo = await SiloHarness.StartInProcessAsync(new Dictionary<string, string>
+        {
+            ["Meridian:Ca:CSRMaxPerSecond"] = CsrMaxPerSecond, [MetricsSwitch.Key] = on ? "true" : "false",
+        });
+        await silo.Grains.GetGrain<IServiceCertificateGrain>("dc1/warmup").GetAsync(); // initialises the CA
+        long serviceCounter = 0;
+        var c = await Latency.ClosedLoopAsync(Concurrency, Warmup, MetricsSwitch.Measured(Measured), async (_, _) =>
+        {
+            var cert = await silo.Grains.GetGrain<IServiceCertificateGrain>($"dc1/svc-{Interlocked.Increment(ref serviceCounter)}").GetAsync();
+            if (cert.PrivateKeyPEM.Length == 0) throw new InvalidOperationException("no key");
+        });
+        return c.PerSecond;
     }
 }

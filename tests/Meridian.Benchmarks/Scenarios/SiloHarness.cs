@@ -128,7 +128,7 @@ internal static class SiloHarness
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var external = new ExternalSilo(process, gateway, dll);
+        var external = new ExternalSilo(process, gateway, dll, http);
         // With TLS the HTTP port is HTTPS and wants a client certificate: present the silo's own (a server certificate
         // of the benchmark's throwaway CA, also good for client auth); the server is on loopback and was just started.
         var tls = environment?.GetValueOrDefault("Meridian__Tls__CertFile") is { } certFile && environment.GetValueOrDefault("Meridian__Tls__KeyFile") is { } keyFile;
@@ -191,16 +191,22 @@ internal sealed class InProcessSilo(WebApplication app, IGrainFactory grains) : 
     public string Datacenter { get; init; } = "dc1";
     public string Gateway => $"127.0.0.1:{GatewayPort}";
 
+    private bool _disposed;
+
+    /// <summary>Stops the silo; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         await app.StopAsync();
         await app.DisposeAsync();
     }
 }
 
-internal sealed class ExternalSilo(Process process, int gatewayPort, string dll) : IAsyncDisposable
+internal sealed class ExternalSilo(Process process, int gatewayPort, string dll, int httpPort = 0) : IAsyncDisposable
 {
     public int GatewayPort { get; } = gatewayPort;
+    public int HttpPort { get; } = httpPort;
     public string Dll { get; } = dll;
     public int ProcessId => process.Id;
 

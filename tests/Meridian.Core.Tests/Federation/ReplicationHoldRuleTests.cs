@@ -121,4 +121,17 @@ public sealed class ReplicationHoldRuleTests
 
         Assert.Equal("delete 1 (old), add 1 (web), change 1 (db)", diff.Describe());
     }
+
+    [Theory]
+    [InlineData("delta, same epoch", X, X, false, false)]
+    [InlineData("delta, another epoch", X, Y, false, true)]
+    [InlineData("snapshot, another epoch (the only way across)", X, Y, true, false)]
+    [InlineData("delta, nothing applied yet", "", Y, false, false)]
+    [InlineData("delta from an older primary without epochs", X, "", false, false)]
+    public void CrossEpochDelta_OnlyASnapshotCrossesEpochs(string name, string applied, string incoming, bool snapshot, bool refused)
+    {
+        var problem = new ReplicationPosition(5, applied).CrossEpochDeltaProblem(new(6, incoming), snapshot, "dc1");
+        Assert.True(refused == problem is not null, $"{name}: {problem ?? "(applies)"}");
+        if (problem is not null) Assert.Equal($"a delta from epoch {Y} of dc1 cannot apply on top of epoch {X}: only a snapshot crosses epochs", problem);
+    }
 }

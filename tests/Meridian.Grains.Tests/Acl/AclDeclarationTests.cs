@@ -100,9 +100,6 @@ public sealed class AclDeclarationTests
         Assert.Equal([""], AclMethodTable.NamesOf(null));
     }
 
-    private const string Begin = "<!-- acl-methods:begin (AclDeclarationTests) -->";
-    private const string End = "<!-- acl-methods:end -->";
-
     [Fact]
     public void Docs_AclTable_IsTheEnforcedTable()
     {
@@ -112,19 +109,7 @@ public sealed class AclDeclarationTests
                 .OrderBy(x => x.Method.DeclaringType!.Name, StringComparer.Ordinal).ThenBy(x => x.Method.Name, StringComparer.Ordinal)
                 .ThenBy(x => string.Join(',', x.Method.GetParameters().Select(p => p.Name)), StringComparer.Ordinal)
                 .Select(x => $"| `{x.Requirement.Operation}({string.Join(", ", x.Method.GetParameters().Where(p => p.ParameterType != typeof(CancellationToken)).Select(p => p.Name))})` | {GrainSurfaceAttribute.Of(x.Method)} | {x.Requirement.Text} |")]);
-        var doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "acl.md")).ReplaceLineEndings("\n");
-        var start = doc.IndexOf(Begin, StringComparison.Ordinal);
-        var end = doc.IndexOf(End, StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, $"docs/acl.md has no {Begin} … {End} block; add it with:\n{expected}");
-        var actual = doc[(start + Begin.Length)..end].Trim('\n');
-        Assert.True(expected == actual, $"docs/acl.md's table differs from the declarations; replace it with:\n{expected}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Orleans.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no Orleans.sln above {AppContext.BaseDirectory}");
+        GeneratedDocs.AssertBlock(Path.Combine("docs", "acl.md"), "acl-methods", nameof(AclDeclarationTests), expected);
     }
 }
 

@@ -257,6 +257,37 @@ public sealed class AclReplicationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AclRounds_DeltaOfAnotherEpochRefused_IndexResetHeld_NothingChangedUntilAdopted()
+    {
+        // A secondary whose link never connects: the test plays the primary's answers, as the replicator would apply them.
+        await using var dc2 = await DatacenterCluster.StartAsync("dc2", "dc1", new TestPrimaryLink("dc1"), services: s => s.AddSingleton(Settings()));
+        var store = Store(dc2);
+        const string X = "aaaaaaaa11111111", Y = "bbbbbbbb22222222";
+        AclPolicyDto Policy(string id, string name, ulong index) => new() { ID = id, Name = name, Rules = "node_prefix \"\" { policy = \"read\" }", CreateIndex = index, ModifyIndex = index };
+        var first = await store.ApplyReplicatedAsync(new AclChangesDto { Index = 9, Epoch = X, IsSnapshot = true, Policies = [Policy("p1", "ops", 3), Policy("p2", "dev", 4)] }, adoptPrimaryState: false);
+        Assert.Null(first.Held);
+        Assert.Equal(2, first.Changes);
+
+        // A delta of another epoch (a poll raced with a primary replacement) is refused: it would merge two stores.
+        var crossing = await Assert.ThrowsAsync<MeridianException>(() => store.ApplyReplicatedAsync(
+            new AclChangesDto { Index = 10, Epoch = Y, DeletedKeys = ["policy/p1"] }, adoptPrimaryState: false));
+        Assert.Contains("only a snapshot crosses epochs", crossing.Message, StringComparison.Ordinal);
+        Assert.Equal((9ul, X), ((await store.GetReplicationProgressAsync()).Index, (await store.GetReplicationProgressAsync()).Epoch));
+
+        // The same epoch at a lower index (a primary restored from an old backup) with changes: held, nothing applied.
+        var reset = await store.ApplyReplicatedAsync(new AclChangesDto { Index = 4, Epoch = X, IsSnapshot = true, Policies = [Policy("p1", "ops", 3)] }, adoptPrimaryState: false);
+        Assert.Equal("index-reset", reset.Held?.Reason);
+        Assert.Contains("policy dev", reset.Held!.DeleteNames);
+        Assert.Equal(["dev", "ops"], (await store.ListPoliciesAsync()).Select(p => p.Name).Where(n => n is "dev" or "ops").Order());
+
+        // Adopted: applied once.
+        var adopted = await store.ApplyReplicatedAsync(new AclChangesDto { Index = 4, Epoch = X, IsSnapshot = true, Policies = [Policy("p1", "ops", 3)] }, adoptPrimaryState: true);
+        Assert.Null(adopted.Held);
+        Assert.DoesNotContain(await store.ListPoliciesAsync(), p => p.Name == "dev");
+        Assert.Equal(4ul, (await store.GetReplicationProgressAsync()).Index);
+    }
+
+    [Fact]
     public async Task FilteredIntentionRound_SecondaryRestarted_StatusStillNamesThePermission()
     {
         var management = Guid.NewGuid().ToString("D");
