@@ -183,7 +183,11 @@ public sealed class SeveralSilosFixture : IAsyncLifetime
     private async Task StartDc1CoreAsync(int silo)
     {
         var p = _dc1Ports[silo];
-        _dc1[silo] = await SiloProcess.StartAsync(Dc1Database, p[0], p[1], p[2], "dc1", "dc1", null, Dc1Settings);
+        // Every silo advertises all of dc1's gateways (README "A datacenter of several silos"), so the datacenter's
+        // entry in its registry stays the same whichever silo registers it.
+        var settings = new Dictionary<string, string>(Dc1Settings);
+        for (var i = 0; i < SiloCount; i++) settings[$"Meridian__Wan__Gateways__{i.ToString(CultureInfo.InvariantCulture)}"] = Dc1Gateways[i];
+        _dc1[silo] = await SiloProcess.StartAsync(Dc1Database, p[0], p[1], p[2], "dc1", "dc1", null, settings);
     }
 
     private static async Task DisposeClientAsync(SdkClient? client)
