@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Meridian.Grains;
@@ -393,6 +394,28 @@ public sealed class MeridianClient : IMeridianClient
     // activate) or that this client cannot decode (no codec) must not reach callers as an Orleans internal.
     private async Task<T> Call<T>(Func<Task<T>> call, [CallerMemberName] string operation = "")
     {
+        if (!Retried.Contains(operation) || _options.RetryTimeout <= TimeSpan.Zero) return await CallOnce(call, operation);
+        DateTimeOffset? giveUpAt = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await CallOnce(call, operation);
+            }
+            catch (Exception e) when (IsRetryable(e))
+            {
+                var now = TimeProvider.System.GetUtcNow();
+                giveUpAt ??= now + _options.RetryTimeout;
+                if (now >= giveUpAt) throw;
+                // 100 ms, 200 ms, 400 ms ... 2 s: a gateway that stopped is skipped at once, a grain whose silo was
+                // killed answers again once the cluster has declared that silo dead (seconds).
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 << Math.Min(attempt, 5))));
+            }
+        }
+    }
+
+    private async Task<T> CallOnce<T>(Func<Task<T>> call, string operation)
+    {
         using var token = CallerToken.Use(_token);
         try
         {
@@ -403,4 +426,25 @@ public sealed class MeridianClient : IMeridianClient
             throw error;
         }
     }
+
+    // A silo or gateway that could not be reached, directly or by the grain that served the call (the silo's filter
+    // turns that into kind Unavailable, MeridianErrors.IsTranslatedTransport). Not another datacenter that is down
+    // (DatacenterUnreachableException: the silo's link already waited for it, and the caller wants to know now), nor a
+    // CA key that cannot be opened (retrying cannot fix the configuration).
+    private static bool IsRetryable(Exception e) => MeridianErrors.IsTransport(e) || MeridianErrors.IsTranslatedTransport(e);
+
+    // Calls that are safe to repeat when their reply was lost (MeridianClientOptions.RetryTimeout): reads, decisions,
+    // certificate fetches (a grain answers its current certificate or issues one) and CSR signing (nothing is stored),
+    // and the intention upsert, keyed by source and destination, so a repeat writes the same entry (Consul's
+    // service-intentions config entry). Deletes and other writes are not: a lost reply does not say whether they ran.
+    private static readonly System.Collections.Frozen.FrozenSet<string> Retried = new[]
+    {
+        nameof(UpsertIntentionAsync), nameof(GetIntentionAsync), nameof(ListIntentionsAsync), nameof(MatchIntentionsAsync),
+        nameof(CheckIntentionAsync), nameof(AuthorizeAsync), nameof(GetCaRootsAsync), nameof(GetCaConfigurationAsync),
+        nameof(GetCertificateAsync), nameof(SignCertificateAsync), nameof(WaitForReplicatedAsync), nameof(GetStatusAsync),
+        nameof(GetCatalogServicesAsync), nameof(GetCatalogNodesAsync), nameof(GetServiceHealthAsync), nameof(GetDatacentersAsync),
+        nameof(ListPreparedQueriesAsync), nameof(GetPreparedQueryAsync), nameof(ExplainPreparedQueryAsync), nameof(ExecutePreparedQueryAsync),
+        nameof(GetAclPolicyAsync), nameof(ListAclPoliciesAsync), nameof(GetAclRoleAsync), nameof(ListAclRolesAsync),
+        nameof(GetAclTokenAsync), nameof(GetAclTokenSelfAsync), nameof(ListAclTokensAsync),
+    }.ToFrozenSet(StringComparer.Ordinal);
 }

@@ -58,6 +58,9 @@ public static class MeridianClientHostingExtensions
                 client.Configure<ClientConnectionOptions>(o => o.ConfigureConnection(c => c.UseClientTls(tlsOptions)));
             }
             client.UseStaticClustering(gateways);
+            // With several gateways, one that failed (a silo killed or restarted) is skipped until the list is
+            // refreshed: a restarted silo takes its share of calls again within this period.
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = MeridianClientOptions.GatewayRefreshPeriod);
             client.UseConnectionRetryFilter(diagnosis.ShouldRetryAsync);
         });
         BoundStart(builder.Services, before, options, diagnosis);

@@ -37,6 +37,24 @@ public sealed class MeridianClientOptions
     public TimeSpan FirstCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a call that is safe to repeat (reads, authorize, intention check, certificate fetch and signing,
+    /// intention upsert, which is keyed by source and destination) keeps being retried after a transport failure: the
+    /// silo or gateway it went through died or stopped, or a grain it needed was on such a silo and is being
+    /// reactivated on another one. Each retry may go through another gateway of <see cref="Gateways"/>. Measured from
+    /// the first failure; the delay between attempts grows from 100 ms to 2 s. Default: 30 seconds, above Orleans'
+    /// default time to declare a killed silo dead (three missed probes of 5 s, plus the votes). Zero: no retry.
+    /// Other writes (delete, CA rotation, ACL changes) are never retried: a lost reply does not tell whether they ran.
+    /// </summary>
+    public TimeSpan RetryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How soon a gateway that failed is tried again (Orleans' <c>GatewayOptions.GatewayListRefreshPeriod</c>, one
+    /// minute by default): a silo restarted one at a time in a rolling restart serves this client again within about
+    /// twice this period. Also used by a secondary's link to its primary's gateways.
+    /// </summary>
+    public static readonly TimeSpan GatewayRefreshPeriod = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// CA certificate PEM of the transport (like <c>CONSUL_CACERT</c>). Set: the client speaks TLS to the gateway and
     /// trusts only this CA. Empty (default): plaintext, for a gateway without TLS.
     /// </summary>

@@ -27,6 +27,21 @@ public static partial class MeridianErrors
             or OrleansMessageRejectionException;
 
     /// <summary>
+    /// True for an error that <see cref="Translate"/> made from a transport failure inside the datacenter (a grain that
+    /// served the call could not reach a silo it needed, e.g. one that was just killed): worth retrying, unlike other
+    /// errors of kind <see cref="MeridianErrorKind.Unavailable"/> (another datacenter down, a CA key that cannot be opened).
+    /// </summary>
+    public static bool IsTranslatedTransport(Exception exception) =>
+        exception is MeridianException { Kind: MeridianErrorKind.Unavailable } e && e.GetType() == typeof(MeridianException)
+        && TransportTypeNames.Any(t => e.Message.Contains($" failed ({t}): ", StringComparison.Ordinal));
+
+    private static readonly string[] TransportTypeNames =
+    [
+        nameof(TimeoutException), nameof(SiloUnavailableException), nameof(ConnectionFailedException),
+        nameof(GatewayTooBusyException), nameof(OrleansMessageRejectionException),
+    ];
+
+    /// <summary>
     /// The <see cref="MeridianException"/> to throw instead of <paramref name="exception"/>, or null to let it through
     /// (already a Meridian error, or a cancellation the caller asked for). Transport failures become
     /// <see cref="MeridianErrorKind.Unavailable"/>, everything else <see cref="MeridianErrorKind.Internal"/>.

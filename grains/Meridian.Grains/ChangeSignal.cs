@@ -3,15 +3,16 @@ namespace Meridian.Grains;
 /// <summary>
 /// Wakes long-poll waiters when a grain's index moves. Used inside one grain activation (single-threaded, or
 /// interleaved only at awaits), so no locking is needed. Waiters always re-read state after waking, so a missed
-/// wake-up cannot lose a change: the index the caller passes is the source of truth. Once the silo starts stopping
-/// (<paramref name="stopping"/>) every wait ends at once, so no poll holds the silo's stop.
+/// wake-up cannot lose a change: the index the caller passes is the source of truth. Once the silo starts stopping or
+/// the activation starts deactivating (<paramref name="stopping"/>) every wait ends at once, so no poll holds the
+/// silo's stop or the activation's move to another silo (and every call queued behind it).
 /// </summary>
 internal sealed class ChangeSignal(Hosting.SiloStopping? stopping = null)
 {
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>True once the silo has started stopping: long-poll loops answer with what they have.</summary>
-    public bool Stopping => stopping?.IsStopping == true;
+    /// <summary>True once the silo has started stopping or the activation deactivating: long-poll loops answer with what they have.</summary>
+    public bool Stopping => stopping?.IsStoppingOrDeactivating == true;
 
     /// <summary>Completes every pending wait.</summary>
     public void Notify()
@@ -28,7 +29,7 @@ internal sealed class ChangeSignal(Hosting.SiloStopping? stopping = null)
         if (timeout <= TimeSpan.Zero || Stopping) return;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, clock, cts.Token);
-        await Task.WhenAny(_changed.Task, delay, alsoWakeOn ?? delay, stopping?.Task ?? delay);
+        await Task.WhenAny(_changed.Task, delay, alsoWakeOn ?? delay, stopping?.ForCurrentActivation() ?? delay);
         cts.Cancel();
         cancellationToken.ThrowIfCancellationRequested();
     }

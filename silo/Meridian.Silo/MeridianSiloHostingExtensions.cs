@@ -124,6 +124,7 @@ public static class MeridianSiloHostingExtensions
                     o.ConfigureSiloOutboundConnection(c => c.UseClientTls(outbound));
                 });
             }
+            silo.Configure<ClusterMembershipOptions>(settings.Membership.ApplyTo);
             silo.AddMeridianGrainServices();
             // The dashboard profiles every grain call (~30 % of in-silo call rate, ORLEANS-NOTES §7): on by default
             // for operators, off with Meridian:Dashboard:Enabled=false where throughput matters more. Its Log Stream

@@ -71,6 +71,9 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
                 // catch-up benchmark spent 0.5-0.8 s of its 2 s waiting for the next attempt).
                 client.UseConnectionRetryFilter(async (_, ct) => { await Task.Delay(RetryInterval, ct); return true; });
                 client.Configure<ConnectionOptions>(o => o.ConnectionRetryDelay = RetryInterval);
+                // A primary of several silos: a gateway that failed is skipped until the list is refreshed, so a
+                // silo restarted (a rolling restart) is used again within this period instead of Orleans' minute.
+                client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = Client.MeridianClientOptions.GatewayRefreshPeriod);
                 client.Services.AddSingleton(observer);
             });
             return builder.Build();
@@ -124,11 +127,31 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
         }
     }
 
-    private void OnGatewayCount(int generation, int count)
+    private void OnGatewayCount(int generation, int count, int previous)
     {
         if (generation != Volatile.Read(ref _generation)) return; // a retired client
-        if (count > 0) _gatewayUp.TrySetResult();
-        else OnLost(generation);
+        if (count <= 0)
+        {
+            OnLost(generation);
+            return;
+        }
+        _gatewayUp.TrySetResult();
+        // One gateway of a primary of several silos was lost (killed, stopped): the Orleans client does not fail the
+        // calls in flight through it, nor those that reached grains of that silo through another gateway; a long-poll
+        // among them would wait for its own bound (PollWait, 5 minutes by default). End the calls in flight now: the
+        // followers poll again through the gateways left (PrimaryFollowerGrain does not count that as a failed round).
+        if (count < previous) EndCallsInFlight(generation);
+    }
+
+    private void EndCallsInFlight(int generation)
+    {
+        lock (_lock)
+        {
+            if (generation != _generation) return;
+            var lost = Interlocked.Exchange(ref _connection, new CancellationTokenSource());
+            lost.Cancel();
+            lost.Dispose();
+        }
     }
 
     private void OnLost(int generation)
@@ -224,7 +247,7 @@ internal sealed class PrimaryLink : IPrimaryDatacenterLink, IHostedService, IAsy
     private sealed class Observer(PrimaryLink link, int generation) : IClusterConnectionStatusObserver
     {
         public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
-            => link.OnGatewayCount(generation, currentNumberOfGateways);
+            => link.OnGatewayCount(generation, currentNumberOfGateways, previousNumberOfGateways);
 
         public void NotifyClusterConnectionLost() => link.OnLost(generation);
     }

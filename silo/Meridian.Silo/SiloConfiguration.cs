@@ -35,6 +35,9 @@ internal sealed record SiloConfiguration(
     /// <summary><c>Meridian:Wan</c>: pings and idle links.</summary>
     public WanOptions Wan { get; init; } = new();
 
+    /// <summary><c>Meridian:Membership</c>: how soon a silo that stopped answering is declared dead.</summary>
+    public MembershipOptions Membership { get; init; } = new();
+
     /// <summary><c>Meridian:TranslateWanAddrs</c> (default false): see <see cref="Grains.Discovery.DiscoverySettings"/>.</summary>
     public Grains.Discovery.DiscoverySettings Discovery { get; init; } = Grains.Discovery.DiscoverySettings.Default;
 
@@ -75,13 +78,14 @@ internal sealed record SiloConfiguration(
         var tls = TransportTls.TryRead(tlsOptions, meridian.Datacenter, problems);
         var acl = AclOptions.Read(config, problems);
         var (wan, advertisement) = WanOptions.Read(config, meridian, endpoints, problems);
+        var membership = MembershipOptions.Read(config, problems);
         var discovery = new Grains.Discovery.DiscoverySettings(ConfigValues.Read(config, "Meridian:TranslateWanAddrs", false, problems));
         if (SiloHttpHost.InsecureBindProblem(endpoints, tlsOptions) is { } insecure) problems.Add(insecure);
 
         result = problems.Count == 0
             ? new SiloConfiguration(meridian, storage, endpoints, addresses!, ca!, sealing, replication, reissue, primary, gateways,
                 new FederationMembers(federation.Datacenters), tls, dashboard, tlsOptions.AllowInsecure && tls is null, acl)
-                { Wan = wan, Advertisement = advertisement, Discovery = discovery, Metrics = metrics }
+                { Wan = wan, Advertisement = advertisement, Discovery = discovery, Membership = membership, Metrics = metrics }
             : null;
         return problems;
     }

@@ -23,6 +23,20 @@ public sealed class MeridianErrorsTests
     }
 
     [Fact]
+    public void IsTranslatedTransport_TransportFailureInsideTheDatacenter_OnlyThoseAreRetried()
+    {
+        // What the silo's filter sends when a grain could not reach a silo it needed (one just killed): worth a retry.
+        Assert.True(MeridianErrors.IsTranslatedTransport(MeridianErrors.Translate(new SiloUnavailableException("down"), "ICa.Get")!));
+        Assert.True(MeridianErrors.IsTranslatedTransport(MeridianErrors.Translate(new TimeoutException("late"), "ICa.Get")!));
+        // Unavailable too, but retrying cannot help: another datacenter down (the link waited already), a CA key that
+        // does not open with the configured key-encryption key.
+        Assert.False(MeridianErrors.IsTranslatedTransport(new DatacenterUnreachableException("dc1", "the primary datacenter dc1 is unreachable")));
+        Assert.False(MeridianErrors.IsTranslatedTransport(new MeridianException("The CA key of root r1 in datacenter dc1 cannot be opened: …", MeridianErrorKind.Unavailable)));
+        Assert.False(MeridianErrors.IsTranslatedTransport(MeridianErrors.Translate(new InvalidOperationException("bug"), "ICa.Get")!));
+        Assert.False(MeridianErrors.IsTranslatedTransport(new TimeoutException("raw")));
+    }
+
+    [Fact]
     public void Translate_AnyOtherException_IsInternalOneLineWithoutSecretsOrInner()
     {
         var pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBx\n-----END EC PRIVATE KEY-----";

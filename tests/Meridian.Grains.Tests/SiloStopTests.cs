@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using Orleans.Runtime.Diagnostics;
 
 namespace Meridian.Grains.Tests;
 
@@ -59,6 +61,62 @@ public sealed class SiloStopTests
         finally
         {
             await dc.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// An activation Orleans deactivates while a long-poll runs in it (in a datacenter of several silos: the silo that
+    /// held its directory entry left the cluster) ends the poll at once: Orleans starts the deactivation only after the
+    /// running requests end and holds every other call to the grain until then, so a 5-minute poll made every call to
+    /// the datacenter-wide grains time out at 30 s, one after another (README "A datacenter of several silos").
+    /// </summary>
+    [Fact]
+    public async Task Deactivation_WithLongPollInFlight_EndsItAndTheGrainAnswersAgain()
+    {
+        var dc = new SingleSiloDatacenter();
+        await dc.InitializeAsync();
+        var activated = new ConcurrentBag<IGrainContext>();
+        using var events = GrainLifecycleEvents.AllEvents.Subscribe(new Recorder(activated));
+        try
+        {
+            await dc.Client.GetGrain<ICertificateAuthorityGrain>(dc.PrimaryDatacenter).InitializeAsync();
+            await dc.WaitForSignersAsync();
+            // A key no other test used: its activation starts after the recorder is subscribed.
+            var cert = dc.GatewayClient.GetGrain<IServiceCertificateGrain>($"{dc.PrimaryDatacenter}/web-{Guid.NewGuid():N}"[..24]);
+            var issued = await cert.GetAsync();
+            var poll = cert.WaitForNewerAsync(issued.SerialNumber, LongPoll);
+            await cert.GetAsync(); // calls from one client to one activation arrive in order: the poll is being served
+            Assert.False(poll.IsCompleted, "the poll answered before anything changed");
+            var activation = activated.Single(c => c.GrainId == cert.GetGrainId());
+
+            activation.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: as when the silo holding its directory entry leaves"));
+
+            var answer = await poll.WaitAsync(StopBound);
+            Assert.Equal(issued.SerialNumber, answer.SerialNumber);
+            // The next call reaches the grain again (a new activation) instead of waiting behind the poll.
+            var again = await cert.GetAsync().WaitAsync(StopBound);
+            Assert.False(string.IsNullOrEmpty(again.SerialNumber), "the grain answered without a certificate");
+            await activation.Deactivated.WaitAsync(StopBound);
+        }
+        finally
+        {
+            await dc.DisposeAsync();
+        }
+    }
+
+    private sealed class Recorder(ConcurrentBag<IGrainContext> activated) : IObserver<GrainLifecycleEvents.LifecycleEvent>
+    {
+        public void OnNext(GrainLifecycleEvents.LifecycleEvent value)
+        {
+            if (value is GrainLifecycleEvents.Activated) activated.Add(value.GrainContext);
+        }
+
+        public void OnCompleted()
+        {
+        }
+
+        public void OnError(Exception error)
+        {
         }
     }
 

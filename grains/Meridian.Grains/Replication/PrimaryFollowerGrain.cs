@@ -260,6 +260,12 @@ public abstract partial class PrimaryFollowerGrain(
             else
                 RecordRoundSucceeded(index, changes);
         }
+        catch (Exception) when (!ct.IsCancellationRequested && connection.IsCancellationRequested && link.IsConnected)
+        {
+            // The link ended the calls in flight because one gateway of the primary was lost while others still serve
+            // (a silo of the primary killed or restarted): not a failed round, the next one starts at once through them.
+            _roleConfirmedOn = null;
+        }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             // A round that failed because the link was down or dropped is retried as soon as the link is back, not

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Meridian.Integration.Tests.Processes;
@@ -103,6 +104,22 @@ public sealed class ChildProcess : IAsyncDisposable
         await Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task).WaitAsync(TimeSpan.FromSeconds(5));
         return _process.ExitCode;
     }
+
+    /// <summary>
+    /// SIGTERM (what <c>kill</c>, systemd and a container runtime send): the process stops gracefully. Returns its exit
+    /// code; kills it and fails when it has not exited within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited && Kill(_process.Id, SigTerm) != 0 && !_process.HasExited)
+            throw new InvalidOperationException($"SIGTERM to {Description} (pid {_process.Id}) failed: errno {Marshal.GetLastPInvokeError()}");
+        return await WaitForExitAsync(timeout);
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>SIGKILL for the process and its children: no graceful shutdown, no final writes.</summary>
     public async Task KillAsync()

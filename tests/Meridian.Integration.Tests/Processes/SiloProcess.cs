@@ -111,6 +111,12 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>SIGKILL: the silo gets no chance to deactivate grains, write state or leave the membership table.</summary>
     public Task KillAsync() => _process.KillAsync();
 
+    /// <summary>SIGTERM: the silo leaves its cluster and exits; returns its exit code (fails after <paramref name="timeout"/>).</summary>
+    public Task<int> StopAsync(TimeSpan timeout) => _process.TerminateAsync(timeout);
+
+    /// <summary>The silo's OS process id (<c>dotnet Meridian.Silo.dll</c> runs the silo in that process).</summary>
+    public int ProcessId => _process.Id;
+
     public async ValueTask DisposeAsync()
     {
         await _process.DisposeAsync();
@@ -147,12 +153,15 @@ public sealed class SdkClient : IAsyncDisposable
     /// <summary>The Orleans client under the SDK, for calls to test grains.</summary>
     public IClusterClient Orleans => _host.Services.GetRequiredService<IClusterClient>();
 
-    public static async Task<SdkClient> ConnectAsync(string gateway, string datacenter = "dc1")
+    public static Task<SdkClient> ConnectAsync(string gateway, string datacenter = "dc1") => ConnectAsync([gateway], datacenter);
+
+    /// <summary>A client of every gateway of a datacenter of several silos.</summary>
+    public static async Task<SdkClient> ConnectAsync(IReadOnlyList<string> gateways, string datacenter = "dc1")
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.AddMeridianClient(o =>
         {
-            o.Gateways = [gateway];
+            o.Gateways = [.. gateways];
             o.Datacenter = datacenter;
             o.ConnectTimeout = TimeSpan.FromSeconds(30);
         });
