@@ -278,7 +278,7 @@ public sealed partial class ConnectProxy : IAsyncDisposable
     // to the short TTL until it runs again.
     private async Task WatchIntentionsAsync(CancellationToken ct)
     {
-        var retry = TimeSpan.FromMilliseconds(500);
+        var failures = 0;
         ulong index = 0;
         var reported = false; // one line per outage, not one per retry
         while (!ct.IsCancellationRequested)
@@ -292,7 +292,7 @@ public sealed partial class ConnectProxy : IAsyncDisposable
                     Volatile.Write(ref _intentionsIndex, index);
                     _decisions.Clear();
                 }
-                (retry, reported) = (TimeSpan.FromMilliseconds(500), false);
+                (failures, reported) = (0, false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -304,8 +304,8 @@ public sealed partial class ConnectProxy : IAsyncDisposable
                 reported = true;
                 (index, _intentionsIndex) = (0, 0);
                 _decisions.Clear();
+                var retry = Core.Replication.Backoff.Delay(++failures, Random.Shared.NextDouble(), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
                 try { await Task.Delay(retry, ct); } catch (OperationCanceledException) { return; }
-                retry = retry * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : retry * 2;
             }
         }
     }

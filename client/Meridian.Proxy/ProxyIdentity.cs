@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Meridian.Client;
 using Meridian.Core.Certificates;
+using Meridian.Core.Replication;
 using Meridian.Core.Identity;
 using Meridian.Grains;
 using Meridian.Pki;
@@ -80,7 +81,7 @@ public sealed partial class ProxyIdentity : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         var renewAt = PickRenewal();
-        var retry = RetryFirst;
+        var failures = 0;
         ulong signedAtRootsIndex = _roots!.Index;
         while (!ct.IsCancellationRequested)
         {
@@ -111,7 +112,7 @@ public sealed partial class ProxyIdentity : IAsyncDisposable
                     await IssueAsync(ct);
                     renewAt = PickRenewal();
                 }
-                retry = RetryFirst;
+                failures = 0;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -119,6 +120,7 @@ public sealed partial class ProxyIdentity : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                var retry = Backoff.Delay(++failures, Random.Shared.NextDouble(), RetryFirst, RetryMax);
                 LogRenewalFailed(_logger, _service, ex.GetType().Name, ex.Message, retry.TotalSeconds);
                 try
                 {
@@ -128,7 +130,6 @@ public sealed partial class ProxyIdentity : IAsyncDisposable
                 {
                     return;
                 }
-                retry = retry * 2 > RetryMax ? RetryMax : retry * 2;
             }
         }
     }

@@ -28,6 +28,15 @@ public sealed class BackoffTests
         => Assert.Equal(seconds, Backoff.Delay(attempt, random01).TotalSeconds, precision: 6);
 
     [Theory]
+    [InlineData(1, 0.0, 0.5)]
+    [InlineData(2, 0.0, 1.0)]
+    [InlineData(6, 0.0, 16.0)]
+    [InlineData(7, 0.0, 30.0)]
+    [InlineData(40, 0.5, 31.5)]
+    public void Delay_FromFirstToCap_DoublesWithJitter(int attempt, double random01, double seconds)
+        => Assert.Equal(seconds, Backoff.Delay(attempt, random01, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30)).TotalSeconds, 9);
+
+    [Theory]
     [InlineData(-0.1)]
     [InlineData(1.0)]
     public void Delay_RandomOutsideUnitInterval_Throws(double random01)
