@@ -281,7 +281,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             // Durability is irrelevant for a throwaway cluster; fsync off roughly halves schema set-up time.
             var options = $"-p {Port} -c listen_addresses=127.0.0.1 -k {RootDirectory} -c fsync=off " +
-                          "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+                          "-c synchronous_commit=off -c full_page_writes=off -c max_connections=600";
             try
             {
                 await RunAsync(_pgCtl, ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", options, "start"], _osUser, cancellationToken);
